@@ -1,0 +1,334 @@
+"""chorebench's in-container harness: runs one candidate, reports observations, judges nothing.
+
+Protocol. The container's main process is ``python3 -I harness.py``. It reads one line of JSON
+from stdin (the job), then writes JSON lines to stdout (the report channel):
+
+    {"kind": "hello", "python": "3.11.2"}
+    {"kind": "case", "case": "<id>", "status": ..., ...}     one per case, in job order
+    {"kind": "done"}
+
+Job, function kind: ``{"mode": "function", "code": str, "entry_point": str, "timeout": float,
+"cases": [{"id": str, "args": [literal, ...], "kwargs": {name: literal}}]}``. Arguments are
+Python literal source text. Expected values are never sent: the host compares.
+
+Job, pytest kind: ``{"mode": "pytest", "timeout": float, "files": {relative path: source},
+"test_file": relative path}``: one pytest run of the test file, reported as one case ``run``.
+
+What this protects, and what it does not:
+- Each case runs in its own forked child, in a new session, with stdin/stdout/stderr on
+  /dev/null and only its own result pipe open, so it cannot write to the report channel
+  through a file descriptor. The harness also makes itself non-dumpable when ctypes is there,
+  so children cannot reach its descriptors or memory through /proc.
+- A child reports its own observation, so a candidate controls its own record. That is fine:
+  to forge a record that scores, it must know the right answer for that input, which is the
+  behaviour being measured. The host accepts exactly one record per known case, in order.
+- After every case every other process in the container is killed, so nothing a case started
+  survives into the next one. The container itself is the security boundary; this harness is
+  not. The host's wall clock is the authoritative timeout.
+"""
+
+import ast
+import builtins
+import json
+import os
+import select
+import signal
+import sys
+import time
+
+JOB_LIMIT = 8 * 1024 * 1024
+RECORD_LIMIT = 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 100_000
+MAX_INT_BITS = 100_000
+MAX_STR = 1_000_000
+
+# Captured before any candidate code exists, so a candidate that shadows or patches a built-in
+# cannot change which classes count as the real ones.
+REAL_EXCEPTIONS = {
+    name: cls
+    for name, cls in vars(builtins).items()
+    if isinstance(cls, type) and issubclass(cls, BaseException)
+}
+_MRO = type.__dict__["__mro__"].__get__
+_QUALNAME = type.__dict__["__qualname__"].__get__
+_MODULE = type.__dict__["__module__"].__get__
+_ARGS = BaseException.__dict__["args"].__get__
+
+
+class TooLarge(Exception):
+    """A value exceeded a size cap and cannot be carried out of the sandbox."""
+
+
+def type_name(cls):
+    """Qualified name of a class, read from the type's own slots (never candidate code)."""
+    try:
+        module, qualname = _MODULE(cls), _QUALNAME(cls)
+    except Exception:
+        return "<unnamed>"
+    if type(module) is not str or type(qualname) is not str:
+        return "<unnamed>"
+    name = qualname if module == "builtins" else module + "." + qualname
+    return name[:200]
+
+
+def encode(value, depth=0, budget=None, path=None):
+    """Tag a value by exact type, never calling a method the candidate could override."""
+    budget = budget if budget is not None else [MAX_NODES]
+    path = path if path is not None else set()
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_DEPTH:
+        raise TooLarge("too many nodes or too deep")
+    kind = type(value)
+    if value is None:
+        return ["none"]
+    if kind is bool:
+        return ["bool", value]
+    if kind is int:
+        if int.bit_length(value) > MAX_INT_BITS:
+            raise TooLarge("int too large")
+        return ["int", int.__format__(value, "x")]
+    if kind is float:
+        return ["float", float.hex(value)]
+    if kind is complex:
+        return ["complex", float.hex(value.real), float.hex(value.imag)]
+    if kind is str:
+        if str.__len__(value) > MAX_STR:
+            raise TooLarge("str too long")
+        return ["str", value]
+    if kind is bytes:
+        if bytes.__len__(value) > MAX_STR:
+            raise TooLarge("bytes too long")
+        return ["bytes", bytes.hex(value)]
+    tags = {list: "list", tuple: "tuple", set: "set", frozenset: "frozenset", dict: "dict"}
+    if kind not in tags:
+        return ["unsupported", type_name(kind)]
+    if id(value) in path:
+        return ["unsupported", "cycle"]
+    path.add(id(value))
+    if kind is dict:
+        items = [
+            [encode(k, depth + 1, budget, path), encode(v, depth + 1, budget, path)]
+            for k, v in dict.items(value)
+        ]
+    else:
+        items = [encode(item, depth + 1, budget, path) for item in kind.__iter__(value)]
+    path.discard(id(value))
+    return [tags[kind], items]
+
+
+def observe_exception(exc):
+    """Class, real built-in bases and (when it is a plain str argument) message of an exception."""
+    cls = type(exc)
+    mro = _MRO(cls)
+    bases = [name for name, real in REAL_EXCEPTIONS.items() if real in mro]
+    args = _ARGS(exc)
+    message = None
+    if len(args) == 0:
+        message = ""
+    elif len(args) == 1 and type(args[0]) is str:
+        message = args[0][:4000]
+    return {"exc_type": type_name(cls), "exc_builtins": bases, "exc_message": message}
+
+
+def run_function_case(job, case):
+    """Child side: run one case and return its observation (a JSON-able dict)."""
+    namespace = {"__name__": "candidate", "__builtins__": builtins}
+    try:
+        code = compile(job["code"], "candidate.py", "exec")
+    except BaseException as exc:
+        return {"status": "compile_error", "detail": type_name(type(exc))}
+    started = time.perf_counter()
+    try:
+        exec(code, namespace)
+        func = namespace.get(job["entry_point"])
+        if not callable(func):
+            return {"status": "no_entry", "detail": "entry point not defined"}
+        args = [ast.literal_eval(a) for a in case["args"]]
+        kwargs = {k: ast.literal_eval(v) for k, v in case["kwargs"].items()}
+        started = time.perf_counter()
+        result = func(*args, **kwargs)
+        elapsed = time.perf_counter() - started
+    except BaseException as exc:
+        elapsed = time.perf_counter() - started
+        return dict(status="raised", elapsed_s=elapsed, **observe_exception(exc))
+    try:
+        return {"status": "returned", "elapsed_s": elapsed, "value": encode(result)}
+    except TooLarge as exc:
+        return {"status": "returned", "elapsed_s": elapsed, "value": ["too_large", str(exc)]}
+    except RecursionError:
+        return {"status": "returned", "elapsed_s": elapsed, "value": ["too_large", "too deep"]}
+
+
+def run_pytest(job, case):
+    """Child side: write the files under /tmp/work, run pytest there, report its outcome."""
+    root = "/tmp/work"
+    for relative, source in job["files"].items():
+        path = os.path.join(root, relative)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(source)
+    os.chdir(root)
+    sys.path.insert(0, root)
+    import pytest  # noqa: PLC0415  (imported in the child only: the parent stays small)
+
+    counts = {}
+
+    class Counter:
+        def pytest_runtest_logreport(self, report):
+            if report.when == "call" or report.outcome != "passed":
+                counts[report.outcome] = counts.get(report.outcome, 0) + 1
+
+        def pytest_collection_finish(self, session):
+            counts["collected"] = len(session.items)
+
+    flags = ["-q", "-p", "no:cacheprovider", "--noconftest", "-o", "console_output_style=classic"]
+    code = pytest.main([*flags, job["test_file"]], plugins=[Counter()])
+    return {"status": "pytest", "exit_code": int(code), "counts": counts}
+
+
+def child_main(job, case, write_fd):
+    """Run in the forked child: isolate from the report channel, observe, write, exit."""
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, write_fd)
+    os.closerange(write_fd + 1, 4096)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    runner = run_pytest if job["mode"] == "pytest" else run_function_case
+    try:
+        observation = runner(job, case)
+        line = json.dumps(observation, ensure_ascii=True) + "\n"
+    except BaseException as exc:
+        line = json.dumps({"status": "error", "detail": type_name(type(exc))}) + "\n"
+    data = line.encode("ascii")
+    while data:
+        data = data[os.write(write_fd, data) :]
+    os._exit(0)
+
+
+def sweep_processes():
+    """Kill every process in the container but init and this harness."""
+    keep = {1, os.getpid()}
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return
+    for pid in pids:
+        if pid not in keep:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def run_case(job, case, timeout):
+    """Parent side: fork a child for one case, read its record within the timeout."""
+    read_fd, write_fd = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        child_main(job, case, write_fd)
+    os.close(write_fd)
+    chunks, size, deadline = [], 0, started + timeout
+    timed_out = False
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            timed_out = True
+            break
+        ready, _, _ = select.select([read_fd], [], [], left)
+        if not ready:
+            continue
+        chunk = os.read(read_fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if b"\n" in chunk or size > RECORD_LIMIT:
+            break
+    os.close(read_fd)
+    wall = time.monotonic() - started
+    if timed_out:
+        _kill_group(pid)
+    status = _reap(pid, deadline + 0.5)
+    sweep_processes()
+    if timed_out:
+        return {"status": "timeout", "wall_s": wall}
+    raw = b"".join(chunks)
+    if size > RECORD_LIMIT:
+        return {"status": "protocol_error", "detail": "record too large", "wall_s": wall}
+    if not raw.endswith(b"\n"):
+        return {"status": "crashed", "detail": _describe(status), "wall_s": wall}
+    try:
+        record = json.loads(raw)
+    except (ValueError, RecursionError):
+        return {"status": "protocol_error", "detail": "unparsable record", "wall_s": wall}
+    if type(record) is not dict:
+        return {"status": "protocol_error", "detail": "record is not an object", "wall_s": wall}
+    record["wall_s"] = wall
+    return record
+
+
+def _kill_group(pid):
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            target()
+        except OSError:
+            pass
+
+
+def _reap(pid, deadline):
+    """Wait for the child, killing it if it outlives the deadline; return its wait status."""
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if time.monotonic() > deadline:
+            _kill_group(pid)
+            deadline = float("inf")
+        time.sleep(0.001)
+
+
+def _describe(status):
+    if status is None:
+        return "no report"
+    if os.WIFSIGNALED(status):
+        return "killed by signal %d" % os.WTERMSIG(status)
+    return "exited with status %d without a report" % os.WEXITSTATUS(status)
+
+
+def make_undumpable():
+    """Stop same-uid children from opening /proc/<harness>/fd or mem (PR_SET_DUMPABLE = 0)."""
+    try:
+        import ctypes  # noqa: PLC0415
+
+        return ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) == 0
+    except Exception:
+        return False
+
+
+def main():
+    undumpable = make_undumpable()
+    out = os.fdopen(os.dup(1), "w", encoding="ascii", buffering=1)
+
+    def emit(record):
+        out.write(json.dumps(record, ensure_ascii=True) + "\n")
+        out.flush()
+
+    line = sys.stdin.buffer.readline(JOB_LIMIT)
+    job = json.loads(line)
+    emit({"kind": "hello", "python": sys.version.split()[0], "undumpable": undumpable})
+    cases = job.get("cases") or [{"id": "run"}]
+    for case in cases:
+        record = run_case(job, case, float(job["timeout"]))
+        emit(dict(record, kind="case", case=case["id"]))
+    emit({"kind": "done"})
+    out.close()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

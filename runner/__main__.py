@@ -1,0 +1,5 @@
+"""``python -m runner``: the chorebench CLI."""
+
+from runner.cli import main
+
+main()

@@ -1,0 +1,143 @@
+"""The ``chorebench`` command line: parse flags, call one library function, print.
+
+Exit codes, fixed here and only here: 0 done, 1 could not run (engine, image, server),
+2 bad input (a spec, a file, a flag).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from runner import __version__
+from runner.errors import ChorebenchError
+from runner.records import Grade
+from runner.settings import RUNTIMES, Settings
+
+
+def _log(message: str) -> None:
+    click.echo(f"chorebench: {message}", err=True)
+
+
+class _Group(click.Group):
+    """Turns chorebench's exceptions into a message and the exit code they carry."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ChorebenchError as exc:
+            if ctx.obj is not None and ctx.obj.raise_errors:
+                raise
+            for line in str(exc).splitlines() or [exc.__class__.__name__]:
+                click.echo(f"chorebench: error: {line}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+runtime_option = click.option(
+    "--runtime",
+    type=click.Choice(RUNTIMES),
+    default=None,
+    help="Container runtime for candidates (default: CHOREBENCH_RUNTIME, else runc).",
+)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="chorebench")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """chorebench: which local model for which small coding chore, measured safely."""
+    ctx.obj = Settings.from_env()
+
+
+@main.command()
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("response", type=click.File("rb"))
+@click.option("--json", "as_json", is_flag=True, help="Print the grade as one JSON object.")
+@runtime_option
+@click.pass_obj
+def grade(
+    settings: Settings, spec: Path, response: Any, as_json: bool, runtime: str | None
+) -> None:
+    """Grade RESPONSE (a file of raw model output, or - for stdin) against SPEC.
+
+    Exit 0 when graded, whatever the score; 1 when the sandbox could not run it.
+    """
+    from runner.commands import grade_file
+
+    text = response.read().decode("utf-8", errors="replace")
+    result = grade_file(spec, text, settings.with_flags(runtime=runtime), _log)
+    click.echo(json.dumps(result.to_json(), indent=None) if as_json else _summary(result))
+    if result.infra_failed:
+        _log(f"error: the sandbox failed, this grade does not count: {result.error}")
+        sys.exit(1)
+
+
+@main.command("check-specs")
+@click.argument("specs", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@runtime_option
+@click.pass_obj
+def check_specs(settings: Settings, specs: tuple[Path, ...], runtime: str | None) -> None:
+    """Validate SPECS (default: every spec in specs/) and prove each satisfiable.
+
+    A spec is satisfiable when its reference earns full marks in the sandbox. The reference's
+    time per case is shown, so limits can be set well above it.
+    """
+    from runner.commands import check_specs as run_checks
+
+    settings = settings.with_flags(runtime=runtime)
+    results = run_checks(list(specs) or [settings.specs_dir], settings, _log)
+    for result in results:
+        grade = result.grade
+        slowest = max((c.elapsed_s or 0.0 for c in grade.checks), default=0.0)
+        mark = "ok  " if result.ok else "FAIL"
+        click.echo(
+            f"{mark} {grade.spec}: reference {grade.points}/{grade.max_points}, "
+            f"slowest case {slowest * 1000:.1f} ms "
+            f"(limit {result.spec.limits.case_timeout_s:g} s), "
+            f"{grade.elapsed_s:.2f} s"
+        )
+        if not result.ok:
+            click.echo(_summary(grade, failures_only=True))
+    failed = [r.spec.id for r in results if not r.ok]
+    if failed:
+        _log(f"error: {len(failed)} spec(s) not satisfiable: {', '.join(failed)}")
+        sys.exit(1)
+    click.echo(f"{len(results)} spec(s) valid and satisfiable")
+
+
+@main.command()
+@runtime_option
+@click.pass_obj
+def image(settings: Settings, runtime: str | None) -> None:
+    """Build the grader image if it is missing or stale, and print its tag."""
+    from runner.commands import build_image
+
+    click.echo(build_image(settings.with_flags(runtime=runtime), _log))
+
+
+def _summary(grade: Grade, failures_only: bool = False) -> str:
+    lines = []
+    if not failures_only:
+        lines.append(
+            f"{grade.spec}: {grade.points}/{grade.max_points} points, score {grade.score:.3f}, "
+            f"strict {grade.strict_score:.3f}, "
+            + ("compliant" if grade.compliant else "not compliant")
+        )
+        for violation in grade.violations:
+            where = f" (line {violation.line})" if violation.line else ""
+            lines.append(f"  violation {violation.rule}{where}: {violation.detail}")
+        for diagnostic in grade.diagnostics:
+            where = f" (line {diagnostic.line})" if diagnostic.line else ""
+            lines.append(f"  diagnostic {diagnostic.rule}{where}: {diagnostic.detail}")
+    if grade.error:
+        lines.append(f"  error: {grade.error}")
+    for check in grade.checks:
+        if failures_only and check.passed:
+            continue
+        mark = "pass" if check.passed else "FAIL"
+        lines.append(f"  {mark} {check.case:<24} {check.outcome.value:<14} {check.detail}")
+    return "\n".join(lines)

@@ -1,0 +1,210 @@
+"""Grade one raw response to one spec: extract, check compliance, execute, compare.
+
+The comparison happens here, on the host, against expected values that never left it.
+``score_function`` is pure: it turns a report into checks, so it is unit-tested without Docker.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Protocol
+
+from runner.compliance import check_compliance
+from runner.errors import SandboxError
+from runner.extract import extract_code
+from runner.protocol import Report, function_job, parse_report
+from runner.records import Case, Check, ContainerRun, Grade, Limits, Observation, Outcome, Spec
+from runner.values import parse_literal, show, strictly_equal
+
+# A response with one of these has nothing to execute.
+UNRUNNABLE = frozenset({"empty_response", "syntax_error", "entry_point_missing"})
+
+
+class Sandbox(Protocol):
+    """Runs one job in a fresh container (``runner.sandbox.DockerSandbox``)."""
+
+    def run(self, job: bytes, limits: Limits, cases: int) -> ContainerRun: ...
+
+
+def grade_response(spec: Spec, raw: str, sandbox: Sandbox) -> Grade:
+    """Grade ``raw`` (the model's whole response text) against ``spec``.
+
+    The grade always comes back: a sandbox failure in mid-run is an ``infra_error`` on every
+    check (``Grade.infra_failed``), never the candidate's failure.
+    """
+    started = time.monotonic()
+    extraction = extract_code(raw)
+    violations = check_compliance(extraction, spec.constraints, spec.entry_point, kind=spec.kind)
+    if spec.kind == "pytest":
+        from runner.mutation import grade_test_module
+
+        checks, diagnostics, error, facts = grade_test_module(
+            spec, extraction.code, violations, sandbox
+        )
+    else:
+        diagnostics = ()
+        checks, error, facts = _run_function(spec, extraction.code, violations, sandbox)
+    points = sum(check.points for check in checks)
+    max_points = spec.max_points
+    if spec.scoring == "all_or_nothing":
+        points = max_points if checks and all(check.passed for check in checks) else 0
+    return Grade(
+        spec=spec.id,
+        points=points,
+        max_points=max_points,
+        compliant=not violations,
+        violations=tuple(violations),
+        checks=tuple(checks),
+        diagnostics=tuple(diagnostics),
+        error=error,
+        elapsed_s=time.monotonic() - started,
+        sandbox=facts,
+    )
+
+
+def _run_function(
+    spec: Spec, code: str, violations: tuple, sandbox: Sandbox
+) -> tuple[list[Check], str | None, dict[str, object]]:
+    unrunnable = [v for v in violations if v.rule in UNRUNNABLE]
+    if unrunnable:
+        reason = f"not executed: {unrunnable[0].rule}"
+        return unscored(spec.cases, Outcome.NO_CODE, reason), None, {}
+    try:
+        run = sandbox.run(function_job(spec, code), spec.limits, len(spec.cases))
+    except SandboxError as exc:
+        return unscored(spec.cases, Outcome.INFRA_ERROR, str(exc)), str(exc), {}
+    report = parse_report(run, [case.id for case in spec.cases])
+    facts = sandbox_facts(run, report.python)
+    return score_function(spec, report, run), run_error(report, run), facts
+
+
+def sandbox_facts(run: ContainerRun, python: str) -> dict[str, object]:
+    """What a grade records about where it ran, for reproducibility."""
+    return {
+        "image": run.image,
+        "image_id": run.image_id,
+        "runtime": run.runtime,
+        "python": python,
+        "exit_code": run.exit_code,
+        "oom_killed": run.oom_killed,
+        "container_s": round(run.elapsed_s, 4),
+    }
+
+
+def run_error(report: Report, run: ContainerRun) -> str | None:
+    """A run-level explanation for the grade's ``error`` field, or None when all went well."""
+    if report.error:
+        return report.error
+    if run.output_capped:
+        return "killed: the candidate wrote more output than the limit"
+    if run.timed_out:
+        return "killed at the host's deadline"
+    if run.oom_killed:
+        return "killed: out of memory"
+    if not report.complete:
+        return "the harness stopped before reporting every case"
+    return None
+
+
+def unscored(cases: tuple[Case, ...], outcome: Outcome, detail: str) -> list[Check]:
+    """Every check of every case, failed with one outcome (nothing ran, or nothing counts)."""
+    return [
+        Check(check_id, False, 0, case.points, outcome, detail)
+        for case in cases
+        for check_id in _check_ids(case)
+    ]
+
+
+def score_function(spec: Spec, report: Report, run: ContainerRun) -> list[Check]:
+    """Compare each case's observation with its hidden expectation."""
+    if report.error:
+        return unscored(spec.cases, Outcome.PROTOCOL_ERROR, report.error)
+    checks: list[Check] = []
+    for case in spec.cases:
+        seen = report.observations.get(case.id)
+        if seen is None:
+            checks += unscored((case,), *_missing(run))
+        else:
+            checks += _compare(case, seen)
+    return checks
+
+
+def _missing(run: ContainerRun) -> tuple[Outcome, str]:
+    if run.timed_out:
+        return Outcome.TIMEOUT, "no report: the container hit the host's deadline"
+    if run.oom_killed:
+        return Outcome.CRASHED, "no report: the container ran out of memory"
+    if run.output_capped:
+        return Outcome.CRASHED, "no report: the container was killed for too much output"
+    return Outcome.CRASHED, "no report: the harness died"
+
+
+def _check_ids(case: Case) -> list[str]:
+    if case.raises is not None and case.raises.match is not None:
+        return [case.id, f"{case.id}:message"]
+    return [case.id]
+
+
+def _compare(case: Case, seen: Observation) -> list[Check]:
+    elapsed = round(seen.elapsed_s, 6)
+
+    def check(check_id: str, outcome: Outcome, detail: str) -> Check:
+        passed = outcome is Outcome.PASSED
+        return Check(
+            check_id, passed, case.points if passed else 0, case.points, outcome, detail, elapsed
+        )
+
+    failure = _failure(seen)
+    if failure is not None:
+        return [check(check_id, failure[0], failure[1]) for check_id in _check_ids(case)]
+    if case.raises is None:
+        want = parse_literal(case.expected or "None")
+        if seen.status == "raised":
+            return [check(case.id, Outcome.RAISED, f"raised {seen.exc_type}: {_message(seen)}")]
+        if seen.value_error is not None:
+            return [check(case.id, Outcome.WRONG, seen.value_error)]
+        if strictly_equal(seen.value, want, case.approx):
+            return [check(case.id, Outcome.PASSED, f"returned {show(want)}")]
+        return [
+            check(case.id, Outcome.WRONG, f"returned {show(seen.value)}, expected {show(want)}")
+        ]
+    name = case.raises.type
+    if seen.status != "raised":
+        got = seen.value_error or f"returned {show(seen.value)}"
+        results = [check(case.id, Outcome.WRONG, f"{got}, expected {name}")]
+    elif name in seen.exc_builtins:
+        results = [check(case.id, Outcome.PASSED, f"raised {seen.exc_type}")]
+    else:
+        results = [check(case.id, Outcome.WRONG, f"raised {seen.exc_type}, expected {name}")]
+    if case.raises.match is not None:
+        message_id = f"{case.id}:message"
+        if not results[0].passed:
+            results.append(check(message_id, Outcome.WRONG, f"not checked: no {name} raised"))
+        elif seen.exc_message is None:
+            results.append(
+                check(message_id, Outcome.WRONG, "message not observable (not one str argument)")
+            )
+        elif re.search(case.raises.match, seen.exc_message):
+            results.append(check(message_id, Outcome.PASSED, f"message {show(seen.exc_message)}"))
+        else:
+            detail = f"message {show(seen.exc_message)} does not match {case.raises.match!r}"
+            results.append(check(message_id, Outcome.WRONG, detail))
+    return results
+
+
+def _failure(seen: Observation) -> tuple[Outcome, str] | None:
+    """An observation that ended without a result, as an outcome and a detail."""
+    if seen.status == "timeout":
+        return Outcome.TIMEOUT, "the case exceeded its time limit and was killed"
+    if seen.status == "crashed":
+        return Outcome.CRASHED, seen.detail or "the case died without a report"
+    if seen.status in ("no_entry", "compile_error"):
+        return Outcome.NO_CODE, f"{seen.status}: {seen.detail}"
+    if seen.status in ("returned", "raised"):
+        return None
+    return Outcome.PROTOCOL_ERROR, seen.detail or "malformed case record"
+
+
+def _message(seen: Observation) -> str:
+    return show(seen.exc_message) if seen.exc_message is not None else "<message not observable>"

@@ -1,0 +1,129 @@
+"""The host side of the harness protocol: build a job line, read a report back, defensively.
+
+The report is untrusted text. It is accepted only as: a ``hello`` line, then exactly one
+``case`` record per known case id, in job order, then ``done``. Anything else (an unknown or
+repeated id, a line that is not a JSON object, a nesting bomb) makes the whole report a
+protocol error, never a crash and never a pass.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.records import ContainerRun, Observation, Spec
+from runner.values import Undecodable, decode
+
+
+@dataclass(frozen=True)
+class Report:
+    """The observations a container reported, keyed by case id, and what went wrong."""
+
+    observations: dict[str, Observation] = field(default_factory=dict)
+    python: str = ""
+    complete: bool = False
+    error: str | None = None
+
+
+def function_job(spec: Spec, code: str) -> bytes:
+    """The job line for a function candidate: code and inputs, never expected values."""
+    job = {
+        "mode": "function",
+        "code": code,
+        "entry_point": spec.entry_point,
+        "timeout": spec.limits.case_timeout_s,
+        "cases": [
+            {"id": case.id, "args": list(case.args), "kwargs": dict(case.kwargs)}
+            for case in spec.cases
+        ],
+    }
+    return json.dumps(job, ensure_ascii=True).encode("ascii") + b"\n"
+
+
+def pytest_job(spec: Spec, files: dict[str, str], test_file: str) -> bytes:
+    """The job line for one pytest run: the files to lay out and the test file to run."""
+    job = {
+        "mode": "pytest",
+        "timeout": spec.limits.case_timeout_s,
+        "files": files,
+        "test_file": test_file,
+    }
+    return json.dumps(job, ensure_ascii=True).encode("ascii") + b"\n"
+
+
+def parse_report(run: ContainerRun, case_ids: list[str]) -> Report:
+    """Read the harness's report from a container's stdout.
+
+    Records are matched to ``case_ids`` in order; a missing tail (the container died or was
+    killed) is reported by ``complete=False`` with the records received so far.
+    """
+    lines = run.stdout.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    records: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, 1):
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError):
+            if number == len(lines) and not run.stdout.endswith(b"\n"):
+                break  # a line cut by a kill: the records before it still count
+            return Report(error=f"report line {number} is not JSON")
+        if type(record) is not dict or type(record.get("kind")) is not str:
+            return Report(error=f"report line {number} is not a record")
+        records.append(record)
+    if not records or records[0]["kind"] != "hello":
+        return Report(error="the harness did not start (no hello line)")
+    python = str(records[0].get("python", ""))[:40]
+    observations: dict[str, Observation] = {}
+    expected = iter(case_ids)
+    complete = False
+    for record in records[1:]:
+        if record["kind"] == "done":
+            complete = len(observations) == len(case_ids)
+            if not complete:
+                return Report(error="the report ended before every case", python=python)
+            continue
+        if record["kind"] != "case" or complete:
+            return Report(error="unexpected record in the report", python=python)
+        want = next(expected, None)
+        if record.get("case") != want:
+            return Report(error="a case record is unknown, repeated or out of order", python=python)
+        observations[want] = observation(want, record)
+    return Report(observations, python, complete)
+
+
+def observation(case_id: str, record: dict[str, Any]) -> Observation:
+    """Turn one case record into an Observation; malformed fields become a protocol error."""
+    status = record.get("status")
+    elapsed = _number(record.get("elapsed_s", record.get("wall_s")))
+    if status == "returned":
+        try:
+            return Observation(
+                case_id, "returned", value=decode(record.get("value")), elapsed_s=elapsed
+            )
+        except Undecodable as exc:
+            return Observation(case_id, "returned", value_error=str(exc), elapsed_s=elapsed)
+    if status == "raised":
+        bases = record.get("exc_builtins")
+        message = record.get("exc_message")
+        if type(bases) is not list or not all(type(b) is str for b in bases):
+            return Observation(case_id, "protocol_error", detail="malformed exception record")
+        return Observation(
+            case_id,
+            "raised",
+            exc_type=str(record.get("exc_type"))[:200],
+            exc_builtins=tuple(bases),
+            exc_message=message[:4000] if type(message) is str else None,
+            elapsed_s=elapsed,
+        )
+    if status in ("timeout", "crashed", "no_entry", "compile_error", "protocol_error", "pytest"):
+        detail = record.get("detail")
+        extra = {k: record[k] for k in ("exit_code", "counts") if k in record}
+        text = str(detail)[:300] if detail is not None else json.dumps(extra)[:300]
+        return Observation(case_id, str(status), elapsed_s=elapsed, detail=text)
+    return Observation(case_id, "protocol_error", detail="unknown case status")
+
+
+def _number(value: Any) -> float:
+    return float(value) if type(value) in (int, float) else 0.0

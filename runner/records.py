@@ -1,0 +1,285 @@
+"""The nouns of chorebench, as small frozen records.
+
+Every stage takes and returns these; none of them does I/O. The flow is::
+
+    Spec (specs/*.json) + raw response
+      -> Extraction (code pulled out of the text) + Violations (compliance)
+      -> Observations (what the sandbox saw each case do)
+      -> Checks (each observation compared with the hidden expectation on the host)
+      -> Grade (points, scores, verdicts)
+
+This module imports nothing else from ``runner``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    """How one check ended. Only ``PASSED`` earns points."""
+
+    PASSED = "passed"
+    WRONG = "wrong"  # ran to completion, observable behaviour differs from the expectation
+    RAISED = "raised"  # raised where a value was expected
+    TIMEOUT = "timeout"  # exceeded the case's wall-clock limit
+    CRASHED = "crashed"  # the case's process died without a report (signal, os._exit, OOM)
+    NO_CODE = "no_code"  # nothing runnable: empty response, syntax error, entry point missing
+    PROTOCOL_ERROR = "protocol_error"  # the sandbox's report for this case did not parse
+    INFRA_ERROR = "infra_error"  # the engine or image failed: never the candidate's fault
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What a response must not contain. Checked statically on the host."""
+
+    no_fences: bool = True
+    no_prose: bool = True
+    imports_inside_function: bool = True
+    forbidden_imports: tuple[str, ...] = ()
+    forbidden_calls: tuple[str, ...] = ()
+    forbidden_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resources one execution of a candidate may use."""
+
+    case_timeout_s: float = 2.0
+    memory_mb: int = 256
+    pids: int = 64
+    output_bytes: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class ExpectedRaise:
+    """An expected exception: the real built-in class named, and optionally a message regex."""
+
+    type: str
+    match: str | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of the entry point.
+
+    ``args`` and ``kwargs`` values and ``expected`` are Python literal source text, read with
+    ``ast.literal_eval``: they say exactly what the function receives and must return.
+    Exactly one of ``expected`` and ``raises`` is set.
+    """
+
+    id: str
+    args: tuple[str, ...] = ()
+    kwargs: tuple[tuple[str, str], ...] = ()
+    expected: str | None = None
+    raises: ExpectedRaise | None = None
+    points: int = 1
+    approx: float | None = None  # relative tolerance for floats; None means exact
+
+    @property
+    def max_points(self) -> int:
+        """Points at stake: one check for a value, two for a raise with a message regex."""
+        if self.raises is not None and self.raises.match is not None:
+            return 2 * self.points
+        return self.points
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A plausible bug in a module under test (pytest kind)."""
+
+    name: str
+    source: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ModuleUnderTest:
+    """The module a generated test imports (pytest kind)."""
+
+    import_path: str  # e.g. "src.main_improved"
+    reference: str  # source of the correct implementation
+    mutants: tuple[Mutant, ...] = ()
+    rebinds: tuple[tuple[str, str], ...] = ()  # (global name, function that rebinds it)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One prompt of the suite, loaded and validated from ``specs/<id>.json``."""
+
+    id: str
+    title: str
+    family: str
+    kind: str  # "function" or "pytest"
+    prompt: str
+    entry_point: str
+    constraints: Constraints
+    reference: str
+    limits: Limits
+    cases: tuple[Case, ...] = ()
+    module: ModuleUnderTest | None = None
+    scoring: str = "per_check"  # or "all_or_nothing"
+    path: str = ""
+    sha256: str = ""  # of the file's bytes: a changed spec is a different spec
+
+    @property
+    def max_points(self) -> int:
+        """Total points a perfect candidate earns."""
+        if self.kind == "pytest" and self.module is not None:
+            return 1 + len(self.module.mutants) if self.scoring == "per_check" else 1
+        return sum(case.max_points for case in self.cases)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A broken constraint, e.g. ``Violation("fences", "2 fenced blocks")``."""
+
+    rule: str
+    detail: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Code pulled out of a raw model response, and what surrounded it."""
+
+    raw: str
+    code: str
+    fenced_blocks: int = 0
+    prose: tuple[str, ...] = ()  # non-blank text outside the code, one item per stretch
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one case did inside the sandbox, as reported by the harness.
+
+    ``status`` is one of ``returned``, ``raised``, ``timeout``, ``crashed``, ``no_entry``,
+    ``compile_error``, ``protocol_error``. For ``returned``, ``value`` is the decoded value
+    (built-in types only) or ``value_error`` says why it could not be carried (unsupported type,
+    too large). For ``raised``, ``exc_type`` is the exception's qualified name, ``exc_builtins``
+    the real built-in exception classes it is an instance of, ``exc_message`` its message when it
+    is observable (plain ``str`` argument), else None.
+    """
+
+    case: str
+    status: str
+    value: Any = None
+    value_error: str | None = None
+    exc_type: str | None = None
+    exc_builtins: tuple[str, ...] = ()
+    exc_message: str | None = None
+    elapsed_s: float = 0.0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ContainerRun:
+    """What the host saw of one container: its capped output and how it ended."""
+
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool  # killed by the host at the wall-clock deadline
+    output_capped: bool  # killed for writing more than the limit
+    exit_code: int | None
+    oom_killed: bool
+    elapsed_s: float
+    image: str
+    image_id: str
+    runtime: str
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One container run: the observations it produced and facts about the sandbox."""
+
+    observations: tuple[Observation, ...]
+    error: str | None = None  # a run-level problem (killed at the deadline, output cap, bad report)
+    exit_code: int | None = None
+    oom_killed: bool = False
+    image: str = ""
+    image_id: str = ""
+    runtime: str = ""
+    python: str = ""
+    elapsed_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One scored check of a grade."""
+
+    case: str
+    passed: bool
+    points: int
+    max_points: int
+    outcome: Outcome
+    detail: str = ""
+    elapsed_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The verdict on one response to one spec. ``to_json`` is the CLI's ``--json`` contract."""
+
+    spec: str
+    points: int
+    max_points: int
+    compliant: bool
+    violations: tuple[Violation, ...]
+    checks: tuple[Check, ...]
+    diagnostics: tuple[Violation, ...] = ()
+    error: str | None = None
+    elapsed_s: float = 0.0
+    sandbox: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        """Lenient score: points over max points, on the code after fence stripping."""
+        return self.points / self.max_points if self.max_points else 0.0
+
+    @property
+    def strict_score(self) -> float:
+        """The score when the response broke no constraint, else 0."""
+        return self.score if self.compliant else 0.0
+
+    @property
+    def infra_failed(self) -> bool:
+        """True when the sandbox, not the candidate, failed: the grade must not be counted."""
+        return any(check.outcome is Outcome.INFRA_ERROR for check in self.checks)
+
+    def to_json(self) -> dict[str, Any]:
+        """The grade as plain JSON data, stable field names."""
+        return {
+            "spec": self.spec,
+            "points": self.points,
+            "max_points": self.max_points,
+            "score": round(self.score, 6),
+            "strict_score": round(self.strict_score, 6),
+            "compliant": self.compliant,
+            "violations": [_violation_json(v) for v in self.violations],
+            "checks": [
+                {
+                    "case": c.case,
+                    "passed": c.passed,
+                    "points": c.points,
+                    "max_points": c.max_points,
+                    "outcome": c.outcome.value,
+                    "detail": c.detail,
+                    "elapsed_s": c.elapsed_s,
+                }
+                for c in self.checks
+            ],
+            "diagnostics": [_violation_json(d) for d in self.diagnostics],
+            "error": self.error,
+            "elapsed_s": round(self.elapsed_s, 4),
+            "sandbox": dict(self.sandbox),
+        }
+
+
+def _violation_json(violation: Violation) -> dict[str, Any]:
+    data = asdict(violation)
+    if data["line"] is None:
+        del data["line"]
+    return data

@@ -1,0 +1,240 @@
+"""The Docker sandbox: one fresh, hardened, throwaway container per execution of a candidate.
+
+What it gives, for every execution:
+- no network (``network_mode=none``), a read-only root, a 16 MiB ``noexec`` tmpfs at /tmp,
+  every capability dropped, ``no-new-privileges``, the default seccomp profile, uid 65534;
+- limits on memory (no swap), pids (and ``nproc`` under gVisor, where pids_limit does not cap
+  threads), one CPU, open files, file size, core dumps; no IPC namespace sharing;
+- a host wall-clock deadline after which the container is killed, and a cap on its output;
+- no host environment, no mounts, no logs written on the host (``log_driver=none``), a label on
+  every container, and removal in ``finally`` (also on Ctrl-C).
+
+Code goes in on the attach stream's stdin, observations come out on its stdout: the root is
+read-only, so there is no file channel to race. Expected values never enter the container.
+
+What it does not give: protection from kernel or runtime exploits under runc (use
+``--runtime runsc``), or from whoever else can talk to the Docker socket.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from typing import Any
+
+from runner.errors import SandboxError
+from runner.image import GraderImage, ensure_image
+from runner.records import ContainerRun, Limits
+from runner.settings import Settings
+
+LABEL = "chorebench"
+HARNESS = ["python3", "-I", "-B", "/opt/chorebench/harness.py"]
+TMPFS = "rw,noexec,nosuid,nodev,size=16m,mode=1777"
+UID = "65534:65534"
+STARTUP_MARGIN_S = 10.0  # container start, interpreter start-up, a loaded machine
+PER_CASE_MARGIN_S = 0.5  # the harness kills a hung case itself; the host only backs it up
+
+
+def container_options(limits: Limits, runtime: str) -> dict[str, Any]:
+    """The host config for a candidate container (docker-py ``create_host_config`` kwargs)."""
+    from docker.types import LogConfig, Ulimit
+
+    memory = f"{limits.memory_mb}m"
+    ulimits = [
+        Ulimit(name="nofile", soft=256, hard=256),
+        Ulimit(name="fsize", soft=8 << 20, hard=8 << 20),
+        Ulimit(name="core", soft=0, hard=0),
+    ]
+    if runtime == "runsc":
+        # nproc counts per uid across the host under runc, so it would couple parallel
+        # containers there; gVisor counts it per sandbox and needs it to cap threads.
+        ulimits.append(Ulimit(name="nproc", soft=limits.pids, hard=limits.pids))
+    return {
+        "network_mode": "none",
+        "read_only": True,
+        "tmpfs": {"/tmp": TMPFS},
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "pids_limit": limits.pids,
+        "mem_limit": memory,
+        "memswap_limit": memory,
+        "nano_cpus": 1_000_000_000,
+        "ulimits": ulimits,
+        "ipc_mode": "none" if runtime == "runc" else "private",
+        "init": True,
+        "log_config": LogConfig(type="none"),
+        "runtime": runtime,
+    }
+
+
+def execution_deadline(limits: Limits, cases: int) -> float:
+    """Seconds the host allows one container, from start to its last byte of output."""
+    return STARTUP_MARGIN_S + cases * (limits.case_timeout_s + PER_CASE_MARGIN_S)
+
+
+class DockerSandbox:
+    """Runs jobs in fresh grader containers on one Docker engine."""
+
+    def __init__(self, settings: Settings, log: Any = lambda _: None) -> None:
+        """Connect to the engine and make sure the grader image and runtime are there.
+
+        Raises:
+            SandboxError: no engine answers, the runtime is not registered, or the image
+                cannot be built. The message says what to do.
+        """
+        import docker
+
+        self.runtime = settings.runtime
+        where = settings.docker_host or "the local Docker socket"
+        try:
+            self.client = docker.DockerClient(base_url=settings.docker_host, timeout=60)
+            self.client.ping()
+            runtimes = self.client.info().get("Runtimes", {})
+        except docker.errors.DockerException as exc:
+            raise SandboxError(
+                f"no Docker engine answers at {where} ({exc.__class__.__name__}): start one "
+                "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
+            ) from exc
+        if self.runtime not in runtimes:
+            raise SandboxError(
+                f"the engine at {where} has no runtime {self.runtime!r} (it has "
+                f"{', '.join(sorted(runtimes))}); `scripts/provision-docker.sh` registers runsc"
+            )
+        if settings.image:
+            try:
+                self.image = GraderImage(settings.image, self.client.images.get(settings.image).id)
+            except docker.errors.DockerException as exc:
+                raise SandboxError(f"grader image {settings.image!r} not found: {exc}") from exc
+        else:
+            self.image = ensure_image(self.client, settings.grader_dir, log)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+
+    def close(self) -> None:
+        """Release the engine connection."""
+        self.client.close()
+
+    def run(self, job: bytes, limits: Limits, cases: int) -> ContainerRun:
+        """Run the harness on ``job`` (one JSON line) in a fresh container, then remove it.
+
+        Args:
+            job: the job line; it must not contain anything the candidate may not see.
+            limits: the spec's resource limits.
+            cases: how many case records to expect; sizes the host deadline.
+
+        Raises:
+            SandboxError: the engine failed to create, start or attach the container.
+        """
+        import docker
+
+        api = self.client.api
+        started = time.monotonic()
+        container = None
+        try:
+            container = api.create_container(
+                self.image.id,
+                command=HARNESS,
+                user=UID,
+                stdin_open=True,
+                tty=False,
+                environment={"HOME": "/tmp", "LANG": "C.UTF-8"},
+                network_disabled=True,
+                hostname="sandbox",
+                working_dir="/tmp",
+                labels={
+                    LABEL: "1",
+                    f"{LABEL}.owner": self.owner,
+                    f"{LABEL}.created": str(int(time.time())),
+                },
+                name=f"chorebench-{uuid.uuid4().hex[:16]}",
+                host_config=api.create_host_config(**container_options(limits, self.runtime)),
+                use_config_proxy=False,
+            )
+            stream = api.attach_socket(
+                container, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            )
+            raw = getattr(stream, "_sock", stream)
+            try:
+                api.start(container)
+                raw.sendall(job)
+                out = _read_frames(raw, started + execution_deadline(limits, cases), limits)
+            finally:
+                stream.close()
+            if out.timed_out or out.capped:
+                _ignore_missing(lambda: api.kill(container))
+            state = api.inspect_container(container)["State"]
+            exit_code = None if state.get("Running") else state.get("ExitCode")
+            return ContainerRun(
+                stdout=out.stdout,
+                stderr=out.stderr,
+                timed_out=out.timed_out,
+                output_capped=out.capped,
+                exit_code=exit_code,
+                oom_killed=bool(state.get("OOMKilled")),
+                elapsed_s=time.monotonic() - started,
+                image=self.image.tag,
+                image_id=self.image.id,
+                runtime=self.runtime,
+            )
+        except (docker.errors.DockerException, OSError) as exc:
+            raise SandboxError(f"the Docker engine failed running a candidate: {exc}") from exc
+        finally:
+            if container is not None:
+                _ignore_missing(lambda: api.remove_container(container, force=True))
+
+
+class _Frames:
+    def __init__(self) -> None:
+        self.stdout = b""
+        self.stderr = b""
+        self.timed_out = False
+        self.capped = False
+
+
+def _read_frames(sock: Any, deadline: float, limits: Limits) -> _Frames:
+    """Demultiplex Docker's attach stream (8-byte headers) until EOF, the deadline or the cap."""
+    out = _Frames()
+    buffer = b""
+    chunks: dict[int, list[bytes]] = {1: [], 2: []}
+    total = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            out.timed_out = True
+            break
+        sock.settimeout(left)
+        try:
+            data = sock.recv(65536)
+        except TimeoutError:
+            out.timed_out = True
+            break
+        if not data:
+            break
+        buffer += data
+        while len(buffer) >= 8:
+            size = int.from_bytes(buffer[4:8], "big")
+            if len(buffer) < 8 + size:
+                break
+            stream_id, payload, buffer = buffer[0], buffer[8 : 8 + size], buffer[8 + size :]
+            chunks.setdefault(stream_id, []).append(payload)
+            total += size
+        if total > limits.output_bytes:
+            out.capped = True
+            break
+    out.stdout = b"".join(chunks[1])[: limits.output_bytes]
+    out.stderr = b"".join(chunks[2])[: limits.output_bytes]
+    return out
+
+
+def _ignore_missing(call: Any) -> None:
+    """Run a cleanup call; a container that is already gone or stopped is fine."""
+    import docker
+
+    try:
+        call()
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        if exc.status_code not in (304, 409):
+            raise

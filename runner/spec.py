@@ -1,0 +1,244 @@
+"""Load and validate spec files: JSON Schema first, then what a schema cannot say.
+
+Every problem is reported as ``FILE: /json/pointer: reason``, all of them at once, and
+nothing is run when any is found (``SpecError``, exit code 2).
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from runner.errors import SpecError
+from runner.records import (
+    Case,
+    Constraints,
+    ExpectedRaise,
+    Limits,
+    ModuleUnderTest,
+    Mutant,
+    Spec,
+)
+from runner.settings import PROJECT_ROOT
+from runner.values import parse_literal
+
+SCHEMA_PATH = PROJECT_ROOT / "schemas" / "spec.schema.json"
+
+
+@cache
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def spec_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files named directly, plus every ``*.json`` in folders named, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        found.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
+    return found
+
+
+def load_specs(paths: Iterable[Path]) -> list[Spec]:
+    """Load every spec under ``paths``, reporting the problems of all files together.
+
+    Raises:
+        SpecError: any file is missing, unreadable or invalid, no spec was found, or two
+            specs share an id.
+    """
+    files = spec_paths(paths)
+    problems: list[str] = []
+    specs: list[Spec] = []
+    for path in files:
+        try:
+            specs.append(load_spec(path))
+        except SpecError as exc:
+            problems.extend(exc.problems)
+    seen: dict[str, Path] = {}
+    for spec in specs:
+        if spec.id in seen:
+            problems.append(f"{spec.path}: /id: duplicate id {spec.id!r}, also in {seen[spec.id]}")
+        seen[spec.id] = Path(spec.path)
+    if not files:
+        problems.append("no spec files found: name a .json file or a folder that holds some")
+    if problems:
+        raise SpecError(problems)
+    return sorted(specs, key=lambda s: s.id)
+
+
+def load_spec(path: Path) -> Spec:
+    """Read, validate and build one spec.
+
+    Raises:
+        SpecError: with every problem found in the file.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError([f"{path}: /: cannot read the file: {exc.strerror}"]) from exc
+    try:
+        data = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SpecError([f"{path}: /: not valid JSON: {exc}"]) from exc
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise SpecError([f"{path}: {_pointer(e.absolute_path)}: {e.message}" for e in errors])
+    problems = _semantic_problems(path, data)
+    if problems:
+        raise SpecError([f"{path}: {pointer}: {reason}" for pointer, reason in problems])
+    return _build(path, data, hashlib.sha256(raw).hexdigest())
+
+
+def text(value: str | list[str]) -> str:
+    """A spec text field (a string, or lines joined with newlines)."""
+    return value if isinstance(value, str) else "\n".join(value) + "\n"
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate key(s) {', '.join(map(repr, duplicates))}")
+    return dict(pairs)
+
+
+def _pointer(parts: Iterable[Any]) -> str:
+    escaped = [str(p).replace("~", "~0").replace("/", "~1") for p in parts]
+    return "/" + "/".join(escaped)
+
+
+def _semantic_problems(path: Path, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the schema cannot check: names, literals, regexes, uniqueness, sources."""
+    problems: list[tuple[str, str]] = []
+    if data["id"] != path.stem:
+        problems.append(("/id", f"{data['id']!r} differs from the file name {path.stem!r}"))
+    problems += _source_problems("/reference", text(data["reference"]))
+    seen: set[str] = set()
+    for index, case in enumerate(data.get("cases", [])):
+        where = f"/cases/{index}"
+        if case["id"] in seen:
+            problems.append((f"{where}/id", f"duplicate case id {case['id']!r}"))
+        seen.add(case["id"])
+        literals = [(f"{where}/args/{i}", a) for i, a in enumerate(case.get("args", []))]
+        literals += [(f"{where}/kwargs/{k}", v) for k, v in case.get("kwargs", {}).items()]
+        if "expected" in case:
+            literals.append((f"{where}/expected", case["expected"]))
+        for pointer, source in literals:
+            try:
+                parse_literal(source)
+            except ValueError as exc:
+                problems.append((pointer, str(exc)))
+        raises = case.get("raises")
+        if raises:
+            real = getattr(builtins, raises["type"], None)
+            if not (isinstance(real, type) and issubclass(real, BaseException)):
+                problems.append(
+                    (f"{where}/raises/type", f"{raises['type']!r} is not a built-in exception")
+                )
+            if "match" in raises:
+                try:
+                    re.compile(raises["match"])
+                except re.error as exc:
+                    problems.append((f"{where}/raises/match", f"regex does not compile: {exc}"))
+    module = data.get("module")
+    if module:
+        problems += _source_problems("/module/reference", text(module["reference"]))
+        names: set[str] = set()
+        for index, mutant in enumerate(module["mutants"]):
+            where = f"/module/mutants/{index}"
+            if mutant["name"] in names:
+                problems.append((f"{where}/name", f"duplicate mutant name {mutant['name']!r}"))
+            names.add(mutant["name"])
+            try:
+                source = _mutant_source(text(module["reference"]), mutant)
+            except ValueError as exc:
+                problems.append((f"{where}/patch", str(exc)))
+                continue
+            problems += _source_problems(where, source)
+            if source == text(module["reference"]):
+                problems.append((where, "the mutant is identical to the reference"))
+    return problems
+
+
+def _source_problems(pointer: str, source: str) -> list[tuple[str, str]]:
+    try:
+        compile(source, pointer, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return [(pointer, f"does not compile: {exc.msg} (line {exc.lineno})")]
+    return []
+
+
+def _mutant_source(reference: str, mutant: dict[str, Any]) -> str:
+    if "source" in mutant:
+        return text(mutant["source"])
+    result = reference
+    for number, hunk in enumerate(mutant["patch"]):
+        old = hunk["old"] if isinstance(hunk["old"], str) else "\n".join(hunk["old"])
+        new = hunk["new"] if isinstance(hunk["new"], str) else "\n".join(hunk["new"])
+        count = result.count(old)
+        if count != 1:
+            raise ValueError(
+                f"hunk {number}: 'old' occurs {count} times in the reference, not once"
+            )
+        result = result.replace(old, new)
+    return result
+
+
+def _build(path: Path, data: dict[str, Any], sha256: str) -> Spec:
+    limits = Limits(**data.get("limits", {}))
+    constraints = Constraints(
+        **{
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in data.get("constraints", {}).items()
+        }
+    )
+    cases = tuple(
+        Case(
+            id=case["id"],
+            args=tuple(case.get("args", [])),
+            kwargs=tuple(sorted(case.get("kwargs", {}).items())),
+            expected=case.get("expected"),
+            raises=ExpectedRaise(**case["raises"]) if "raises" in case else None,
+            points=case.get("points", 1),
+            approx=case.get("approx"),
+        )
+        for case in data.get("cases", [])
+    )
+    module = None
+    if "module" in data:
+        raw_module = data["module"]
+        reference = text(raw_module["reference"])
+        module = ModuleUnderTest(
+            import_path=raw_module["import_path"],
+            reference=reference,
+            mutants=tuple(
+                Mutant(m["name"], _mutant_source(reference, m), m["description"])
+                for m in raw_module["mutants"]
+            ),
+            rebinds=tuple(sorted(raw_module.get("rebinds", {}).items())),
+        )
+    return Spec(
+        id=data["id"],
+        title=data["title"],
+        family=data["family"],
+        kind=data["kind"],
+        prompt=text(data["prompt"]),
+        entry_point=data["entry_point"],
+        constraints=constraints,
+        reference=text(data["reference"]),
+        limits=limits,
+        cases=cases,
+        module=module,
+        scoring=data.get("scoring", "per_check"),
+        path=str(path),
+        sha256=sha256,
+    )

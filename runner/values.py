@@ -1,0 +1,140 @@
+"""Values as the spec writes them, as the sandbox reports them, and how they are compared.
+
+Specs write values as Python literal source (``"(1, 'a')"``, ``"{1: None}"``), read with
+``ast.literal_eval``: tuples, lists, dicts with any literal keys, sets, None, bools, ints,
+floats, complex, str and bytes. The harness reports returned values tagged by exact type
+(``["int", "1f"]``, ``["float", "0x1.8p+1"]``, ``["tuple", [...]]``), which ``decode`` turns
+back into built-in values. Comparison is strict by type: ``True`` is not ``1``, ``1.0`` is not
+``1``, a tuple is not a list; floats may opt into a relative tolerance.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from typing import Any
+
+
+class Undecodable(ValueError):
+    """A report's value is not a well-formed tagged value."""
+
+
+def parse_literal(source: str) -> Any:
+    """Read a Python literal; raises ValueError with a short reason if it is not one."""
+    try:
+        return ast.literal_eval(source)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
+        raise ValueError(
+            f"not a Python literal ({exc.__class__.__name__}): {source[:80]!r}"
+        ) from exc
+
+
+def decode(tagged: Any, depth: int = 0) -> Any:
+    """Rebuild a value from the harness's exact-type tags.
+
+    Raises:
+        Undecodable: malformed tags, or tags saying the value could not be carried
+            (``unsupported`` type, ``too_large``); the message says which.
+    """
+    if depth > 100 or type(tagged) is not list or not tagged or type(tagged[0]) is not str:
+        raise Undecodable("malformed value")
+    tag, rest = tagged[0], tagged[1:]
+    try:
+        if tag == "none":
+            return None
+        if tag == "bool" and type(rest[0]) is bool:
+            return rest[0]
+        if tag == "int":
+            return int(rest[0], 16)
+        if tag == "float":
+            return float.fromhex(rest[0])
+        if tag == "complex":
+            return complex(float.fromhex(rest[0]), float.fromhex(rest[1]))
+        if tag == "str" and type(rest[0]) is str:
+            return rest[0]
+        if tag == "bytes":
+            return bytes.fromhex(rest[0])
+        if tag in ("list", "tuple", "set", "frozenset"):
+            items = [decode(item, depth + 1) for item in rest[0]]
+            return {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}[tag](items)
+        if tag == "dict":
+            return {decode(k, depth + 1): decode(v, depth + 1) for k, v in rest[0]}
+        if tag == "unsupported":
+            raise Undecodable(
+                f"returned an object of type {str(rest[0])[:100]}, not a built-in value"
+            )
+        if tag == "too_large":
+            raise Undecodable(f"returned a value too large to carry ({str(rest[0])[:60]})")
+    except Undecodable:
+        raise
+    except (IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise Undecodable(f"malformed {tag} value") from exc
+    raise Undecodable(f"unknown tag {tag[:20]!r}")
+
+
+def strictly_equal(got: Any, want: Any, rel_tol: float | None = None) -> bool:
+    """Equality that also requires the same exact type at every level.
+
+    Floats compare exactly (NaN equals NaN, -0.0 differs from 0.0) unless ``rel_tol`` is
+    given, then with ``math.isclose``. Dict keys and set members compare by value and type.
+    """
+    if rel_tol is None:
+        return canonical(got) == canonical(want)
+    if type(got) is not type(want):
+        return False
+    if type(want) is float:
+        return math.isclose(got, want, rel_tol=rel_tol) or canonical(got) == canonical(want)
+    if type(want) is complex:
+        return strictly_equal(got.real, want.real, rel_tol) and strictly_equal(
+            got.imag, want.imag, rel_tol
+        )
+    if type(want) in (list, tuple):
+        return len(got) == len(want) and all(
+            strictly_equal(g, w, rel_tol) for g, w in zip(got, want, strict=True)
+        )
+    if type(want) is dict:
+        keyed = {canonical(k): v for k, v in got.items()}
+        return len(got) == len(want) and all(
+            canonical(k) in keyed and strictly_equal(keyed[canonical(k)], v, rel_tol)
+            for k, v in want.items()
+        )
+    if type(want) in (set, frozenset):
+        return _same_members(list(got), list(want), rel_tol)
+    return canonical(got) == canonical(want)
+
+
+def canonical(value: Any) -> Any:
+    """A hashable form that differs whenever the exact type or value differs."""
+    kind = type(value)
+    if kind is float:
+        return ("float", value.hex())
+    if kind is complex:
+        return ("complex", value.real.hex(), value.imag.hex())
+    if kind in (list, tuple):
+        return (kind.__name__, tuple(canonical(item) for item in value))
+    if kind in (set, frozenset):
+        return (kind.__name__, frozenset(canonical(item) for item in value))
+    if kind is dict:
+        return ("dict", frozenset((canonical(k), canonical(v)) for k, v in value.items()))
+    return (kind.__name__, value)
+
+
+def _same_members(got: list[Any], want: list[Any], rel_tol: float | None) -> bool:
+    """Order-free match of two set's members under a float tolerance (quadratic: sets are small)."""
+    if len(got) != len(want):
+        return False
+    unmatched = list(got)
+    for item in want:
+        for index, candidate in enumerate(unmatched):
+            if strictly_equal(candidate, item, rel_tol):
+                del unmatched[index]
+                break
+        else:
+            return False
+    return True
+
+
+def show(value: Any, limit: int = 120) -> str:
+    """A short, escaped repr for details: candidate text must not inject control characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
