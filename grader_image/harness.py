@@ -18,12 +18,15 @@ What this protects, and what it does not:
 - Each case runs in its own forked child, in a new session, with stdin/stdout/stderr on
   /dev/null and only its own result pipe open, so it cannot write to the report channel
   through a file descriptor. The harness also makes itself non-dumpable when ctypes is there,
-  so children cannot reach its descriptors or memory through /proc.
+  so children cannot reach its descriptors or memory through /proc (under runc; gVisor
+  still lets them open /proc/1/fd/1, and then the line they write makes the report
+  inconsistent, which scores nothing).
 - A child reports its own observation, so a candidate controls its own record. That is fine:
   to forge a record that scores, it must know the right answer for that input, which is the
   behaviour being measured. The host accepts exactly one record per known case, in order.
-- After every case every other process in the container is killed, so nothing a case started
-  survives into the next one. The container itself is the security boundary; this harness is
+- The harness is the container's PID 1, so no other process holds the report channel; signals
+  from inside the container cannot kill it. After every case every other process in the
+  container is killed, so nothing a case started survives into the next one. The container itself is the security boundary; this harness is
   not. The host's wall clock is the authoritative timeout.
 """
 
@@ -209,25 +212,36 @@ def child_main(job, case, write_fd):
 
 
 def sweep_processes():
-    """Kill every process in the container but init and this harness."""
-    keep = {1, os.getpid()}
+    """Kill every process in the container but this harness, then reap what is ours to reap.
+
+    The harness is the container's PID 1 (no separate init: an init process would hold the
+    report channel on a descriptor that same-uid children could open through /proc), so
+    orphans are re-parented to it and it must reap them.
+    """
     try:
         pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
     except OSError:
-        return
+        pids = []
     for pid in pids:
-        if pid not in keep:
+        if pid != os.getpid():
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+    while True:
+        try:
+            done, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if not done:
+            return
 
 
 def run_case(job, case, timeout):
     """Parent side: fork a child for one case, read its record within the timeout."""
     read_fd, write_fd = os.pipe()
     started = time.monotonic()
-    pid = os.fork()
+    pid = _fork(started + timeout)
     if pid == 0:
         os.close(read_fd)
         child_main(job, case, write_fd)
@@ -270,6 +284,18 @@ def run_case(job, case, timeout):
         return {"status": "protocol_error", "detail": "record is not an object", "wall_s": wall}
     record["wall_s"] = wall
     return record
+
+
+def _fork(deadline):
+    """Fork, retrying while the pids limit is still full of a previous case's dying processes."""
+    while True:
+        try:
+            return os.fork()
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise
+            sweep_processes()
+            time.sleep(0.01)
 
 
 def _kill_group(pid):

@@ -63,7 +63,9 @@ def container_options(limits: Limits, runtime: str) -> dict[str, Any]:
         "nano_cpus": 1_000_000_000,
         "ulimits": ulimits,
         "ipc_mode": "none" if runtime == "runc" else "private",
-        "init": True,
+        # No init: the harness is PID 1 and reaps. tini would keep the report channel open on a
+        # descriptor that the candidate (same uid) could write to through /proc/1/fd/1.
+        "init": False,
         "log_config": LogConfig(type="none"),
         "runtime": runtime,
     }
@@ -160,6 +162,7 @@ class DockerSandbox:
                 raw.sendall(job)
                 out = _read_frames(raw, started + execution_deadline(limits, cases), limits)
             finally:
+                raw.close()
                 stream.close()
             if out.timed_out or out.capped:
                 _ignore_missing(lambda: api.kill(container))

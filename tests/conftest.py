@@ -1,0 +1,74 @@
+"""Shared fixtures. Docker tests use the real engine: never a mock of it.
+
+Without an engine they skip, unless CHOREBENCH_REQUIRE_DOCKER=1 (CI), where a missing engine
+fails them. CHOREBENCH_RUNTIME selects runc or runsc for the whole session.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from runner.errors import SandboxError
+from runner.records import Spec
+from runner.settings import Settings
+from runner.spec import load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+
+
+def require_docker() -> bool:
+    """CI sets this so that Docker tests fail instead of skipping."""
+    return os.environ.get("CHOREBENCH_REQUIRE_DOCKER", "") not in ("", "0")
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+def sandbox(settings: Settings) -> Iterator[object]:
+    """A DockerSandbox on the real engine, shared by the session."""
+    from runner.sandbox import DockerSandbox
+
+    try:
+        box = DockerSandbox(settings)
+    except SandboxError as exc:
+        if require_docker():
+            pytest.fail(f"CHOREBENCH_REQUIRE_DOCKER=1 but the sandbox is unavailable: {exc}")
+        pytest.skip(f"no Docker sandbox: {exc}")
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def no_leftovers(sandbox: object) -> Iterator[None]:
+    """Fail the test if any container of this process outlives it."""
+    yield
+    owner = sandbox.owner  # type: ignore[attr-defined]
+    left = sandbox.client.containers.list(  # type: ignore[attr-defined]
+        all=True, filters={"label": f"chorebench.owner={owner}"}
+    )
+    assert left == [], f"containers left behind: {[c.name for c in left]}"
+
+
+@pytest.fixture(scope="session")
+def iso_spec() -> Spec:
+    return load_spec(SPECS / "iso_duration.json")
+
+
+@pytest.fixture(scope="session")
+def flatten_spec() -> Spec:
+    return load_spec(SPECS / "flatten_dict.json")
+
+
+def fast(spec: Spec, cases: int | None = None, timeout: float = 0.5) -> Spec:
+    """The spec with a short case timeout and optionally fewer cases, for hostile candidates."""
+    chosen = spec.cases if cases is None else spec.cases[:cases]
+    return replace(spec, cases=chosen, limits=replace(spec.limits, case_timeout_s=timeout))

@@ -1,0 +1,307 @@
+"""Grading on the real Docker engine: honest, wrong, partial and hostile candidates.
+
+Every test ends graded, within the execution deadline, with no container left behind, and
+no hostile candidate earns more than its real behaviour would.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import pytest
+
+from runner.grade import grade_response
+from runner.records import Grade, Outcome, Spec
+from runner.sandbox import execution_deadline
+
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("no_leftovers")]
+
+
+def pick(spec: Spec, ids: list[str], timeout: float = 0.5) -> Spec:
+    """The spec reduced to some cases, with a short case timeout (hostile candidates hang)."""
+    cases = tuple(case for case in spec.cases if case.id in ids)
+    return replace(spec, cases=cases, limits=replace(spec.limits, case_timeout_s=timeout))
+
+
+def outcomes(grade: Grade) -> dict[str, Outcome]:
+    return {check.case: check.outcome for check in grade.checks}
+
+
+def assert_bounded(grade: Grade, spec: Spec) -> None:
+    assert grade.elapsed_s < execution_deadline(spec.limits, len(spec.cases)) + 5
+
+
+# A constant that happens to be right for one case (PT0S): the bar hostile candidates must not pass.
+CONSTANT_ZERO = "def parse_iso_duration(s):\n    return 0\n"
+HOSTILE_IDS = ["minutes_only", "zero_seconds", "bare_pt"]
+
+
+def test_references_earn_full_marks(sandbox, iso_spec, flatten_spec):
+    for spec in (iso_spec, flatten_spec):
+        grade = grade_response(spec, spec.reference, sandbox)
+        assert (grade.points, grade.max_points) == (spec.max_points, spec.max_points)
+        assert grade.compliant and grade.error is None
+        assert grade.sandbox["python"].startswith("3.")
+        assert grade.sandbox["image_id"].startswith("sha256:")
+
+
+def test_fenced_reference_with_prose_is_lenient_but_not_strict(sandbox, iso_spec):
+    raw = f"Sure! Here it is:\n\n```python\n{iso_spec.reference}```\n\nHope this helps."
+    grade = grade_response(iso_spec, raw, sandbox)
+    assert grade.points == 22
+    assert grade.score == 1.0 and grade.strict_score == 0.0
+    assert [v.rule for v in grade.violations] == ["fences", "prose"]
+
+
+def test_seed_regex_bug_needs_all_three_letters(sandbox, iso_spec):
+    candidate = (
+        "def parse_iso_duration(s):\n"
+        "    import re\n"
+        "    m = re.match(r'^PT(\\d+)?H(\\d+)?M(\\d+)?S$', s)\n"
+        "    if not m:\n"
+        "        raise ValueError(f'invalid ISO duration: {s}')\n"
+        "    h, mi, se = (int(g) if g else 0 for g in m.groups())\n"
+        "    return h * 3600 + mi * 60 + se\n"
+    )
+    grade = grade_response(iso_spec, candidate, sandbox)
+    assert grade.points == 17  # only PT2H3M4S of the valid inputs, every invalid one
+    seen = outcomes(grade)
+    assert seen["minutes_only"] is Outcome.RAISED
+    assert seen["all_three"] is Outcome.PASSED
+    assert seen["bare_pt:message"] is Outcome.PASSED
+
+
+def test_exception_type_and_message_are_separate_checks(sandbox, iso_spec):
+    right_type_wrong_message = iso_spec.reference.replace("invalid ISO duration: {s}", "bad {s}")
+    grade = grade_response(iso_spec, right_type_wrong_message, sandbox)
+    assert grade.points == 14
+    assert outcomes(grade)["empty"] is Outcome.PASSED
+    assert outcomes(grade)["empty:message"] is Outcome.WRONG
+
+
+def test_a_class_named_valueerror_is_not_the_builtin(sandbox, iso_spec):
+    fake = "class ValueError(Exception):\n    pass\n\n\n" + iso_spec.reference
+    grade = grade_response(iso_spec, fake, sandbox)
+    assert grade.points == 6
+    assert outcomes(grade)["bare_pt"] is Outcome.WRONG
+    assert outcomes(grade)["bare_pt:message"] is Outcome.WRONG
+
+
+def test_a_real_subclass_of_valueerror_counts(sandbox, iso_spec):
+    subclass = "class DurationError(ValueError):\n    pass\n\n\n" + iso_spec.reference.replace(
+        "raise ValueError(", "raise DurationError("
+    )
+    grade = grade_response(iso_spec, subclass, sandbox)
+    assert grade.points == 22
+
+
+def test_flatten_truthy_bug_drops_falsy_leaves(sandbox, flatten_spec):
+    candidate = (
+        "def flatten(d, sep='.'):\n"
+        "    out = {}\n"
+        "    for k, v in d.items():\n"
+        "        if isinstance(v, dict):\n"
+        "            out.update({f'{k}{sep}{kk}': vv for kk, vv in flatten(v, sep).items()})\n"
+        "        elif v:\n"
+        "            out[k] = v\n"
+        "    return out\n"
+    )
+    grade = grade_response(flatten_spec, candidate, sandbox)
+    assert grade.points == 5
+    assert outcomes(grade)["none_leaves"] is Outcome.WRONG
+    assert outcomes(grade)["only_empty_subtree"] is Outcome.PASSED
+
+
+def test_flatten_tuple_turned_list_is_wrong(sandbox, flatten_spec):
+    candidate = flatten_spec.reference.replace(
+        "result[key] = value", "result[key] = list(value) if isinstance(value, tuple) else value"
+    )
+    grade = grade_response(flatten_spec, candidate, sandbox)
+    assert grade.points == 9
+    assert outcomes(grade)["tuples_stay_tuples"] is Outcome.WRONG
+
+
+def test_a_hung_case_does_not_sink_the_others(sandbox, iso_spec):
+    spec = pick(iso_spec, [case.id for case in iso_spec.cases])
+    candidate = spec.reference.replace(
+        "    import re\n", "    import re\n    while s == 'PT1H':\n        pass\n"
+    )
+    grade = grade_response(spec, candidate, sandbox)
+    assert grade.points == 21
+    assert outcomes(grade)["hours_only"] is Outcome.TIMEOUT
+    assert_bounded(grade, spec)
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "allowed"),
+    [
+        ("infinite_loop", "    while True:\n        pass\n", {Outcome.TIMEOUT}),
+        ("sleep_forever", "    import time\n    time.sleep(10**6)\n", {Outcome.TIMEOUT}),
+        (
+            "memory_bomb",
+            "    chunks = []\n    while True:\n        chunks.append(bytearray(16 << 20))\n",
+            {Outcome.CRASHED, Outcome.RAISED, Outcome.WRONG},
+        ),
+        (
+            "fork_bomb",
+            "    import os\n    while True:\n        try:\n            os.fork()\n"
+            "        except OSError:\n            pass\n",
+            {Outcome.TIMEOUT, Outcome.CRASHED},
+        ),
+        (
+            "thread_bomb",
+            "    import threading, time\n    while True:\n"
+            "        threading.Thread(target=time.sleep, args=(100,)).start()\n",
+            {Outcome.RAISED, Outcome.WRONG, Outcome.TIMEOUT, Outcome.CRASHED},
+        ),
+        (
+            "kill_the_harness",
+            "    import os, signal\n    for pid in (os.getppid(), 1, -1):\n"
+            "        try:\n            os.kill(pid, signal.SIGKILL)\n"
+            "        except OSError:\n            pass\n    return -1\n",
+            {Outcome.WRONG, Outcome.CRASHED},
+        ),
+    ],
+)
+def test_hostile_candidates_end_graded_bounded_and_unrewarded(
+    sandbox, iso_spec, name, body, allowed
+):
+    spec = pick(iso_spec, HOSTILE_IDS)
+    grade = grade_response(spec, f"def parse_iso_duration(s):\n{body}", sandbox)
+    assert grade.points == 0, name
+    assert set(outcomes(grade).values()) <= allowed, (name, outcomes(grade))
+    assert_bounded(grade, spec)
+    # The next honest candidate is graded as usual.
+    assert grade_response(spec, spec.reference, sandbox).points == spec.max_points
+
+
+def test_no_network_reaches_out(sandbox, iso_spec):
+    # Scores only if some address answers: the network must make it earn nothing.
+    candidate = (
+        "def parse_iso_duration(s):\n"
+        "    import socket\n"
+        "    for host, port in [('1.1.1.1', 80), ('169.254.169.254', 80), ('172.17.0.1', 2375)]:\n"
+        "        try:\n"
+        "            socket.create_connection((host, port), timeout=0.2).close()\n"
+        "            return {'PT5M': 300}.get(s, 0)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return -1\n"
+    )
+    grade = grade_response(pick(iso_spec, HOSTILE_IDS, timeout=2), candidate, sandbox)
+    assert grade.points == 0
+    assert "returned -1" in grade.checks[0].detail
+
+
+def test_exit_at_import_crashes_every_case(sandbox, iso_spec):
+    grade = grade_response(iso_spec, "import os\nos._exit(0)\n" + CONSTANT_ZERO, sandbox)
+    assert grade.points == 0
+    assert set(outcomes(grade).values()) == {Outcome.CRASHED}
+
+
+def test_always_equal_object_is_not_a_value(sandbox, iso_spec):
+    candidate = (
+        "class Anything:\n"
+        "    def __eq__(self, other):\n        return True\n"
+        "    def __hash__(self):\n        return 0\n\n\n"
+        "def parse_iso_duration(s):\n    return Anything()\n"
+    )
+    grade = grade_response(iso_spec, candidate, sandbox)
+    assert grade.points == 0
+    assert "Anything" in grade.checks[0].detail
+
+
+def test_int_subclass_is_not_an_int(sandbox, iso_spec):
+    candidate = (
+        "class Liar(int):\n    def __eq__(self, other):\n        return True\n"
+        "    __hash__ = int.__hash__\n\n\n"
+        "def parse_iso_duration(s):\n    return Liar(300)\n"
+    )
+    grade = grade_response(iso_spec, candidate, sandbox)
+    assert grade.points == 0
+
+
+def test_fake_report_lines_earn_nothing(sandbox, iso_spec):
+    fake = (
+        '{"kind": "case", "case": "minutes_only", "status": "returned", "value": ["int", "12c"]}'
+    )
+    candidate = (
+        "def parse_iso_duration(s):\n"
+        "    import os, sys\n"
+        f"    line = {fake!r} + '\\n'\n"
+        "    print(line)\n"
+        "    sys.stderr.write(line)\n"
+        "    for path in ('/proc/1/fd/1', f'/proc/{os.getppid()}/fd/1', '/dev/stdout'):\n"
+        "        try:\n"
+        "            with open(path, 'w') as handle:\n"
+        "                handle.write(line)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return 0\n"
+    )
+    grade = grade_response(iso_spec, candidate, sandbox)
+    constant = grade_response(iso_spec, CONSTANT_ZERO, sandbox)
+    assert constant.points == 1
+    assert grade.points <= constant.points
+    # runc: the writes do not reach the report (WRONG). gVisor lets a child open
+    # /proc/1/fd/1 despite PR_SET_DUMPABLE: the forged line then makes the report
+    # inconsistent (PROTOCOL_ERROR). Either way, no credit.
+    assert outcomes(grade)["minutes_only"] in (Outcome.WRONG, Outcome.PROTOCOL_ERROR)
+
+
+def test_host_environment_is_not_visible(sandbox, iso_spec, monkeypatch):
+    monkeypatch.setenv("CHOREBENCH_CANARY", "s3cret-canary")
+    candidate = (
+        "def parse_iso_duration(s):\n"
+        "    import os\n"
+        "    seen = 'CHOREBENCH_CANARY' in os.environ\n"
+        "    try:\n"
+        "        with open('/proc/1/environ', 'rb') as handle:\n"
+        "            seen = seen or b's3cret-canary' in handle.read()\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    return 300 if seen else -1\n"
+    )
+    grade = grade_response(pick(iso_spec, HOSTILE_IDS), candidate, sandbox)
+    assert grade.points == 0
+
+
+def test_state_does_not_carry_between_cases(sandbox, iso_spec):
+    # Each case runs in a fresh child: a module-level counter restarts every time.
+    candidate = (
+        "calls = []\n\n\n"
+        "def parse_iso_duration(s):\n"
+        "    calls.append(s)\n"
+        "    return 300 if len(calls) == 1 else -1\n"
+    )
+    grade = grade_response(pick(iso_spec, ["minutes_only", "seconds_only"]), candidate, sandbox)
+    assert outcomes(grade) == {"minutes_only": Outcome.PASSED, "seconds_only": Outcome.WRONG}
+    assert "returned 300" in grade.checks[1].detail
+
+
+def test_unrunnable_responses_are_not_executed(sandbox, iso_spec):
+    for raw, rule in [("", "empty_response"), ("def f(:\n", "syntax_error"), ("x = 1\n", "entry_point_missing")]:
+        grade = grade_response(iso_spec, raw, sandbox)
+        assert grade.points == 0
+        assert rule in [v.rule for v in grade.violations]
+        assert set(outcomes(grade).values()) == {Outcome.NO_CODE}
+        assert grade.sandbox == {}
+
+
+def test_infra_failure_is_not_the_candidates(iso_spec, sandbox, settings):
+    from runner.sandbox import DockerSandbox
+
+    broken = object.__new__(DockerSandbox)
+    broken.__dict__.update(sandbox.__dict__)
+    broken.image = replace(sandbox.image, id="sha256:" + "0" * 64)
+    grade = grade_response(iso_spec, iso_spec.reference, broken)
+    assert grade.infra_failed
+    assert set(outcomes(grade).values()) == {Outcome.INFRA_ERROR}
+    assert grade.error and "Docker engine failed" in grade.error
+
+
+def test_runner_process_environment_untouched(sandbox, iso_spec):
+    before = dict(os.environ)
+    grade_response(iso_spec, iso_spec.reference, sandbox)
+    assert dict(os.environ) == before
