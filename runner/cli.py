@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from runner import __version__
-from runner.errors import ChorebenchError
+from runner.errors import ChorebenchError, SandboxError, SpecError
 from runner.records import Grade
 from runner.settings import RUNTIMES, Settings
 
@@ -84,7 +84,8 @@ def check_specs(settings: Settings, specs: tuple[Path, ...], runtime: str | None
     """Validate SPECS (default: every spec in specs/) and prove each satisfiable.
 
     A spec is satisfiable when its reference earns full marks in the sandbox. The reference's
-    time per case is shown, so limits can be set well above it.
+    time per case is shown, so limits can be set well above it. Exit 0 when all are; 2 when
+    any spec is invalid or unsatisfiable; 1 when the sandbox could not run.
     """
     from runner.commands import check_specs as run_checks
 
@@ -102,10 +103,12 @@ def check_specs(settings: Settings, specs: tuple[Path, ...], runtime: str | None
         )
         if not result.ok:
             click.echo(_summary(grade, failures_only=True))
-    failed = [r.spec.id for r in results if not r.ok]
-    if failed:
-        _log(f"error: {len(failed)} spec(s) not satisfiable: {', '.join(failed)}")
-        sys.exit(1)
+    broken = [r.grade.error or "" for r in results if r.grade.infra_failed]
+    if broken:
+        raise SandboxError(f"the sandbox failed while checking specs: {broken[0]}")
+    problems = [r.problem for r in results if r.problem]
+    if problems:
+        raise SpecError(problems)
     click.echo(f"{len(results)} spec(s) valid and satisfiable")
 
 

@@ -32,6 +32,19 @@ class SpecCheck:
             and not self.grade.infra_failed
         )
 
+    @property
+    def problem(self) -> str | None:
+        """Why the spec is not satisfiable, as ``FILE: /reference: reason``; None when ok."""
+        if self.ok:
+            return None
+        failed = [c for c in self.grade.checks if not c.passed]
+        first = f"; first failure {failed[0].case}: {failed[0].outcome.value} {failed[0].detail}"
+        return (
+            f"{self.spec.path}: /reference: earns {self.grade.points}/{self.grade.max_points} "
+            f"in the sandbox, not full marks{first if failed else ''}"
+            + (f" ({self.grade.error})" if self.grade.error else "")
+        )
+
 
 @contextmanager
 def open_sandbox(settings: Settings, log: Callable[[str], None] = lambda _: None) -> Iterator:

@@ -24,12 +24,17 @@ import time
 import uuid
 from typing import Any
 
+import docker
+import requests
+from docker.types import LogConfig, Ulimit
+
 from runner.errors import SandboxError
 from runner.image import GraderImage, ensure_image
 from runner.records import ContainerRun, Limits
 from runner.settings import Settings
 
 LABEL = "chorebench"
+API_VERSION = "1.41"
 HARNESS = ["python3", "-I", "-B", "/opt/chorebench/harness.py"]
 TMPFS = "rw,noexec,nosuid,nodev,size=16m,mode=1777"
 UID = "65534:65534"
@@ -39,8 +44,6 @@ PER_CASE_MARGIN_S = 0.5  # the harness kills a hung case itself; the host only b
 
 def container_options(limits: Limits, runtime: str) -> dict[str, Any]:
     """The host config for a candidate container (docker-py ``create_host_config`` kwargs)."""
-    from docker.types import LogConfig, Ulimit
-
     memory = f"{limits.memory_mb}m"
     ulimits = [
         Ulimit(name="nofile", soft=256, hard=256),
@@ -86,19 +89,29 @@ class DockerSandbox:
             SandboxError: no engine answers, the runtime is not registered, or the image
                 cannot be built. The message says what to do.
         """
-        import docker
 
         self.runtime = settings.runtime
         where = settings.docker_host or "the local Docker socket"
+        socket_path = (settings.docker_host or "unix:///var/run/docker.sock").removeprefix(
+            "unix://"
+        )
+        if "://" not in socket_path and not os.path.exists(socket_path):
+            raise SandboxError(
+                f"no Docker engine answers at {where}: {socket_path} does not exist. Start one "
+                "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
+            )
+        # A fixed API version: "auto" would connect inside the constructor, where a failure
+        # leaks the socket. 1.41 is Debian 12's engine (20.10); newer engines still speak it.
+        client = docker.DockerClient(base_url=settings.docker_host, version=API_VERSION, timeout=60)
         try:
-            self.client = docker.DockerClient(base_url=settings.docker_host, timeout=60)
-            self.client.ping()
-            runtimes = self.client.info().get("Runtimes", {})
-        except docker.errors.DockerException as exc:
+            runtimes = client.info().get("Runtimes", {})
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            client.close()
             raise SandboxError(
                 f"no Docker engine answers at {where} ({exc.__class__.__name__}): start one "
                 "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
             ) from exc
+        self.client = client
         if self.runtime not in runtimes:
             raise SandboxError(
                 f"the engine at {where} has no runtime {self.runtime!r} (it has "
@@ -128,7 +141,6 @@ class DockerSandbox:
         Raises:
             SandboxError: the engine failed to create, start or attach the container.
         """
-        import docker
 
         api = self.client.api
         started = time.monotonic()
@@ -180,7 +192,11 @@ class DockerSandbox:
                 image_id=self.image.id,
                 runtime=self.runtime,
             )
-        except (docker.errors.DockerException, OSError) as exc:
+        except (
+            docker.errors.DockerException,
+            requests.exceptions.RequestException,
+            OSError,
+        ) as exc:
             raise SandboxError(f"the Docker engine failed running a candidate: {exc}") from exc
         finally:
             if container is not None:
@@ -232,7 +248,6 @@ def _read_frames(sock: Any, deadline: float, limits: Limits) -> _Frames:
 
 def _ignore_missing(call: Any) -> None:
     """Run a cleanup call; a container that is already gone or stopped is fine."""
-    import docker
 
     try:
         call()

@@ -223,9 +223,7 @@ def test_int_subclass_is_not_an_int(sandbox, iso_spec):
 
 
 def test_fake_report_lines_earn_nothing(sandbox, iso_spec):
-    fake = (
-        '{"kind": "case", "case": "minutes_only", "status": "returned", "value": ["int", "12c"]}'
-    )
+    fake = '{"kind": "case", "case": "minutes_only", "status": "returned", "value": ["int", "12c"]}'
     candidate = (
         "def parse_iso_duration(s):\n"
         "    import os, sys\n"
@@ -281,7 +279,11 @@ def test_state_does_not_carry_between_cases(sandbox, iso_spec):
 
 
 def test_unrunnable_responses_are_not_executed(sandbox, iso_spec):
-    for raw, rule in [("", "empty_response"), ("def f(:\n", "syntax_error"), ("x = 1\n", "entry_point_missing")]:
+    for raw, rule in [
+        ("", "empty_response"),
+        ("def f(:\n", "syntax_error"),
+        ("x = 1\n", "entry_point_missing"),
+    ]:
         grade = grade_response(iso_spec, raw, sandbox)
         assert grade.points == 0
         assert rule in [v.rule for v in grade.violations]

@@ -1,0 +1,107 @@
+"""The CLI contract: output shapes and exit codes (0 done, 1 could not run, 2 bad input)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from runner import __version__
+from runner.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+ISO = ROOT / "specs" / "iso_duration.json"
+GRADE_KEYS = {
+    "spec", "points", "max_points", "score", "strict_score", "compliant", "violations",
+    "checks", "diagnostics", "error", "elapsed_s", "sandbox",
+}  # fmt: skip
+
+
+def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, list(args), input=stdin, env=env)
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_missing_response_file_is_bad_input():
+    result = run("grade", str(ISO), "/nonexistent/response.txt")
+    assert result.exit_code == 2
+    assert "response.txt" in result.output
+
+
+def test_invalid_spec_is_bad_input_and_names_file_and_pointer(tmp_path):
+    spec = json.loads(ISO.read_text())
+    spec["cases"][0]["expected"] = "not a literal("
+    path = tmp_path / "iso_duration.json"
+    path.write_text(json.dumps(spec))
+    result = run("grade", str(path), "-", stdin="def parse_iso_duration(s): return 0")
+    assert result.exit_code == 2
+    assert f"{path}: /cases/0/expected: not a Python literal" in result.output
+
+
+def test_bad_runtime_environment_is_bad_input():
+    result = run("grade", str(ISO), "-", stdin="x", env={"CHOREBENCH_RUNTIME": "kata"})
+    assert result.exit_code == 2
+    assert "CHOREBENCH_RUNTIME" in result.output
+
+
+def test_no_engine_could_not_run(tmp_path):
+    env = {"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"}
+    result = run("grade", str(ISO), "-", stdin="def parse_iso_duration(s): return 0", env=env)
+    assert result.exit_code == 1
+    assert "no Docker engine answers" in result.output
+    assert "no-engine.sock" in result.output
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("sandbox")
+def test_grade_json_contract():
+    raw = "```python\ndef parse_iso_duration(s):\n    return 300\n```\n"
+    result = run("grade", str(ISO), "-", "--json", stdin=raw)
+    assert result.exit_code == 0, result.output
+    grade = json.loads(result.output)
+    assert set(grade) == GRADE_KEYS
+    assert (grade["spec"], grade["points"], grade["max_points"]) == ("iso_duration", 1, 22)
+    assert grade["score"] == round(1 / 22, 6) and grade["strict_score"] == 0.0
+    assert grade["violations"] == [{"rule": "fences", "detail": "1 fenced block"}]
+    assert [set(c) >= {"case", "passed", "points", "detail"} for c in grade["checks"]] == [
+        True
+    ] * 22
+    assert grade["error"] is None and grade["diagnostics"] == []
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("sandbox")
+def test_grade_human_summary():
+    result = run("grade", str(ISO), "-", stdin="def parse_iso_duration(s):\n    return 300\n")
+    assert result.exit_code == 0
+    assert result.output.startswith("iso_duration: 1/22 points")
+    assert "pass minutes_only" in result.output
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("sandbox")
+def test_check_specs_passes_on_the_shipped_specs():
+    result = run("check-specs")
+    assert result.exit_code == 0, result.output
+    assert "spec(s) valid and satisfiable" in result.output
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("sandbox")
+def test_check_specs_rejects_an_unsatisfiable_reference(tmp_path):
+    path = tmp_path / "iso_duration.json"
+    shutil.copy(ISO, path)
+    spec = json.loads(path.read_text())
+    spec["reference"] = ["def parse_iso_duration(s):", "    return 300"]
+    path.write_text(json.dumps(spec))
+    result = run("check-specs", str(path))
+    assert result.exit_code == 2
+    assert f"{path}: /reference: earns 1/22 in the sandbox" in result.output
