@@ -26,8 +26,9 @@ What this protects, and what it does not:
   behaviour being measured. The host accepts exactly one record per known case, in order.
 - The harness is the container's PID 1, so no other process holds the report channel; signals
   from inside the container cannot kill it. After every case every other process in the
-  container is killed, so nothing a case started survives into the next one. The container itself is the security boundary; this harness is
-  not. The host's wall clock is the authoritative timeout.
+  container is killed, so nothing a case started survives into the next one.
+- The container itself is the security boundary; this harness is not. The host's wall clock
+  is the authoritative timeout.
 """
 
 import ast

@@ -76,18 +76,17 @@ def parse_report(run: ContainerRun, case_ids: list[str]) -> Report:
         return Report(error="the harness did not start (no hello line)")
     python = str(records[0].get("python", ""))[:40]
     observations: dict[str, Observation] = {}
-    expected = iter(case_ids)
     complete = False
     for record in records[1:]:
-        if record["kind"] == "done":
-            complete = len(observations) == len(case_ids)
-            if not complete:
-                return Report(error="the report ended before every case", python=python)
-            continue
-        if record["kind"] != "case" or complete:
+        if complete or record["kind"] not in ("case", "done"):
             return Report(error="unexpected record in the report", python=python)
-        want = next(expected, None)
-        if record.get("case") != want:
+        if record["kind"] == "done":
+            if len(observations) != len(case_ids):
+                return Report(error="the report ended before every case", python=python)
+            complete = True
+            continue
+        want = case_ids[len(observations)] if len(observations) < len(case_ids) else None
+        if want is None or record.get("case") != want:
             return Report(error="a case record is unknown, repeated or out of order", python=python)
         observations[want] = observation(want, record)
     return Report(observations, python, complete)

@@ -129,7 +129,9 @@ def _semantic_problems(path: Path, data: dict[str, Any]) -> list[tuple[str, str]
             problems.append((f"{where}/id", f"duplicate case id {case['id']!r}"))
         seen.add(case["id"])
         literals = [(f"{where}/args/{i}", a) for i, a in enumerate(case.get("args", []))]
-        literals += [(f"{where}/kwargs/{k}", v) for k, v in case.get("kwargs", {}).items()]
+        literals += [
+            (_pointer(["cases", index, "kwargs", k]), v) for k, v in case.get("kwargs", {}).items()
+        ]
         if "expected" in case:
             literals.append((f"{where}/expected", case["expected"]))
         for pointer, source in literals:
@@ -174,6 +176,8 @@ def _source_problems(pointer: str, source: str) -> list[tuple[str, str]]:
         compile(source, pointer, "exec", dont_inherit=True)
     except SyntaxError as exc:
         return [(pointer, f"does not compile: {exc.msg} (line {exc.lineno})")]
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return [(pointer, f"does not compile: {exc.__class__.__name__}")]
     return []
 
 

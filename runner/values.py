@@ -39,44 +39,53 @@ def decode(tagged: Any, depth: int = 0) -> Any:
     if depth > 100 or type(tagged) is not list or not tagged or type(tagged[0]) is not str:
         raise Undecodable("malformed value")
     tag, rest = tagged[0], tagged[1:]
+    if tag not in ARITY:
+        raise Undecodable(f"unknown tag {tag[:20]!r}")
+    if len(rest) != ARITY[tag]:
+        raise Undecodable(f"malformed {tag} value")
     try:
-        if tag == "none":
-            return None
-        if tag == "bool" and type(rest[0]) is bool:
-            return rest[0]
-        if tag == "int":
-            return int(rest[0], 16)
-        if tag == "float":
-            return float.fromhex(rest[0])
-        if tag == "complex":
-            return complex(float.fromhex(rest[0]), float.fromhex(rest[1]))
-        if tag == "str" and type(rest[0]) is str:
-            return rest[0]
-        if tag == "bytes":
-            return bytes.fromhex(rest[0])
-        if tag in ("list", "tuple", "set", "frozenset"):
-            items = [decode(item, depth + 1) for item in rest[0]]
-            return {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}[tag](items)
-        if tag == "dict":
-            return {decode(k, depth + 1): decode(v, depth + 1) for k, v in rest[0]}
         if tag == "unsupported":
             raise Undecodable(
                 f"returned an object of type {str(rest[0])[:100]}, not a built-in value"
             )
         if tag == "too_large":
             raise Undecodable(f"returned a value too large to carry ({str(rest[0])[:60]})")
+        if tag in ("bool", "str") and type(rest[0]) is not {"bool": bool, "str": str}[tag]:
+            raise Undecodable(f"malformed {tag} value")
+        return _DECODERS[tag](rest, depth)
     except Undecodable:
         raise
     except (IndexError, TypeError, ValueError, AttributeError) as exc:
         raise Undecodable(f"malformed {tag} value") from exc
-    raise Undecodable(f"unknown tag {tag[:20]!r}")
+
+
+ARITY = {
+    "none": 0, "bool": 1, "int": 1, "float": 1, "complex": 2, "str": 1, "bytes": 1, "list": 1,
+    "tuple": 1, "set": 1, "frozenset": 1, "dict": 1, "unsupported": 1, "too_large": 1,
+}  # fmt: skip
+_CONTAINERS = {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}
+_DECODERS = {
+    "none": lambda rest, depth: None,
+    "bool": lambda rest, depth: rest[0],
+    "int": lambda rest, depth: int(rest[0], 16),
+    "float": lambda rest, depth: float.fromhex(rest[0]),
+    "complex": lambda rest, depth: complex(float.fromhex(rest[0]), float.fromhex(rest[1])),
+    "str": lambda rest, depth: rest[0],
+    "bytes": lambda rest, depth: bytes.fromhex(rest[0]),
+    "dict": lambda rest, depth: {decode(k, depth + 1): decode(v, depth + 1) for k, v in rest[0]},
+    **{
+        tag: (lambda rest, depth, kind=kind: kind(decode(item, depth + 1) for item in rest[0]))
+        for tag, kind in _CONTAINERS.items()
+    },
+}
 
 
 def strictly_equal(got: Any, want: Any, rel_tol: float | None = None) -> bool:
     """Equality that also requires the same exact type at every level.
 
     Floats compare exactly (NaN equals NaN, -0.0 differs from 0.0) unless ``rel_tol`` is
-    given, then with ``math.isclose``. Dict keys and set members compare by value and type.
+    given, then with ``math.isclose`` in lists, tuples, dict values and complex numbers. Dict
+    keys and set members always compare exactly: they are identities, not measurements.
     """
     if rel_tol is None:
         return canonical(got) == canonical(want)
@@ -98,8 +107,6 @@ def strictly_equal(got: Any, want: Any, rel_tol: float | None = None) -> bool:
             canonical(k) in keyed and strictly_equal(keyed[canonical(k)], v, rel_tol)
             for k, v in want.items()
         )
-    if type(want) in (set, frozenset):
-        return _same_members(list(got), list(want), rel_tol)
     return canonical(got) == canonical(want)
 
 
@@ -117,21 +124,6 @@ def canonical(value: Any) -> Any:
     if kind is dict:
         return ("dict", frozenset((canonical(k), canonical(v)) for k, v in value.items()))
     return (kind.__name__, value)
-
-
-def _same_members(got: list[Any], want: list[Any], rel_tol: float | None) -> bool:
-    """Order-free match of two set's members under a float tolerance (quadratic: sets are small)."""
-    if len(got) != len(want):
-        return False
-    unmatched = list(got)
-    for item in want:
-        for index, candidate in enumerate(unmatched):
-            if strictly_equal(candidate, item, rel_tol):
-                del unmatched[index]
-                break
-        else:
-            return False
-    return True
 
 
 def show(value: Any, limit: int = 120) -> str:

@@ -317,12 +317,6 @@ def test_parse_report_rejects_malformed_reports(stdout: bytes, error: str, pytho
     assert report == Report(observations={}, python=python, complete=False, error=error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG runner/protocol.py parse_report lines 89-91: once every case id is used, "
-    "next(expected, None) is None, so a further case record without a 'case' field (or with "
-    "'case': null) matches and is stored under the key None instead of being rejected",
-)
 @pytest.mark.parametrize(
     "extra",
     [
@@ -335,11 +329,6 @@ def test_parse_report_rejects_a_case_record_beyond_the_known_ids(extra: dict[str
     assert report == Report(observations={}, python=PY, complete=False, error=BAD_CASE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG runner/protocol.py parse_report lines 82-85: a second 'done' record is "
-    "accepted (complete=True) although the report must end at the first 'done'",
-)
 def test_parse_report_rejects_a_second_done() -> None:
     report = parse_report(run(hello() + case("a") + case("b") + case("c") + DONE + DONE), IDS)
     assert report == Report(observations={}, python=PY, complete=False, error=UNEXPECTED)

@@ -439,16 +439,6 @@ def test_unreadable_json_is_reported_at_the_root(
     assert re.fullmatch(re.escape(f"{path}: /: ") + reason, problems[0]), problems[0]
 
 
-SCHEMA_IF_REASON = (
-    "BUG schemas/spec.schema.json allOf: the 'if' subschemas "
-    '{"properties": {"kind": {"const": ...}}} hold vacuously when kind is missing or the '
-    "document is not an object, so both 'then' branches apply: the author is also told "
-    "'module' is required and that the document should not have 'cases' (contradictory); "
-    'each \'if\' needs "type": "object" and "required": ["kind"]'
-)
-
-
-@pytest.mark.xfail(strict=True, reason=SCHEMA_IF_REASON)
 def test_missing_kind_is_reported_once(tmp_path: Path) -> None:
     data = iso()
     del data["kind"]
@@ -456,7 +446,6 @@ def test_missing_kind_is_reported_once(tmp_path: Path) -> None:
     assert problems_of(path) == [f"{path}: /: 'kind' is a required property"]
 
 
-@pytest.mark.xfail(strict=True, reason=SCHEMA_IF_REASON)
 def test_top_level_array_is_reported_once(tmp_path: Path) -> None:
     path = tmp_path / "iso_duration.json"
     path.write_bytes(b"[]")
@@ -515,11 +504,6 @@ def test_every_semantic_problem_of_a_file_is_reported(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG runner/spec.py line 132: semantic pointers for kwargs keys are not JSON-Pointer "
-    "escaped ('/' must become '~1', '~' must become '~0'), unlike _pointer for schema errors",
-)
 def test_kwargs_pointer_is_escaped(tmp_path: Path) -> None:
     data = iso()
     data["cases"][0]["kwargs"] = {"a/b~c": "not a literal"}
@@ -529,13 +513,6 @@ def test_kwargs_pointer_is_escaped(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="BUG runner/spec.py _source_problems (line 172-177) catches only SyntaxError: a "
-    "reference whose compilation overflows the compiler's stack escapes as RecursionError "
-    "(MemoryError for deep unary chains) instead of a SpecError problem at /reference",
-)
 def test_reference_too_deep_to_compile_is_a_spec_problem(tmp_path: Path) -> None:
     path = write(tmp_path, iso(reference="x = " + "1 + " * 100_000 + "1\n"))
     problems = problems_of(path)
