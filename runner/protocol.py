@@ -116,11 +116,17 @@ def observation(case_id: str, record: dict[str, Any]) -> Observation:
             exc_message=message[:4000] if type(message) is str else None,
             elapsed_s=elapsed,
         )
-    if status in ("timeout", "crashed", "no_entry", "compile_error", "protocol_error", "pytest"):
+    if status == "pytest":
+        counts = record.get("counts")
+        exit_code = record.get("exit_code")
+        if type(counts) is not dict or type(exit_code) is not int:
+            return Observation(case_id, "protocol_error", detail="malformed pytest record")
+        summary = {str(k)[:20]: v for k, v in counts.items() if type(v) is int}
+        summary["exit_code"] = exit_code
+        return Observation(case_id, "pytest", elapsed_s=elapsed, pytest=summary)
+    if status in ("timeout", "crashed", "no_entry", "compile_error", "protocol_error"):
         detail = record.get("detail")
-        extra = {k: record[k] for k in ("exit_code", "counts") if k in record}
-        text = str(detail)[:300] if detail is not None else json.dumps(extra)[:300]
-        return Observation(case_id, str(status), elapsed_s=elapsed, detail=text)
+        return Observation(case_id, str(status), elapsed_s=elapsed, detail=str(detail or "")[:300])
     return Observation(case_id, "protocol_error", detail="unknown case status")
 
 

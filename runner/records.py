@@ -156,11 +156,12 @@ class Observation:
     """What one case did inside the sandbox, as reported by the harness.
 
     ``status`` is one of ``returned``, ``raised``, ``timeout``, ``crashed``, ``no_entry``,
-    ``compile_error``, ``protocol_error``. For ``returned``, ``value`` is the decoded value
-    (built-in types only) or ``value_error`` says why it could not be carried (unsupported type,
-    too large). For ``raised``, ``exc_type`` is the exception's qualified name, ``exc_builtins``
-    the real built-in exception classes it is an instance of, ``exc_message`` its message when it
-    is observable (plain ``str`` argument), else None.
+    ``compile_error``, ``protocol_error``, ``pytest`` (a pytest run: see ``pytest``).
+    For ``returned``, ``value`` is the decoded value (built-in types only) or
+    ``value_error`` says why it could not be carried (unsupported type, too large).
+    For ``raised``, ``exc_type`` is the exception's qualified name, ``exc_builtins`` the
+    real built-in exception classes it is an instance of, ``exc_message`` its message
+    when it is observable (plain ``str`` argument), else None.
     """
 
     case: str
@@ -172,6 +173,7 @@ class Observation:
     exc_message: str | None = None
     elapsed_s: float = 0.0
     detail: str = ""
+    pytest: dict[str, int] | None = None  # pytest runs: exit_code, collected, passed, failed...
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -68,7 +67,6 @@ def flatten_spec() -> Spec:
     return load_spec(SPECS / "flatten_dict.json")
 
 
-def fast(spec: Spec, cases: int | None = None, timeout: float = 0.5) -> Spec:
-    """The spec with a short case timeout and optionally fewer cases, for hostile candidates."""
-    chosen = spec.cases if cases is None else spec.cases[:cases]
-    return replace(spec, cases=chosen, limits=replace(spec.limits, case_timeout_s=timeout))
+@pytest.fixture(scope="session")
+def cache_spec() -> Spec:
+    return load_spec(SPECS / "cache_reset_test.json")

@@ -105,3 +105,26 @@ def test_check_specs_rejects_an_unsatisfiable_reference(tmp_path):
     result = run("check-specs", str(path))
     assert result.exit_code == 2
     assert f"{path}: /reference: earns 1/22 in the sandbox" in result.output
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("sandbox")
+def test_grade_json_contract_for_a_pytest_spec():
+    spec = ROOT / "specs" / "cache_reset_test.json"
+    raw = (
+        "from src.main_improved import _model_cache, invalidate_model_cache\n\n\n"
+        "def test_invalidate_model_cache_resets_all_keys():\n"
+        "    invalidate_model_cache()\n"
+        "    assert _model_cache['model'] is None\n"
+    )
+    result = run("grade", str(spec), "-", "--json", stdin=raw)
+    assert result.exit_code == 0, result.output
+    grade = json.loads(result.output)
+    assert set(grade) == GRADE_KEYS
+    # The stale dict is the untouched original: all None on every variant, so the test passes
+    # on the reference and every mutant survives.
+    assert (grade["points"], grade["max_points"]) == (0, 1)
+    assert [c["passed"] for c in grade["checks"]] == [True, False, False, False, False]
+    assert [c["case"] for c in grade["checks"]][:2] == ["reference", "mutant:noop"]
+    assert [d["rule"] for d in grade["diagnostics"]] == ["stale_import", "read_after_rebind"]
+    assert all(d["line"] for d in grade["diagnostics"])
