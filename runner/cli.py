@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from runner import __version__
+from runner.collect import THINK_VALUES
 from runner.errors import ChorebenchError, SandboxError, SpecError
 from runner.records import Grade
 from runner.settings import RUNTIMES, Settings
@@ -110,6 +111,100 @@ def check_specs(settings: Settings, specs: tuple[Path, ...], runtime: str | None
     if problems:
         raise SpecError(problems)
     click.echo(f"{len(results)} spec(s) valid and satisfiable")
+
+
+@main.command()
+@click.option("--model", "models", multiple=True, help="Model to sample (repeatable).")
+@click.option(
+    "--spec",
+    "spec_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Spec file or folder (repeatable; default specs/).",
+)
+@click.option("--runs", type=click.IntRange(1), help="Independent samples per model and spec.")
+@click.option("--temperature", type=click.FloatRange(0, 2), help="Default 0.2.")
+@click.option(
+    "--think",
+    type=click.Choice(THINK_VALUES, case_sensitive=False),
+    help="Sent as given; omitted by default (the server's default).",
+)
+@click.option("--seed", type=int, help="Sampling seed sent in options.")
+@click.option("--num-predict", type=click.IntRange(1), help="Token budget sent in options.")
+@click.option(
+    "--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), help="Per request, s."
+)
+@click.option(
+    "--host", "hosts", multiple=True, help="Ollama URL (repeatable; default OLLAMA_HOST)."
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (resumes)."
+)
+@click.option("--concurrency", type=click.IntRange(1, 64), help="Requests in flight per host.")
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON config (schemas/bench.schema.json): models with per-model options, and more.",
+)
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+@runtime_option
+@click.pass_obj
+def run(
+    settings: Settings, config: Path | None, quiet: bool, runtime: str | None, **flags: Any
+) -> None:
+    """Sample models on Ollama hosts, grade each response, write a resumable run directory."""
+    from runner.commands import run_samples
+    from runner.config import load_config, make_plan
+    from runner.spec import load_specs
+
+    settings = settings.with_flags(runtime=runtime)
+    bench = load_config(config) if config else None
+    paths = (
+        list(flags.pop("spec_paths")) or list(bench.specs if bench else ()) or [settings.specs_dir]
+    )
+    specs = tuple(load_specs(paths))
+    plan = make_plan(flags, bench, settings, specs, tuple(sys.argv))
+    _log(f"run directory {plan.out}")
+    try:
+        summary = run_samples(plan, settings, _progress(quiet), _log)
+    except KeyboardInterrupt:
+        _log(f"interrupted: {plan.out} is valid; rerun the same command to resume")
+        sys.exit(130)
+    click.echo(
+        f"{summary.out}: {summary.collected} collected, {summary.skipped} already there, "
+        f"{summary.failed} failed"
+        + (f"; hosts down: {', '.join(summary.hosts_down)}" if summary.hosts_down else "")
+    )
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@runtime_option
+@click.pass_obj
+def regrade(settings: Settings, run_dir: Path, runtime: str | None) -> None:
+    """Grade the stored responses of RUN_DIR again (after a spec or grader change)."""
+    from runner.commands import regrade_run
+
+    summary = regrade_run(run_dir, settings.with_flags(runtime=runtime), _log)
+    click.echo(
+        f"{run_dir}: {summary.regraded} regraded, {summary.changed} grades changed, "
+        f"{summary.skipped} skipped (no response or unknown spec)"
+    )
+
+
+def _progress(quiet: bool) -> Any:
+    def show(record: dict[str, Any]) -> None:
+        if quiet:
+            return
+        grade = record.get("grade")
+        verdict = (
+            f"{grade['points']}/{grade['max_points']}" if grade else f"error: {record['error']}"
+        )
+        flags = " THINKING TRAP" if record.get("thinking_trap") else ""
+        flags += " OUT OF BUDGET" if record.get("out_of_budget") else ""
+        _log(f"{record['model']} {record['spec']} run {record['run']}: {verdict}{flags}")
+
+    return show
 
 
 @main.command()

@@ -9,9 +9,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from runner.collect import RunPlan, RunSummary, collect
 from runner.grade import grade_response
 from runner.records import Grade, Spec
+from runner.regrade import RegradeSummary, regrade
 from runner.settings import Settings
 from runner.spec import load_spec, load_specs
 
@@ -84,6 +87,26 @@ def check_specs(
     specs = load_specs(paths)
     with open_sandbox(settings, log) as sandbox:
         return [SpecCheck(spec, grade_response(spec, spec.reference, sandbox)) for spec in specs]
+
+
+def run_samples(
+    plan: RunPlan,
+    settings: Settings,
+    progress: Callable[[dict[str, Any]], None] = lambda _: None,
+    log: Callable[[str], None] = lambda _: None,
+) -> RunSummary:
+    """Collect and grade the samples of ``plan`` (resuming when ``plan.out`` has some)."""
+    with open_sandbox(settings, log) as sandbox:
+        image = {"tag": sandbox.image.tag, "id": sandbox.image.id, "runtime": sandbox.runtime}
+        return collect(plan, sandbox, image, progress)
+
+
+def regrade_run(
+    run_dir: Path, settings: Settings, log: Callable[[str], None] = lambda _: None
+) -> RegradeSummary:
+    """Grade a run directory's stored responses again."""
+    with open_sandbox(settings, log) as sandbox:
+        return regrade(run_dir, sandbox)
 
 
 def build_image(settings: Settings, log: Callable[[str], None] = lambda _: None) -> str:

@@ -28,6 +28,8 @@ class Settings:
         grader_dir: the folder the grader image is built from.
         specs_dir: where ``check-specs`` looks by default.
         raise_errors: show tracebacks instead of one-line messages (debugging).
+        ollama_host: the default model server (``OLLAMA_HOST``), when no --host is given.
+        runs_dir: where run directories go by default (``runs/<UTC timestamp>``).
     """
 
     runtime: str = "runc"
@@ -36,6 +38,8 @@ class Settings:
     grader_dir: Path = PROJECT_ROOT / "grader_image"
     specs_dir: Path = PROJECT_ROOT / "specs"
     raise_errors: bool = False
+    ollama_host: str = "http://127.0.0.1:11434"
+    runs_dir: Path = PROJECT_ROOT / "runs"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -46,6 +50,7 @@ class Settings:
             docker_host=env.get("DOCKER_HOST") or None,
             image=env.get("CHOREBENCH_IMAGE") or None,
             raise_errors=env.get("CHOREBENCH_RAISE_ERRORS", "") not in ("", "0"),
+            ollama_host=env.get("OLLAMA_HOST") or "http://127.0.0.1:11434",
         )
         return settings.checked()
 

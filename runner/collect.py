@@ -1,0 +1,469 @@
+"""``chorebench run``: collect responses from Ollama hosts, grade each as it arrives.
+
+Order: model by model on each host (a GPU is not thrashed by swapping models), spec by spec,
+run by run. Models on different hosts run in parallel. A host that stops answering hands
+its remaining samples to another live host that lists the model; with none, the samples are
+recorded with the error. Grading runs in a worker of its own, so it overlaps with waiting for
+the next response.
+
+A sample is identified by (model digest, spec content hash, effective options, phase, run
+index): rerunning the same command resumes, a changed spec or model is sampled afresh, and
+repeated runs are never collapsed into one cached answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from runner import __version__
+from runner.errors import BackendError, BadInputError
+from runner.grade import Sandbox, grade_response
+from runner.ollama import (
+    Completion,
+    ModelInfo,
+    ModelNotFound,
+    OllamaClient,
+    ServerUnreachable,
+    TransientError,
+    model_key,
+)
+from runner.records import Spec
+from runner.rundir import MANIFEST, SampleLog, read_samples, write_json_atomic
+
+THINK_VALUES = ("true", "false", "low", "medium", "high", "max")
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Per-model overrides of the run's options (from the config file)."""
+
+    think: bool | str | None = None
+    temperature: float | None = None
+    seed: int | None = None
+    num_predict: int | None = None
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything a run needs to know; built by the CLI from flags and the config file."""
+
+    models: tuple[str, ...]
+    specs: tuple[Spec, ...]
+    out: Path
+    hosts: tuple[str, ...]
+    runs: int = 1
+    temperature: float = 0.2
+    think: bool | str | None = None
+    seed: int | None = None
+    num_predict: int | None = None
+    timeout_s: float = 1800.0
+    concurrency: int = 1
+    per_model: dict[str, ModelOptions] = field(default_factory=dict)
+    phase: str = "runs"  # "best_of" for the best-of-N phase
+    command: tuple[str, ...] = ()
+    retries: int = 3
+    backoff_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One sample to collect."""
+
+    model: str
+    spec: Spec
+    run: int
+    options: dict[str, Any]
+    think: bool | str | None
+    key: str
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did: counts, for the CLI to print."""
+
+    out: Path
+    collected: int
+    skipped: int
+    failed: int
+    hosts_down: tuple[str, ...]
+
+
+def parse_think(value: str | None) -> bool | str | None:
+    """``--think`` text as sent to the server: true/false as booleans, levels as strings."""
+    if value is None:
+        return None
+    lowered = value.strip().lower()
+    if lowered not in THINK_VALUES:
+        raise BadInputError(f"--think {value!r}: use one of {', '.join(THINK_VALUES)}")
+    return {"true": True, "false": False}.get(lowered, lowered)
+
+
+def effective(plan: RunPlan, model: str) -> tuple[dict[str, Any], bool | str | None]:
+    """The ``options`` object and ``think`` value sent for ``model``."""
+    own = plan.per_model.get(model_key(model), ModelOptions())
+    options: dict[str, Any] = {
+        "temperature": own.temperature if own.temperature is not None else plan.temperature
+    }
+    seed = own.seed if own.seed is not None else plan.seed
+    num_predict = own.num_predict if own.num_predict is not None else plan.num_predict
+    if seed is not None:
+        options["seed"] = seed
+    if num_predict is not None:
+        options["num_predict"] = num_predict
+    return options, own.think if own.think is not None else plan.think
+
+
+def sample_key(
+    digest: str, spec: Spec, options: dict[str, Any], think: Any, phase: str, run: int
+) -> str:
+    """The identity of a sample: any change in model, spec or options makes a new one."""
+    identity = {"digest": digest, "spec": spec.sha256, "options": options, "think": think}
+    identity.update(phase=phase, run=run)
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def collect(
+    plan: RunPlan,
+    sandbox: Sandbox,
+    image: dict[str, str],
+    progress: Callable[[dict[str, Any]], None] = lambda _: None,
+) -> RunSummary:
+    """Collect and grade every missing sample of ``plan`` into ``plan.out``.
+
+    Raises:
+        ServerUnreachable: no host answers at all.
+        ModelNotFound: no host lists any of the models.
+    """
+    started_at = _now()
+    clients = {
+        host: OllamaClient(host, plan.timeout_s, plan.retries, plan.backoff_s)
+        for host in plan.hosts
+    }
+    try:
+        servers, listings = _survey(clients)
+        manifest = _manifest(plan, servers, image, started_at)
+        models_meta, work, missing = _plan_work(plan, clients, listings, manifest)
+        write_json_atomic(plan.out / MANIFEST, manifest)
+        done = {r.get("key") for r in read_samples(plan.out, repair=True)}
+        todo = [item for item in work if item.key not in done]
+        skipped = len(work) - len(todo)
+        log = SampleLog(plan.out)
+        state = _State(log, progress, sandbox)
+        for model, reason in missing.items():
+            for item in (i for i in todo if i.model == model):
+                state.record(item, None, None, reason)
+        todo = [item for item in todo if item.model not in missing]
+        try:
+            _run_rounds(plan, clients, listings, todo, state)
+        except BaseException:
+            state.status = "interrupted"
+            raise
+        finally:
+            state.finish()
+            for model, loaded in state.loaded.items():
+                models_meta.setdefault(model, {})["loaded"] = loaded
+            manifest.update(ended_at=_now(), status=state.status, models=models_meta)
+            write_json_atomic(plan.out / MANIFEST, manifest)
+        return RunSummary(
+            plan.out, state.collected, skipped, state.failed, tuple(sorted(state.hosts_down))
+        )
+    finally:
+        for client in clients.values():
+            client.close()
+
+
+class _State:
+    """Shared by host workers: the log, the grading worker, counters."""
+
+    def __init__(
+        self, log: SampleLog, progress: Callable[[dict[str, Any]], None], sandbox: Sandbox
+    ) -> None:
+        self.log = log
+        self.progress = progress
+        self.sandbox = sandbox
+        self.grader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chorebench-grade")
+        self.pending: list[Future[None]] = []
+        self.lock = threading.Lock()
+        self.collected = 0
+        self.failed = 0
+        self.hosts_down: set[str] = set()
+        self.status = "running"
+        self.loaded: dict[str, dict[str, Any]] = {}
+
+    def record(
+        self, item: WorkItem, host: str | None, completion: Completion | None, error: str | None
+    ) -> None:
+        """Grade (off the caller's thread) and append the sample."""
+
+        def work() -> None:
+            grade = None
+            if completion is not None:
+                grade = grade_response(item.spec, completion.response, self.sandbox).to_json()
+            record = sample_record(item, host, completion, error, grade)
+            self.log.append(record)
+            with self.lock:
+                self.collected += completion is not None
+                self.failed += completion is None
+            self.progress(record)
+
+        self.pending.append(self.grader.submit(work))
+
+    def finish(self) -> None:
+        for future in self.pending:
+            future.result()
+        self.grader.shutdown(wait=True)
+        if self.status == "running":
+            self.status = "complete"
+
+
+def sample_record(
+    item: WorkItem,
+    host: str | None,
+    completion: Completion | None,
+    error: str | None,
+    grade: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The samples.jsonl record of one sample (the thinking is logged, always)."""
+    response = completion.response if completion else ""
+    thinking = completion.thinking if completion else ""
+    return {
+        "key": item.key,
+        "model": item.model,
+        "spec": item.spec.id,
+        "spec_sha256": item.spec.sha256,
+        "family": item.spec.family,
+        "phase": item.options.get("phase", "runs"),
+        "run": item.run,
+        "temperature": item.options.get("temperature"),
+        "seed": item.options.get("seed"),
+        "num_predict": item.options.get("num_predict"),
+        "think": item.think,
+        "host": host,
+        "response": response,
+        "thinking": thinking,
+        "response_sha256": hashlib.sha256(response.encode("utf-8", "surrogatepass")).hexdigest(),
+        "done_reason": completion.done_reason if completion else None,
+        "eval_count": completion.eval_count if completion else None,
+        "prompt_eval_count": completion.prompt_eval_count if completion else None,
+        "total_duration_ns": completion.total_duration_ns if completion else None,
+        "load_duration_ns": completion.load_duration_ns if completion else None,
+        "eval_duration_ns": completion.eval_duration_ns if completion else None,
+        "wall_s": round(completion.wall_s, 4) if completion else None,
+        "attempts": completion.attempts if completion else None,
+        "thinking_trap": bool(completion) and not response.strip() and bool(thinking.strip()),
+        "out_of_budget": bool(completion) and completion.done_reason == "length",
+        "error": error,
+        "grade": grade,
+        "recorded_at": _now(),
+    }
+
+
+def _survey(
+    clients: dict[str, OllamaClient],
+) -> tuple[dict[str, Any], dict[str, dict[str, ModelInfo]]]:
+    servers: dict[str, Any] = {}
+    listings: dict[str, dict[str, ModelInfo]] = {}
+    errors = []
+    for host, client in clients.items():
+        try:
+            servers[host] = {"url": client.base_url, "version": client.version()}
+            listings[host] = client.models()
+        except BackendError as exc:
+            servers[host] = {"url": client.base_url, "error": str(exc)}
+            errors.append(str(exc))
+    if not listings:
+        raise ServerUnreachable("; ".join(errors))
+    return servers, listings
+
+
+def _plan_work(
+    plan: RunPlan,
+    clients: dict[str, OllamaClient],
+    listings: dict[str, dict[str, ModelInfo]],
+    manifest: dict[str, Any],
+) -> tuple[dict[str, Any], list[WorkItem], dict[str, str]]:
+    models_meta: dict[str, Any] = {}
+    work: list[WorkItem] = []
+    missing: dict[str, str] = {}
+    every = sorted({name for listed in listings.values() for name in listed})
+    for model in plan.models or tuple(every):
+        hosts = [h for h, listed in listings.items() if model_key(model) in listed]
+        if not hosts:
+            where = ", ".join(listings)
+            missing[model] = f"model {model!r} is not on any host ({where}): `ollama pull {model}`"
+            models_meta[model] = {"error": missing[model]}
+            continue
+        try:
+            info = clients[hosts[0]].show(model)
+        except BackendError:
+            info = listings[hosts[0]][model_key(model)]
+        listed = listings[hosts[0]][model_key(model)]
+        meta = asdict(info)
+        meta.update(digest=listed.digest or info.digest, size=listed.size or info.size, hosts=hosts)
+        models_meta[model] = meta
+        options, think = effective(plan, model)
+        for spec in plan.specs:
+            for run in range(1, plan.runs + 1):
+                key = sample_key(meta["digest"], spec, options, think, plan.phase, run)
+                work.append(
+                    WorkItem(model, spec, run, {**options, "phase": plan.phase}, think, key)
+                )
+    if not work and missing:
+        raise ModelNotFound("; ".join(missing.values()))
+    manifest["models"] = models_meta
+    return models_meta, work, missing
+
+
+def _assign(
+    items: list[WorkItem], live: set[str], listings: dict[str, dict[str, ModelInfo]]
+) -> tuple[dict[str, list[WorkItem]], list[WorkItem]]:
+    """Give each model to the least busy live host that lists it; return also the homeless."""
+    assignment: dict[str, list[WorkItem]] = {}
+    homeless: list[WorkItem] = []
+    host_of: dict[str, str] = {}
+    for item in items:
+        if item.model not in host_of:
+            hosts = sorted(h for h in live if model_key(item.model) in listings[h])
+            if not hosts:
+                homeless.append(item)
+                continue
+            load = {h: len({i.model for i in assignment.get(h, [])}) for h in hosts}
+            host_of[item.model] = min(hosts, key=lambda h: (load[h], h))
+        assignment.setdefault(host_of[item.model], []).append(item)
+    return assignment, homeless
+
+
+def _run_rounds(
+    plan: RunPlan,
+    clients: dict[str, OllamaClient],
+    listings: dict[str, dict[str, ModelInfo]],
+    todo: list[WorkItem],
+    state: _State,
+) -> None:
+    """Run work host by host in parallel; reassign a dead host's leftovers, round after round."""
+    live = set(listings)
+    leftovers = todo
+    while leftovers:
+        assignment, homeless = _assign(leftovers, live, listings)
+        for item in homeless:
+            state.record(item, None, None, "every host that lists this model stopped answering")
+        leftovers = []
+        if not assignment:
+            return
+        with ThreadPoolExecutor(max_workers=len(assignment)) as pool:
+            futures = {
+                host: pool.submit(_host_worker, plan, clients[host], host, items, state)
+                for host, items in assignment.items()
+            }
+            for host, future in futures.items():
+                rest = future.result()
+                if rest:
+                    live.discard(host)
+                    state.hosts_down.add(host)
+                    leftovers += rest
+
+
+def _host_worker(
+    plan: RunPlan, client: OllamaClient, host: str, items: list[WorkItem], state: _State
+) -> list[WorkItem]:
+    """Collect ``items`` on one host, model by model; return what is left if the host dies.
+
+    Up to ``plan.concurrency`` requests of the same model are in flight at once.
+    """
+    models = list(dict.fromkeys(item.model for item in items))
+    for position, model in enumerate(models):
+        group = [item for item in items if item.model == model]
+        with ThreadPoolExecutor(max_workers=max(1, plan.concurrency)) as pool:
+            lost = [i for i in pool.map(lambda item: _one(client, host, item, state), group) if i]
+        if lost:
+            later = [item for item in items if item.model in models[position + 1 :]]
+            return lost + later
+        _note_loaded(client, model, state)
+    return []
+
+
+def _one(client: OllamaClient, host: str, item: WorkItem, state: _State) -> WorkItem | None:
+    """Collect one sample; return it back when the host is gone (to run elsewhere)."""
+    options = {k: v for k, v in item.options.items() if k != "phase"}
+    try:
+        completion = client.generate(item.model, item.spec.prompt, options, item.think)
+    except (ServerUnreachable, TransientError) as exc:
+        if isinstance(exc, ServerUnreachable) or _host_gone(client):
+            return item
+        state.record(item, host, None, str(exc))
+        return None
+    except BackendError as exc:
+        state.record(item, host, None, str(exc))
+        return None
+    state.record(item, host, completion, None)
+    return None
+
+
+def _host_gone(client: OllamaClient) -> bool:
+    try:
+        client.version()
+    except BackendError:
+        return True
+    return False
+
+
+def _note_loaded(client: OllamaClient, model: str, state: _State) -> None:
+    """After a model's samples on a host: its resident size and VRAM share, from /api/ps."""
+    try:
+        loaded = client.loaded().get(model_key(model))
+    except BackendError:
+        return
+    if loaded:
+        with state.lock:
+            state.loaded[model] = {
+                k: loaded.get(k) for k in ("size", "size_vram", "context_length")
+            }
+
+
+def _manifest(
+    plan: RunPlan, servers: dict[str, Any], image: dict[str, str], started_at: str
+) -> dict[str, Any]:
+    return {
+        "chorebench_version": __version__,
+        "command": list(plan.command),
+        "options": {
+            "runs": plan.runs,
+            "temperature": plan.temperature,
+            "think": plan.think,
+            "seed": plan.seed,
+            "num_predict": plan.num_predict,
+            "timeout_s": plan.timeout_s,
+            "concurrency": plan.concurrency,
+            "phase": plan.phase,
+            "per_model": {m: asdict(o) for m, o in plan.per_model.items()},
+        },
+        "specs": [
+            {"id": s.id, "path": s.path, "sha256": s.sha256, "family": s.family} for s in plan.specs
+        ],
+        "servers": servers,
+        "grader_image": image,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "started_at": started_at,
+        "ended_at": None,
+        "status": "running",
+    }
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def timestamp_dir(root: Path) -> Path:
+    """``runs/<UTC timestamp>``, the default --out."""
+    return root / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

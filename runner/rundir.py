@@ -1,0 +1,110 @@
+"""The run directory: the source of truth of a run, written as the run goes.
+
+    manifest.json   settings, specs (ids, paths, hashes), models (digests, sizes), servers,
+                    grader image, chorebench version, start/end time, status
+    samples.jsonl   one JSON object per finished sample, appended in one write and fsynced
+
+A killed run loses at most the samples in flight: a torn last line is dropped on resume.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from runner.errors import BadInputError
+
+MANIFEST = "manifest.json"
+SAMPLES = "samples.jsonl"
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to ``path`` through a temporary file and a rename: never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    """The manifest of ``run_dir``; BadInputError when it is not a run directory."""
+    path = run_dir / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise BadInputError(f"{path}: not a chorebench run directory (no {MANIFEST})") from exc
+    except (OSError, ValueError) as exc:
+        raise BadInputError(f"{path}: /: unreadable manifest: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadInputError(f"{path}: /: the manifest is not a JSON object")
+    return data
+
+
+def read_samples(run_dir: Path, repair: bool = False) -> list[dict[str, Any]]:
+    """Every complete sample record; a torn last line is ignored (and cut off with ``repair``).
+
+    Raises:
+        BadInputError: a line other than the last does not parse (the file was edited).
+    """
+    path = run_dir / SAMPLES
+    if not path.exists():
+        return []
+    raw = path.read_bytes()
+    records: list[dict[str, Any]] = []
+    good_length = 0
+    for number, line in enumerate(raw.split(b"\n"), 1):
+        if not line.strip():
+            good_length += len(line) + 1
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            if good_length + len(line) >= len(raw):  # the torn tail of a killed run
+                break
+            raise BadInputError(f"{path}: line {number}: not JSON; the file was damaged") from None
+        records.append(record)
+        good_length += len(line) + 1
+    if repair and good_length < len(raw):
+        with path.open("r+b") as handle:
+            handle.truncate(min(good_length, len(raw)))
+    return records
+
+
+class SampleLog:
+    """Appends sample records to ``samples.jsonl`` from any thread, one fsynced line each."""
+
+    def __init__(self, run_dir: Path) -> None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self._path = run_dir / SAMPLES
+        self._lock = threading.Lock()
+
+    def append(self, record: dict[str, Any]) -> None:
+        line = (json.dumps(record, sort_keys=True) + "\n").encode("utf-8")
+        with self._lock, self._path.open("ab") as handle:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def rewrite(self, records: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> None:
+        """Replace the whole file atomically (regrade)."""
+        with self._lock:
+            fd, temporary = tempfile.mkstemp(prefix=".samples.", dir=self._path.parent)
+            with os.fdopen(fd, "wb") as handle:
+                for record in records:
+                    handle.write((json.dumps(record, sort_keys=True) + "\n").encode("utf-8"))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, self._path)
