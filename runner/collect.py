@@ -154,7 +154,9 @@ def collect(
         manifest = _manifest(plan, servers, image, started_at)
         models_meta, work, missing = _plan_work(plan, clients, listings, manifest)
         write_json_atomic(plan.out / MANIFEST, manifest)
-        done = {r.get("key") for r in read_samples(plan.out, repair=True)}
+        # A failed sample is not done: resuming tries it again (readers use the last record).
+        records = read_samples(plan.out, repair=True)
+        done = {r.get("key") for r in records if r.get("error") is None}
         todo = [item for item in work if item.key not in done]
         skipped = len(work) - len(todo)
         log = SampleLog(plan.out)
@@ -298,27 +300,22 @@ def _plan_work(
     every = sorted({name for listed in listings.values() for name in listed})
     for model in plan.models or tuple(every):
         hosts = [h for h, listed in listings.items() if model_key(model) in listed]
-        if not hosts:
+        options, think = effective(plan, model)
+        if hosts:
+            meta = _model_meta(clients[hosts[0]], listings[hosts[0]][model_key(model)], model)
+            meta["hosts"] = hosts
+        else:
             where = ", ".join(listings)
             missing[model] = f"model {model!r} is not on any host ({where}): `ollama pull {model}`"
-            models_meta[model] = {"error": missing[model]}
-            continue
-        try:
-            info = clients[hosts[0]].show(model)
-        except BackendError:
-            info = listings[hosts[0]][model_key(model)]
-        listed = listings[hosts[0]][model_key(model)]
-        meta = asdict(info)
-        meta.update(digest=listed.digest or info.digest, size=listed.size or info.size, hosts=hosts)
+            meta = {"error": missing[model], "digest": ""}
         models_meta[model] = meta
-        options, think = effective(plan, model)
         for spec in plan.specs:
             for run in range(1, plan.runs + 1):
                 key = sample_key(meta["digest"], spec, options, think, plan.phase, run)
                 work.append(
                     WorkItem(model, spec, run, {**options, "phase": plan.phase}, think, key)
                 )
-    if not work and missing:
+    if len(missing) == len(models_meta):
         raise ModelNotFound("; ".join(missing.values()))
     manifest["models"] = models_meta
     return models_meta, work, missing
@@ -341,6 +338,17 @@ def _assign(
             host_of[item.model] = min(hosts, key=lambda h: (load[h], h))
         assignment.setdefault(host_of[item.model], []).append(item)
     return assignment, homeless
+
+
+def _model_meta(client: OllamaClient, listed: ModelInfo, model: str) -> dict[str, Any]:
+    """Metadata from /api/show, with the digest and on-disk size from /api/tags."""
+    try:
+        info = client.show(model)
+    except BackendError:
+        info = listed
+    meta = asdict(info)
+    meta.update(digest=listed.digest or info.digest, size=listed.size or info.size)
+    return meta
 
 
 def _run_rounds(

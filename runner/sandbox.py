@@ -125,6 +125,7 @@ class DockerSandbox:
         else:
             self.image = ensure_image(self.client, settings.grader_dir, log)
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.pruned = prune_orphans(self.client)
 
     def close(self) -> None:
         """Release the engine connection."""
@@ -201,6 +202,37 @@ class DockerSandbox:
         finally:
             if container is not None:
                 _ignore_missing(lambda: api.remove_container(container, force=True))
+
+
+def prune_orphans(client: docker.DockerClient) -> list[str]:
+    """Remove chorebench containers left by runners of this machine that are no longer alive.
+
+    A runner killed with SIGKILL cannot remove its containers; the next one does, found by
+    label. Containers of live runners (another chorebench process) are left alone.
+    """
+    removed = []
+    here = socket.gethostname()
+    for container in client.containers.list(all=True, filters={"label": LABEL}):
+        owner = container.labels.get(f"{LABEL}.owner", "")
+        host, _, pid = owner.rpartition(":")
+        if host != here or not pid.isdigit() or _alive(int(pid)):
+            continue
+        try:
+            container.remove(force=True)
+            removed.append(container.name)
+        except docker.errors.NotFound:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _Frames:
