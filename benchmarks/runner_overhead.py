@@ -15,7 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from runner.collect import RunPlan, collect
+from runner.collect import collect
+from runner.plan import RunPlan
 from runner.records import ContainerRun, Limits
 from runner.spec import load_spec
 

@@ -14,8 +14,8 @@ from typing import Any
 import click
 
 from runner import __version__
-from runner.collect import THINK_VALUES
 from runner.errors import ChorebenchError, SandboxError, SpecError
+from runner.plan import THINK_VALUES
 from runner.records import Grade
 from runner.settings import RUNTIMES, Settings
 

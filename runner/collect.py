@@ -13,20 +13,13 @@ repeated runs are never collapsed into one cached answer.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import platform
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
+from dataclasses import asdict
 from typing import Any
 
-from runner import __version__
-from runner.errors import BackendError, BadInputError
+from runner.errors import BackendError
 from runner.grade import Sandbox, grade_response
 from runner.ollama import (
     Completion,
@@ -37,99 +30,16 @@ from runner.ollama import (
     TransientError,
     model_key,
 )
-from runner.records import Spec
-from runner.rundir import MANIFEST, SampleLog, read_samples, write_json_atomic
-
-THINK_VALUES = ("true", "false", "low", "medium", "high", "max")
-
-
-@dataclass(frozen=True)
-class ModelOptions:
-    """Per-model overrides of the run's options (from the config file)."""
-
-    think: bool | str | None = None
-    temperature: float | None = None
-    seed: int | None = None
-    num_predict: int | None = None
-
-
-@dataclass(frozen=True)
-class RunPlan:
-    """Everything a run needs to know; built by the CLI from flags and the config file."""
-
-    models: tuple[str, ...]
-    specs: tuple[Spec, ...]
-    out: Path
-    hosts: tuple[str, ...]
-    runs: int = 1
-    temperature: float = 0.2
-    think: bool | str | None = None
-    seed: int | None = None
-    num_predict: int | None = None
-    timeout_s: float = 1800.0
-    concurrency: int = 1
-    per_model: dict[str, ModelOptions] = field(default_factory=dict)
-    phase: str = "runs"  # "best_of" for the best-of-N phase
-    command: tuple[str, ...] = ()
-    retries: int = 3
-    backoff_s: float = 1.0
-
-
-@dataclass(frozen=True)
-class WorkItem:
-    """One sample to collect."""
-
-    model: str
-    spec: Spec
-    run: int
-    options: dict[str, Any]
-    think: bool | str | None
-    key: str
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """What a run did: counts, for the CLI to print."""
-
-    out: Path
-    collected: int
-    skipped: int
-    failed: int
-    hosts_down: tuple[str, ...]
-
-
-def parse_think(value: str | None) -> bool | str | None:
-    """``--think`` text as sent to the server: true/false as booleans, levels as strings."""
-    if value is None:
-        return None
-    lowered = value.strip().lower()
-    if lowered not in THINK_VALUES:
-        raise BadInputError(f"--think {value!r}: use one of {', '.join(THINK_VALUES)}")
-    return {"true": True, "false": False}.get(lowered, lowered)
-
-
-def effective(plan: RunPlan, model: str) -> tuple[dict[str, Any], bool | str | None]:
-    """The ``options`` object and ``think`` value sent for ``model``."""
-    own = plan.per_model.get(model_key(model), ModelOptions())
-    options: dict[str, Any] = {
-        "temperature": own.temperature if own.temperature is not None else plan.temperature
-    }
-    seed = own.seed if own.seed is not None else plan.seed
-    num_predict = own.num_predict if own.num_predict is not None else plan.num_predict
-    if seed is not None:
-        options["seed"] = seed
-    if num_predict is not None:
-        options["num_predict"] = num_predict
-    return options, own.think if own.think is not None else plan.think
-
-
-def sample_key(
-    digest: str, spec: Spec, options: dict[str, Any], think: Any, phase: str, run: int
-) -> str:
-    """The identity of a sample: any change in model, spec or options makes a new one."""
-    identity = {"digest": digest, "spec": spec.sha256, "options": options, "think": think}
-    identity.update(phase=phase, run=run)
-    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
+from runner.plan import RunPlan, RunSummary, WorkItem, effective, sample_key
+from runner.rundir import (
+    MANIFEST,
+    SampleLog,
+    now,
+    read_samples,
+    run_manifest,
+    sample_record,
+    write_json_atomic,
+)
 
 
 def collect(
@@ -144,14 +54,14 @@ def collect(
         ServerUnreachable: no host answers at all.
         ModelNotFound: no host lists any of the models.
     """
-    started_at = _now()
+    started_at = now()
     clients = {
         host: OllamaClient(host, plan.timeout_s, plan.retries, plan.backoff_s)
         for host in plan.hosts
     }
     try:
         servers, listings = _survey(clients)
-        manifest = _manifest(plan, servers, image, started_at)
+        manifest = run_manifest(plan, servers, image, started_at)
         models_meta, work, missing = _plan_work(plan, clients, listings, manifest)
         write_json_atomic(plan.out / MANIFEST, manifest)
         # A failed sample is not done: resuming tries it again (readers use the last record).
@@ -174,7 +84,7 @@ def collect(
             state.finish()
             for model, loaded in state.loaded.items():
                 models_meta.setdefault(model, {})["loaded"] = loaded
-            manifest.update(ended_at=_now(), status=state.status, models=models_meta)
+            manifest.update(ended_at=now(), status=state.status, models=models_meta)
             write_json_atomic(plan.out / MANIFEST, manifest)
         return RunSummary(
             plan.out, state.collected, skipped, state.failed, tuple(sorted(state.hosts_down))
@@ -226,48 +136,6 @@ class _State:
         self.grader.shutdown(wait=True)
         if self.status == "running":
             self.status = "complete"
-
-
-def sample_record(
-    item: WorkItem,
-    host: str | None,
-    completion: Completion | None,
-    error: str | None,
-    grade: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """The samples.jsonl record of one sample (the thinking is logged, always)."""
-    response = completion.response if completion else ""
-    thinking = completion.thinking if completion else ""
-    return {
-        "key": item.key,
-        "model": item.model,
-        "spec": item.spec.id,
-        "spec_sha256": item.spec.sha256,
-        "family": item.spec.family,
-        "phase": item.options.get("phase", "runs"),
-        "run": item.run,
-        "temperature": item.options.get("temperature"),
-        "seed": item.options.get("seed"),
-        "num_predict": item.options.get("num_predict"),
-        "think": item.think,
-        "host": host,
-        "response": response,
-        "thinking": thinking,
-        "response_sha256": hashlib.sha256(response.encode("utf-8", "surrogatepass")).hexdigest(),
-        "done_reason": completion.done_reason if completion else None,
-        "eval_count": completion.eval_count if completion else None,
-        "prompt_eval_count": completion.prompt_eval_count if completion else None,
-        "total_duration_ns": completion.total_duration_ns if completion else None,
-        "load_duration_ns": completion.load_duration_ns if completion else None,
-        "eval_duration_ns": completion.eval_duration_ns if completion else None,
-        "wall_s": round(completion.wall_s, 4) if completion else None,
-        "attempts": completion.attempts if completion else None,
-        "thinking_trap": bool(completion) and not response.strip() and bool(thinking.strip()),
-        "out_of_budget": bool(completion) and completion.done_reason == "length",
-        "error": error,
-        "grade": grade,
-        "recorded_at": _now(),
-    }
 
 
 def _survey(
@@ -436,42 +304,3 @@ def _note_loaded(client: OllamaClient, model: str, state: _State) -> None:
             state.loaded[model] = {
                 k: loaded.get(k) for k in ("size", "size_vram", "context_length")
             }
-
-
-def _manifest(
-    plan: RunPlan, servers: dict[str, Any], image: dict[str, str], started_at: str
-) -> dict[str, Any]:
-    return {
-        "chorebench_version": __version__,
-        "command": list(plan.command),
-        "options": {
-            "runs": plan.runs,
-            "temperature": plan.temperature,
-            "think": plan.think,
-            "seed": plan.seed,
-            "num_predict": plan.num_predict,
-            "timeout_s": plan.timeout_s,
-            "concurrency": plan.concurrency,
-            "phase": plan.phase,
-            "per_model": {m: asdict(o) for m, o in plan.per_model.items()},
-        },
-        "specs": [
-            {"id": s.id, "path": s.path, "sha256": s.sha256, "family": s.family} for s in plan.specs
-        ],
-        "servers": servers,
-        "grader_image": image,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "started_at": started_at,
-        "ended_at": None,
-        "status": "running",
-    }
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def timestamp_dir(root: Path) -> Path:
-    """``runs/<UTC timestamp>``, the default --out."""
-    return root / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runner.collect import RunPlan, RunSummary, collect
+from runner.collect import collect
 from runner.grade import grade_response
+from runner.plan import RunPlan, RunSummary
 from runner.records import Grade, Spec
 from runner.regrade import RegradeSummary, regrade
 from runner.settings import Settings

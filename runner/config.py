@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.collect import ModelOptions, RunPlan, parse_think, timestamp_dir
 from runner.errors import BadInputError
 from runner.ollama import model_key
+from runner.plan import ModelOptions, RunPlan, parse_think, timestamp_dir
 from runner.records import Spec
 from runner.settings import PROJECT_ROOT, Settings
 

@@ -9,15 +9,23 @@ A killed run loses at most the samples in flight: a torn last line is dropped on
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import platform
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from runner import __version__
 from runner.errors import BadInputError
+from runner.ollama import Completion
+from runner.plan import RunPlan, WorkItem
 
 MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"
@@ -110,3 +118,79 @@ class SampleLog:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, self._path)
+
+
+def sample_record(
+    item: WorkItem,
+    host: str | None,
+    completion: Completion | None,
+    error: str | None,
+    grade: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The samples.jsonl record of one sample (the thinking is logged, always)."""
+    response = completion.response if completion else ""
+    thinking = completion.thinking if completion else ""
+    return {
+        "key": item.key,
+        "model": item.model,
+        "spec": item.spec.id,
+        "spec_sha256": item.spec.sha256,
+        "family": item.spec.family,
+        "phase": item.options.get("phase", "runs"),
+        "run": item.run,
+        "temperature": item.options.get("temperature"),
+        "seed": item.options.get("seed"),
+        "num_predict": item.options.get("num_predict"),
+        "think": item.think,
+        "host": host,
+        "response": response,
+        "thinking": thinking,
+        "response_sha256": hashlib.sha256(response.encode("utf-8", "surrogatepass")).hexdigest(),
+        "done_reason": completion.done_reason if completion else None,
+        "eval_count": completion.eval_count if completion else None,
+        "prompt_eval_count": completion.prompt_eval_count if completion else None,
+        "total_duration_ns": completion.total_duration_ns if completion else None,
+        "load_duration_ns": completion.load_duration_ns if completion else None,
+        "eval_duration_ns": completion.eval_duration_ns if completion else None,
+        "wall_s": round(completion.wall_s, 4) if completion else None,
+        "attempts": completion.attempts if completion else None,
+        "thinking_trap": bool(completion) and not response.strip() and bool(thinking.strip()),
+        "out_of_budget": bool(completion) and completion.done_reason == "length",
+        "error": error,
+        "grade": grade,
+        "recorded_at": now(),
+    }
+
+
+def run_manifest(
+    plan: RunPlan, servers: dict[str, Any], image: dict[str, str], started_at: str
+) -> dict[str, Any]:
+    return {
+        "chorebench_version": __version__,
+        "command": list(plan.command),
+        "options": {
+            "runs": plan.runs,
+            "temperature": plan.temperature,
+            "think": plan.think,
+            "seed": plan.seed,
+            "num_predict": plan.num_predict,
+            "timeout_s": plan.timeout_s,
+            "concurrency": plan.concurrency,
+            "phase": plan.phase,
+            "per_model": {m: asdict(o) for m, o in plan.per_model.items()},
+        },
+        "specs": [
+            {"id": s.id, "path": s.path, "sha256": s.sha256, "family": s.family} for s in plan.specs
+        ],
+        "servers": servers,
+        "grader_image": image,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "started_at": started_at,
+        "ended_at": None,
+        "status": "running",
+    }
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
