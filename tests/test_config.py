@@ -36,7 +36,12 @@ def test_per_model_options_and_precedence(tmp_path):
     assert config.specs == (tmp_path / "specs",)
     settings = Settings(ollama_host="http://envhost:11434")
     plan = make_plan({"runs": 5, "seed": 7, "models": ()}, config, settings, (), ("chorebench",))
-    assert (plan.runs, plan.temperature, plan.seed, plan.hosts) == (5, 0.2, 7, ("http://gpu1:11434",))
+    assert (plan.runs, plan.temperature, plan.seed, plan.hosts) == (
+        5,
+        0.2,
+        7,
+        ("http://gpu1:11434",),
+    )
     assert effective(plan, "qwen3:14b") == ({"temperature": 0.1, "seed": 7}, False)
     assert effective(plan, "gemma4:latest") == ({"temperature": 0.2, "seed": 7}, None)
     bare = make_plan({}, None, settings, (), ())
