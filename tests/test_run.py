@@ -131,9 +131,10 @@ def test_failures_are_recorded_and_the_run_goes_on(tmp_path, sandbox, iso_spec, 
         FakeModel("garbled:1b", [Reply(malformed=True)]),
         FakeModel("slow:1b", [Reply(response=code, delay_s=0.3)]),
         FakeModel("plain:1b", [Reply(response=code)]),
+        FakeModel("dropper:1b", [Reply(drop=True)]),
     ]
     with FakeOllama(models) as server:
-        names = ["flaky:1b", "garbled:1b", "slow:1b", "plain:1b", "missing:1b"]
+        names = ["flaky:1b", "garbled:1b", "slow:1b", "plain:1b", "missing:1b", "dropper:1b"]
         per_model = {"plain:1b": ModelOptions(think=True)}
         plan = plan_for(tmp_path, iso_spec, [server.url], names, runs=1, per_model=per_model)
         summary = run(plan, sandbox)
@@ -146,7 +147,10 @@ def test_failures_are_recorded_and_the_run_goes_on(tmp_path, sandbox, iso_spec, 
     assert "ollama pull missing:1b" in samples["missing:1b"][0]["error"]
     # think=True to a model without the thinking capability: named, recorded, not a crash.
     assert "does not support thinking" in samples["plain:1b"][0]["error"]
-    assert (summary.collected, summary.failed) == (2, 3)
+    # A dropped connection is retried (1 + 3 tries), then recorded; the host still answers.
+    assert "connection failed" in samples["dropper:1b"][0]["error"]
+    assert len(server.generate_requests("dropper:1b")) == 4
+    assert (summary.collected, summary.failed, summary.hosts_down) == (2, 4, ())
 
 
 def test_no_server_and_no_model_are_errors_that_name_what_to_do(tmp_path, sandbox, iso_spec):
