@@ -148,7 +148,7 @@ def _within(module: str, package: str) -> bool:
 
 def _dynamic_import(call: ast.Call) -> str | None:
     """The module a constant-string ``import_module``/``__import__`` call imports, else None."""
-    if _callee(call.func) not in ("import_module", "__import__"):
+    if callee(call.func) not in ("import_module", "__import__"):
         return None
     arguments = [*call.args[:1], *(k.value for k in call.keywords if k.arg == "name")]
     if arguments and isinstance(arguments[0], ast.Constant) and isinstance(arguments[0].value, str):
@@ -157,7 +157,7 @@ def _dynamic_import(call: ast.Call) -> str | None:
     return None
 
 
-def _callee(func: ast.expr) -> str | None:
+def callee(func: ast.expr) -> str | None:
     """The called name: ``f`` for ``f(...)`` and ``a.b.f(...)``, None for anything else."""
     if isinstance(func, ast.Name):
         return func.id
@@ -175,7 +175,7 @@ def _forbidden_calls(
     for node in nodes:
         if not isinstance(node, ast.Call):
             continue
-        name = _callee(node.func)
+        name = callee(node.func)
         if name in forbidden:
             found.append(Violation("forbidden_call", f"call of {name}()", node.lineno))
             called.add(id(node.func))

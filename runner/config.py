@@ -11,7 +11,9 @@ from runner.errors import BadInputError
 from runner.ollama import model_key
 from runner.plan import ModelOptions, RunPlan, parse_think, timestamp_dir
 from runner.records import Spec
+from runner.rundir import read_json
 from runner.settings import PROJECT_ROOT, Settings
+from runner.spec import json_pointer
 
 SCHEMA_PATH = PROJECT_ROOT / "schemas" / "bench.schema.json"
 
@@ -36,19 +38,12 @@ def load_config(path: Path) -> BenchConfig:
     """
     from jsonschema import Draft202012Validator
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise BadInputError(f"{path}: /: no such config file") from exc
-    except (OSError, ValueError) as exc:
-        raise BadInputError(f"{path}: /: not valid JSON: {exc}") from exc
+    data = read_json(path, "/: no such config file")
     validator = Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         raise BadInputError(
-            "\n".join(
-                f"{path}: /{'/'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in errors
-            )
+            "\n".join(f"{path}: {json_pointer(e.absolute_path)}: {e.message}" for e in errors)
         )
     models: list[str] = []
     per_model: dict[str, ModelOptions] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import warnings
 
+from runner.compliance import callee
 from runner.records import ModuleUnderTest, Violation
 
 
@@ -78,7 +79,7 @@ def _reads_after_rebind(
     calls = [
         node.lineno
         for node in ast.walk(function)
-        if isinstance(node, ast.Call) and _called_name(node.func) in rebinders
+        if isinstance(node, ast.Call) and callee(node.func) in rebinders
     ]
     if not calls:
         return []
@@ -115,14 +116,6 @@ def _reads_after_rebind(
                 )
             )
     return found
-
-
-def _called_name(func: ast.expr) -> str | None:
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return None
 
 
 def _reads_global(value: ast.expr, rebinds: dict[str, str]) -> bool:

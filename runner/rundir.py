@@ -47,15 +47,20 @@ def write_json_atomic(path: Path, data: Any) -> None:
         raise
 
 
+def read_json(path: Path, missing: str) -> Any:
+    """A JSON file's content; BadInputError naming the file (``missing`` when it is absent)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise BadInputError(f"{path}: {missing}") from exc
+    except (OSError, ValueError) as exc:
+        raise BadInputError(f"{path}: /: not valid JSON: {exc}") from exc
+
+
 def read_manifest(run_dir: Path) -> dict[str, Any]:
     """The manifest of ``run_dir``; BadInputError when it is not a run directory."""
     path = run_dir / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise BadInputError(f"{path}: not a chorebench run directory (no {MANIFEST})") from exc
-    except (OSError, ValueError) as exc:
-        raise BadInputError(f"{path}: /: unreadable manifest: {exc}") from exc
+    data = read_json(path, f"not a chorebench run directory (no {MANIFEST})")
     if not isinstance(data, dict):
         raise BadInputError(f"{path}: /: the manifest is not a JSON object")
     return data

@@ -91,7 +91,7 @@ def load_spec(path: Path) -> Spec:
         raise SpecError([f"{path}: /: not valid JSON: {exc}"]) from exc
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
-        raise SpecError([f"{path}: {_pointer(e.absolute_path)}: {e.message}" for e in errors])
+        raise SpecError([f"{path}: {json_pointer(e.absolute_path)}: {e.message}" for e in errors])
     problems = _semantic_problems(path, data)
     if problems:
         raise SpecError([f"{path}: {pointer}: {reason}" for pointer, reason in problems])
@@ -111,7 +111,8 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _pointer(parts: Iterable[Any]) -> str:
+def json_pointer(parts: Iterable[Any]) -> str:
+    """RFC 6901 pointer text for a path of keys and indexes (``/cases/0/id``)."""
     escaped = [str(p).replace("~", "~0").replace("/", "~1") for p in parts]
     return "/" + "/".join(escaped)
 
@@ -130,7 +131,8 @@ def _semantic_problems(path: Path, data: dict[str, Any]) -> list[tuple[str, str]
         seen.add(case["id"])
         literals = [(f"{where}/args/{i}", a) for i, a in enumerate(case.get("args", []))]
         literals += [
-            (_pointer(["cases", index, "kwargs", k]), v) for k, v in case.get("kwargs", {}).items()
+            (json_pointer(["cases", index, "kwargs", k]), v)
+            for k, v in case.get("kwargs", {}).items()
         ]
         if "expected" in case:
             literals.append((f"{where}/expected", case["expected"]))
