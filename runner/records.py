@@ -4,7 +4,7 @@ Every stage takes and returns these; none of them does I/O. The flow is::
 
     Spec (specs/*.json) + raw response
       -> Extraction (code pulled out of the text) + Violations (compliance)
-      -> Observations (what the sandbox saw each case do)
+      -> ContainerRun (one container's capped output) -> Observations (what each case did)
       -> Checks (each observation compared with the hidden expectation on the host)
       -> Grade (points, scores, verdicts)
 
@@ -190,22 +190,6 @@ class ContainerRun:
     image: str
     image_id: str
     runtime: str
-
-
-@dataclass(frozen=True)
-class Execution:
-    """One container run: the observations it produced and facts about the sandbox."""
-
-    observations: tuple[Observation, ...]
-    error: str | None = None  # a run-level problem (killed at the deadline, output cap, bad report)
-    exit_code: int | None = None
-    oom_killed: bool = False
-    image: str = ""
-    image_id: str = ""
-    runtime: str = ""
-    python: str = ""
-    elapsed_s: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
