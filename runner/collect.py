@@ -62,7 +62,8 @@ def collect(
     try:
         servers, listings = _survey(clients)
         manifest = run_manifest(plan, servers, image, started_at)
-        models_meta, work, missing = _plan_work(plan, clients, listings, manifest)
+        models_meta, work, missing = _plan_work(plan, clients, listings)
+        manifest["models"] = models_meta
         write_json_atomic(plan.out / MANIFEST, manifest)
         # A failed sample is not done: resuming tries it again (readers use the last record).
         records = read_samples(plan.out, repair=True)
@@ -84,7 +85,7 @@ def collect(
             state.finish()
             for model, loaded in state.loaded.items():
                 models_meta.setdefault(model, {})["loaded"] = loaded
-            manifest.update(ended_at=now(), status=state.status, models=models_meta)
+            manifest.update(ended_at=now(), status=state.status)
             write_json_atomic(plan.out / MANIFEST, manifest)
         return RunSummary(
             plan.out, state.collected, skipped, state.failed, tuple(sorted(state.hosts_down))
@@ -160,7 +161,6 @@ def _plan_work(
     plan: RunPlan,
     clients: dict[str, OllamaClient],
     listings: dict[str, dict[str, ModelInfo]],
-    manifest: dict[str, Any],
 ) -> tuple[dict[str, Any], list[WorkItem], dict[str, str]]:
     models_meta: dict[str, Any] = {}
     work: list[WorkItem] = []
@@ -185,7 +185,6 @@ def _plan_work(
                 )
     if len(missing) == len(models_meta):
         raise ModelNotFound("; ".join(missing.values()))
-    manifest["models"] = models_meta
     return models_meta, work, missing
 
 

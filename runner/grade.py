@@ -14,7 +14,17 @@ from runner.compliance import check_compliance
 from runner.errors import SandboxError
 from runner.extract import extract_code
 from runner.protocol import Report, function_job, parse_report
-from runner.records import Case, Check, ContainerRun, Grade, Limits, Observation, Outcome, Spec
+from runner.records import (
+    Case,
+    Check,
+    ContainerRun,
+    Grade,
+    Limits,
+    Observation,
+    Outcome,
+    Spec,
+    Violation,
+)
 from runner.values import parse_literal, show, strictly_equal
 
 # A response with one of these has nothing to execute.
@@ -64,7 +74,7 @@ def grade_response(spec: Spec, raw: str, sandbox: Sandbox) -> Grade:
 
 
 def _run_function(
-    spec: Spec, code: str, violations: tuple, sandbox: Sandbox
+    spec: Spec, code: str, violations: tuple[Violation, ...], sandbox: Sandbox
 ) -> tuple[list[Check], str | None, dict[str, object]]:
     unrunnable = [v for v in violations if v.rule in UNRUNNABLE]
     if unrunnable:

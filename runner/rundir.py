@@ -31,20 +31,29 @@ MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` through a temporary file and a rename: never half-written."""
+def _replace_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename: never half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-            handle.write("\n")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to ``path`` atomically (indented, sorted keys)."""
+    _replace_atomically(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+
+
+def _line(record: dict[str, Any]) -> bytes:
+    """One samples.jsonl line (ASCII JSON: lone surrogates from a model survive)."""
+    return (json.dumps(record, sort_keys=True) + "\n").encode("ascii")
 
 
 def read_json(path: Path, missing: str) -> Any:
@@ -109,20 +118,13 @@ class SampleLog:
         self._lock = threading.Lock()
 
     def append(self, record: dict[str, Any]) -> None:
-        line = (json.dumps(record, sort_keys=True) + "\n").encode("utf-8")
         with self._lock, self._path.open("ab", buffering=0) as handle:
-            handle.write(line)
+            handle.write(_line(record))
 
     def rewrite(self, records: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> None:
         """Replace the whole file atomically (regrade)."""
         with self._lock:
-            fd, temporary = tempfile.mkstemp(prefix=".samples.", dir=self._path.parent)
-            with os.fdopen(fd, "wb") as handle:
-                for record in records:
-                    handle.write((json.dumps(record, sort_keys=True) + "\n").encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self._path)
+            _replace_atomically(self._path, b"".join(_line(record) for record in records))
 
 
 def sample_record(
