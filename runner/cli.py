@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +115,31 @@ def check_specs(settings: Settings, specs: tuple[Path, ...], runtime: str | None
     click.echo(f"{len(results)} spec(s) valid and satisfiable")
 
 
+def _run_options(command: Any) -> Any:
+    """The options ``run`` and ``bench`` share."""
+    for option in reversed(
+        [
+            click.option(
+                "--host", "hosts", multiple=True, help="Ollama URL (repeatable; OLLAMA_HOST)."
+            ),
+            click.option(
+                "--out",
+                type=click.Path(file_okay=False, path_type=Path),
+                help="Run directory (default runs/<UTC time>); an existing one is resumed.",
+            ),
+            click.option(
+                "--hit-at",
+                type=click.FloatRange(0, 1),
+                help="Best-of: the score fraction counted as a hit (default 0.82, 18/22).",
+            ),
+            click.option("--quiet", is_flag=True, help="No progress lines on stderr."),
+            runtime_option,
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.option("--model", "models", multiple=True, help="Model to sample (repeatable).")
 @click.option(
@@ -123,6 +150,12 @@ def check_specs(settings: Settings, specs: tuple[Path, ...], runtime: str | None
     help="Spec file or folder (repeatable; default specs/).",
 )
 @click.option("--runs", type=click.IntRange(1), help="Independent samples per model and spec.")
+@click.option(
+    "--best-of",
+    type=click.IntRange(1, 100),
+    help="Instead of --runs: N samples per model and spec at temperature 0.7 (unless "
+    "--temperature), each graded; the report keeps the best.",
+)
 @click.option("--temperature", type=click.FloatRange(0, 2), help="Default 0.2.")
 @click.option(
     "--think",
@@ -134,42 +167,100 @@ def check_specs(settings: Settings, specs: tuple[Path, ...], runtime: str | None
 @click.option(
     "--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), help="Per request, s."
 )
-@click.option(
-    "--host", "hosts", multiple=True, help="Ollama URL (repeatable; default OLLAMA_HOST)."
-)
-@click.option(
-    "--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (resumes)."
-)
 @click.option("--concurrency", type=click.IntRange(1, 64), help="Requests in flight per host.")
 @click.option(
     "--config",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSON config (schemas/bench.schema.json): models with per-model options, and more.",
 )
-@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
-@runtime_option
+@_run_options
 @click.pass_obj
 def run(
     settings: Settings, config: Path | None, quiet: bool, runtime: str | None, **flags: Any
 ) -> None:
     """Sample models on Ollama hosts, grade each response, write a resumable run directory."""
-    from runner.commands import run_samples
-    from runner.config import load_config, make_plan
-    from runner.spec import load_specs
+    from runner.commands import plans_for, run_samples
 
     settings = settings.with_flags(runtime=runtime)
-    bench = load_config(config) if config else None
-    paths = (
-        list(flags.pop("spec_paths")) or list(bench.specs if bench else ()) or [settings.specs_dir]
-    )
-    specs = tuple(load_specs(paths))
-    plan = make_plan(flags, bench, settings, specs, tuple(sys.argv))
-    _log(f"run directory {plan.out}")
+    plans = plans_for(config, flags, settings, tuple(sys.argv))
+    _log(f"run directory {plans[0].out}")
+    with _interruptible(plans[0].out):
+        summaries = run_samples(plans, settings, _progress(quiet), _log)
+    for summary in summaries:
+        _print_summary(summary)
+
+
+@main.command()
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="JSON config (schemas/bench.schema.json); default bench.json at the repo root.",
+)
+@_run_options
+@click.pass_obj
+def bench(
+    settings: Settings,
+    config: Path | None,
+    quiet: bool,
+    runtime: str | None,
+    **flags: Any,
+) -> None:
+    """Run, grade and report in one command, from a config file.
+
+    Every phase the config asks for (repeated runs, then best-of-N) goes into one run
+    directory; the report is printed and written there (report.md, report.json, report.html).
+    """
+    from runner.commands import bench as run_bench
+    from runner.render_md import render_markdown
+    from runner.settings import PROJECT_ROOT
+
+    settings = settings.with_flags(runtime=runtime)
+    path = config or PROJECT_ROOT / "bench.json"
+    out = flags.get("out")
+    with _interruptible(out or Path("the run directory")):
+        result = run_bench(path, flags, settings, tuple(sys.argv), _progress(quiet), _log)
+    for summary in result.summaries:
+        _print_summary(summary)
+    click.echo(render_markdown(result.written.report))
+    _log("wrote " + ", ".join(str(f) for f in result.written.files))
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print report.json instead of markdown.")
+@click.option(
+    "--hit-at",
+    type=click.FloatRange(0, 1),
+    help="Best-of hit threshold as a fraction (default: the run's own, else 0.82).",
+)
+def report(run_dir: Path, as_json: bool, hit_at: float | None) -> None:
+    """Report on RUN_DIR: ranking, variance, compliance, thinking, best-of, routing rules.
+
+    Prints the tables and writes report.md, report.json and report.html into RUN_DIR.
+    """
+    from runner.commands import report_run
+    from runner.render_md import render_markdown
+
+    written = report_run(run_dir, hit_at)
+    if as_json:
+        click.echo(json.dumps(written.report.to_json(), indent=2, sort_keys=True))
+    else:
+        click.echo(render_markdown(written.report))
+    _log("wrote " + ", ".join(str(f) for f in written.files))
+
+
+@contextmanager
+def _interruptible(out: Path) -> Iterator[None]:
+    """Ctrl-C: say the run directory is valid and resumable, exit 130."""
     try:
-        summary = run_samples(plan, settings, _progress(quiet), _log)
+        yield
     except KeyboardInterrupt:
-        _log(f"interrupted: {plan.out} is valid; rerun the same command to resume")
+        _log(f"interrupted: {out} is valid; rerun the same command to resume")
         sys.exit(130)
+
+
+def _print_summary(summary: Any) -> None:
     click.echo(
         f"{summary.out}: {summary.collected} collected, {summary.skipped} already there, "
         f"{summary.failed} failed"

@@ -35,6 +35,7 @@ from runner.rundir import (
     MANIFEST,
     SampleLog,
     now,
+    read_manifest,
     read_samples,
     run_manifest,
     sample_record,
@@ -61,9 +62,10 @@ def collect(
     }
     try:
         servers, listings = _survey(clients)
-        manifest = run_manifest(plan, servers, image, started_at)
+        previous = read_manifest(plan.out) if (plan.out / MANIFEST).exists() else None
+        manifest = run_manifest(plan, servers, image, started_at, previous)
         models_meta, work, missing = _plan_work(plan, clients, listings)
-        manifest["models"] = models_meta
+        manifest["models"].update(models_meta)
         write_json_atomic(plan.out / MANIFEST, manifest)
         # A failed sample is not done: resuming tries it again (readers use the last record).
         records = read_samples(plan.out, repair=True)
@@ -84,7 +86,7 @@ def collect(
         finally:
             state.finish()
             for model, loaded in state.loaded.items():
-                models_meta.setdefault(model, {})["loaded"] = loaded
+                manifest["models"].setdefault(model, {})["loaded"] = loaded
             manifest.update(ended_at=now(), status=state.status)
             write_json_atomic(plan.out / MANIFEST, manifest)
         return RunSummary(

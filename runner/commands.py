@@ -5,17 +5,20 @@ The CLI parses flags, calls one of these and prints; these never print.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from runner.collect import collect
+from runner.config import load_config, make_plans
 from runner.grade import grade_response
+from runner.ollama import require_a_server
 from runner.plan import RunPlan, RunSummary
 from runner.records import Grade, Spec
 from runner.regrade import RegradeSummary, regrade
+from runner.report import Report, build_report, write_report
 from runner.settings import Settings
 from runner.spec import load_spec, load_specs
 
@@ -91,15 +94,89 @@ def check_specs(
 
 
 def run_samples(
-    plan: RunPlan,
+    plans: Sequence[RunPlan],
     settings: Settings,
     progress: Callable[[dict[str, Any]], None] = lambda _: None,
     log: Callable[[str], None] = lambda _: None,
-) -> RunSummary:
-    """Collect and grade the samples of ``plan`` (resuming when ``plan.out`` has some)."""
+) -> list[RunSummary]:
+    """Collect and grade the samples of each plan in turn (resuming what is already there).
+
+    The servers are asked first, so a missing server stops the run before the sandbox starts.
+
+    Raises:
+        ServerUnreachable: no host of the first plan answers.
+        SandboxError: no sandbox could be had.
+    """
+    if not plans:
+        return []
+    require_a_server(plans[0].hosts)
     with open_sandbox(settings, log) as sandbox:
         image = {"tag": sandbox.image.tag, "id": sandbox.image.id, "runtime": sandbox.runtime}
-        return collect(plan, sandbox, image, progress)
+        return [collect(plan, sandbox, image, progress) for plan in plans]
+
+
+@dataclass(frozen=True)
+class Written:
+    """A report, and the files it was written to."""
+
+    report: Report
+    files: tuple[Path, ...]
+
+
+def report_run(run_dir: Path, hit_at: float | None = None) -> Written:
+    """Build the report of ``run_dir`` and write its files there.
+
+    Raises:
+        BadInputError: ``run_dir`` is not a run directory, or is damaged.
+    """
+    report = build_report(run_dir, hit_at)
+    return Written(report, write_report(report))
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """What ``chorebench bench`` did: each phase's collection, then the report."""
+
+    summaries: list[RunSummary]
+    written: Written
+
+
+def bench(
+    config_path: Path,
+    flags: dict[str, Any],
+    settings: Settings,
+    command: tuple[str, ...],
+    progress: Callable[[dict[str, Any]], None] = lambda _: None,
+    log: Callable[[str], None] = lambda _: None,
+) -> BenchResult:
+    """Run, grade and report from a config file: every phase it configures, one directory.
+
+    Raises:
+        BadInputError: the config or a spec is invalid (before anything runs).
+        ServerUnreachable: no server answers (before the sandbox starts).
+    """
+    plans = plans_for(config_path, flags, settings, command)
+    log(f"run directory {plans[0].out}")
+    summaries = run_samples(plans, settings, progress, log)
+    return BenchResult(summaries, report_run(plans[0].out, flags.get("hit_at")))
+
+
+def plans_for(
+    config_path: Path | None,
+    flags: dict[str, Any],
+    settings: Settings,
+    command: tuple[str, ...],
+) -> list[RunPlan]:
+    """The phases a ``run``/``bench`` command asks for: flags over the config file.
+
+    Raises:
+        BadInputError: the config or a spec is invalid.
+    """
+    flags = dict(flags)
+    config = load_config(config_path) if config_path else None
+    paths = list(flags.pop("spec_paths", ()) or ()) or list(config.specs if config else ())
+    specs = tuple(load_specs(paths or [settings.specs_dir]))
+    return make_plans(flags, config, settings, specs, command)
 
 
 def regrade_run(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from runner.records import Spec
 from runner.rundir import read_json
 from runner.settings import PROJECT_ROOT, Settings
 from runner.spec import json_pointer
+from runner.stats import DEFAULT_HIT_AT
 
 SCHEMA_PATH = PROJECT_ROOT / "schemas" / "bench.schema.json"
 
@@ -74,6 +75,9 @@ def load_config(path: Path) -> BenchConfig:
     )
 
 
+DEFAULT_BEST_OF_TEMPERATURE = 0.7
+
+
 def make_plan(
     flags: dict[str, Any],
     config: BenchConfig | None,
@@ -103,3 +107,64 @@ def make_plan(
         per_model=dict(config.per_model) if config else {},
         command=command,
     )
+
+
+def make_plans(
+    flags: dict[str, Any],
+    config: BenchConfig | None,
+    settings: Settings,
+    specs: tuple[Spec, ...],
+    command: tuple[str, ...],
+) -> list[RunPlan]:
+    """The phases to collect into one run directory, in order.
+
+    ``--best-of N`` (``flags["best_of"]``) asks for the best-of phase alone. Otherwise the
+    repeated-runs phase, followed by the config's ``best_of`` block when it has one.
+
+    Raises:
+        BadInputError: the config's best-of phase names a spec that is not loaded.
+    """
+    flags = dict(flags)
+    best_n, hit_at = flags.pop("best_of", None), flags.pop("hit_at", None)
+    block = dict(config.best_of or {}) if config else {}
+    if best_n is not None:
+        block = {**block, "n": best_n}
+        # --temperature applies to the only phase there is.
+        if flags.get("temperature") is not None:
+            block["temperature"] = flags["temperature"]
+        if flags.get("models"):
+            block["models"] = list(flags["models"])
+    if hit_at is not None:
+        block["hit_at"] = hit_at
+    base = make_plan(flags, config, settings, specs, command)
+    plans = [] if best_n is not None else [base]
+    if block.get("n"):
+        plans.append(_best_of_plan(base, block, config))
+    return plans
+
+
+def _best_of_plan(base: RunPlan, block: dict[str, Any], config: BenchConfig | None) -> RunPlan:
+    known = {spec.id: spec for spec in base.specs}
+    wanted = block.get("specs") or list(known)
+    for index, spec_id in enumerate(wanted):
+        if spec_id not in known:
+            where = f"{config.path}: /best_of/specs/{index}" if config else "--spec"
+            raise BadInputError(
+                f"{where}: spec {spec_id!r} is not among the specs of this run "
+                f"({', '.join(known)}); list its file under specs"
+            )
+    return replace(
+        base,
+        phase="best_of",
+        models=tuple(block.get("models") or base.models),
+        specs=tuple(known[spec_id] for spec_id in wanted),
+        runs=block["n"],
+        temperature=_given(block.get("temperature"), DEFAULT_BEST_OF_TEMPERATURE),
+        hit_at=_given(block.get("hit_at"), DEFAULT_HIT_AT),
+        # The phase's temperature is the point of the phase: it wins over per-model ones.
+        per_model={m: replace(o, temperature=None) for m, o in base.per_model.items()},
+    )
+
+
+def _given(value: float | None, default: float) -> float:
+    return default if value is None else value

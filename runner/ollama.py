@@ -270,3 +270,22 @@ def _completion(data: dict[str, Any], wall_s: float, attempts: int) -> Completio
         attempts=attempts,
         raw={k: v for k, v in data.items() if k not in ("response", "thinking", "context")},
     )
+
+
+def require_a_server(hosts: tuple[str, ...], timeout_s: float = 10.0) -> None:
+    """Return when at least one of ``hosts`` answers; checked before anything slow starts.
+
+    Raises:
+        ServerUnreachable: none answers (every host's message, joined).
+    """
+    problems = []
+    for host in hosts:
+        client = OllamaClient(host, timeout_s, retries=0)
+        try:
+            client.version()
+            return
+        except BackendError as exc:
+            problems.append(str(exc))
+        finally:
+            client.close()
+    raise ServerUnreachable("; ".join(problems))

@@ -46,6 +46,7 @@ class RunPlan:
     concurrency: int = 1
     per_model: dict[str, ModelOptions] = field(default_factory=dict)
     phase: str = "runs"  # "best_of" for the best-of-N phase
+    hit_at: float | None = None  # best-of: the score fraction that counts as a hit
     command: tuple[str, ...] = ()
     retries: int = 3
     backoff_s: float = 1.0

@@ -13,7 +13,7 @@ This module imports nothing else from ``runner``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -269,3 +269,76 @@ def _violation_json(violation: Violation) -> dict[str, Any]:
     if data["line"] is None:
         del data["line"]
     return data
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One line of a run's ``samples.jsonl``, as the report reads it.
+
+    ``counted`` is False when there is no grade to count: the server failed, or the sandbox did
+    (an infrastructure failure is never the candidate's).
+    """
+
+    key: str
+    model: str
+    spec: str
+    family: str
+    phase: str
+    run: int
+    think: bool | str | None
+    temperature: float | None
+    response_sha256: str
+    response_bytes: int
+    thinking_bytes: int
+    wall_s: float | None
+    thinking_trap: bool
+    out_of_budget: bool
+    error: str | None
+    counted: bool
+    points: int = 0
+    max_points: int = 0
+    compliant: bool = False
+    violations: tuple[str, ...] = ()
+
+    @property
+    def score(self) -> float:
+        return self.points / self.max_points if self.max_points else 0.0
+
+    @property
+    def strict_score(self) -> float:
+        return self.score if self.compliant else 0.0
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Sample:
+        """Read a samples.jsonl record (``rundir.sample_record``'s shape)."""
+        grade = record.get("grade") or None
+        infra = bool(grade) and any(
+            check.get("outcome") == Outcome.INFRA_ERROR.value for check in grade["checks"]
+        )
+        sample = cls(
+            key=record["key"],
+            model=record["model"],
+            spec=record["spec"],
+            family=record.get("family") or record["spec"],
+            phase=record.get("phase") or "runs",
+            run=int(record["run"]),
+            think=record.get("think"),
+            temperature=record.get("temperature"),
+            response_sha256=record.get("response_sha256") or "",
+            response_bytes=len((record.get("response") or "").encode("utf-8", "surrogatepass")),
+            thinking_bytes=len((record.get("thinking") or "").encode("utf-8", "surrogatepass")),
+            wall_s=record.get("wall_s"),
+            thinking_trap=bool(record.get("thinking_trap")),
+            out_of_budget=bool(record.get("out_of_budget")),
+            error=record.get("error") or (grade.get("error") if infra else None),
+            counted=bool(grade) and not infra,
+        )
+        if not grade:
+            return sample
+        return replace(
+            sample,
+            points=int(grade["points"]),
+            max_points=int(grade["max_points"]),
+            compliant=bool(grade["compliant"]),
+            violations=tuple(v["rule"] for v in grade.get("violations", ())),
+        )

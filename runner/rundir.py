@@ -26,6 +26,7 @@ from runner import __version__
 from runner.errors import BadInputError
 from runner.ollama import Completion
 from runner.plan import RunPlan, WorkItem
+from runner.records import Sample
 
 MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"
@@ -49,6 +50,11 @@ def _replace_atomically(path: Path, data: bytes) -> None:
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON to ``path`` atomically (indented, sorted keys)."""
     _replace_atomically(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write UTF-8 text to ``path`` atomically."""
+    _replace_atomically(path, text.encode("utf-8"))
 
 
 def _line(record: dict[str, Any]) -> bytes:
@@ -103,6 +109,23 @@ def read_samples(run_dir: Path, repair: bool = False) -> list[dict[str, Any]]:
         with path.open("r+b") as handle:
             handle.truncate(min(good_length, len(raw)))
     return records
+
+
+def load_samples(run_dir: Path) -> list[Sample]:
+    """The run's samples, the last record of each key (a retried sample replaces its failure).
+
+    Raises:
+        BadInputError: as ``read_samples``, or a record lacks the fields a sample must have.
+    """
+    latest: dict[str, Sample] = {}
+    for number, record in enumerate(read_samples(run_dir), 1):
+        try:
+            latest[record["key"]] = Sample.from_record(record)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BadInputError(
+                f"{run_dir / SAMPLES}: record {number}: not a chorebench sample ({exc!r})"
+            ) from None
+    return list(latest.values())
 
 
 class SampleLog:
@@ -170,30 +193,52 @@ def sample_record(
 
 
 def run_manifest(
-    plan: RunPlan, servers: dict[str, Any], image: dict[str, str], started_at: str
+    plan: RunPlan,
+    servers: dict[str, Any],
+    image: dict[str, str],
+    started_at: str,
+    previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The manifest of a run about to collect ``plan``.
+
+    A run directory can hold several phases (the repeated runs, best-of-N) and be resumed:
+    ``previous`` (the manifest already there) keeps its first start time, its other phases,
+    its specs and its models; this phase's options replace its own earlier entry.
+    """
+    previous = previous or {}
+    phase = {
+        "runs": plan.runs,
+        "temperature": plan.temperature,
+        "think": plan.think,
+        "seed": plan.seed,
+        "num_predict": plan.num_predict,
+        "timeout_s": plan.timeout_s,
+        "concurrency": plan.concurrency,
+        "per_model": {m: asdict(o) for m, o in plan.per_model.items()},
+        "command": list(plan.command),
+    }
+    if plan.hit_at is not None:
+        phase["hit_at"] = plan.hit_at
+    specs = {s["id"]: s for s in previous.get("specs", [])}
+    for spec in plan.specs:
+        specs[spec.id] = {
+            "id": spec.id,
+            "path": spec.path,
+            "sha256": spec.sha256,
+            "family": spec.family,
+        }
+    starts = [*previous.get("starts", []), started_at]
     return {
         "chorebench_version": __version__,
-        "command": list(plan.command),
-        "options": {
-            "runs": plan.runs,
-            "temperature": plan.temperature,
-            "think": plan.think,
-            "seed": plan.seed,
-            "num_predict": plan.num_predict,
-            "timeout_s": plan.timeout_s,
-            "concurrency": plan.concurrency,
-            "phase": plan.phase,
-            "per_model": {m: asdict(o) for m, o in plan.per_model.items()},
-        },
-        "specs": [
-            {"id": s.id, "path": s.path, "sha256": s.sha256, "family": s.family} for s in plan.specs
-        ],
-        "servers": servers,
+        "phases": {**previous.get("phases", {}), plan.phase: phase},
+        "specs": list(specs.values()),
+        "models": dict(previous.get("models", {})),
+        "servers": {**previous.get("servers", {}), **servers},
         "grader_image": image,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "started_at": started_at,
+        "started_at": previous.get("started_at", started_at),
+        "starts": starts,
         "ended_at": None,
         "status": "running",
     }

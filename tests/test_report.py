@@ -1,0 +1,311 @@
+"""The report on run directories shaped like the write-up's: its tables, and what it could not say.
+
+Pure: the run directories are written by hand (``rundirs.py``); the end-to-end path through
+a server and the sandbox is in ``test_bench.py``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from rundirs import GB, sample, write_run
+
+from runner.cli import main
+from runner.report import build_report, write_report
+
+GEMMA, CODER, QWEN3, DEEPSEEK = (
+    "gemma4:latest",
+    "qwen2.5-coder:14b",
+    "qwen3:14b",
+    "deepseek-coder-v2:16b",
+)
+Q9, Q4 = "qwen3.5:9b", "qwen3.5:4b"
+SIZES = {
+    Q9: int(6.6 * GB),
+    CODER: int(9.0 * GB),
+    Q4: int(3.4 * GB),
+    QWEN3: int(9.3 * GB),
+    GEMMA: int(9.6 * GB),
+    DEEPSEEK: int(8.9 * GB),
+}
+SPECS = [
+    ("cache_reset_test", "tests"),
+    ("iso_duration", "parsers"),
+    ("flatten_dict", "transformers"),
+]
+THINK_OFF = {Q9, Q4, QWEN3}
+
+# The write-up's variance table (P2, 3 runs at 0.2) and its P3 runs; single runs elsewhere.
+ISO_RUNS = {
+    GEMMA: [22, 22, 22],
+    CODER: [22, 20, 20],
+    QWEN3: [17, 16, 17],
+    DEEPSEEK: [16, 16, 12],
+    Q9: [9, 9, 21],
+    Q4: [4, 19, 16],
+}
+FLATTEN_RUNS = {GEMMA: [10, 10, 10], CODER: [10, 10, 9], Q9: [10], Q4: [8], QWEN3: [10]}
+FLATTEN_RUNS[DEEPSEEK] = [9]
+TESTS_RUNS = {Q9: [1], CODER: [1], Q4: [1], QWEN3: [1], GEMMA: [0], DEEPSEEK: [0]}
+BEST_OF = {Q9: [22, 14, 21, 8, 14], Q4: [20, 13, 20, 8, 20]}
+
+
+def _runs(spec: str, family: str, table: dict[str, list[int]], maximum: int) -> list[dict]:
+    records = []
+    for model, scores in table.items():
+        for run, points in enumerate(scores, 1):
+            # gemma's three perfect answers and qwen3.5:9b's two broken ones were byte-identical
+            same = (model == GEMMA and maximum == 22) or (model == Q9 and points == 9)
+            records.append(
+                sample(
+                    model,
+                    spec,
+                    run,
+                    points,
+                    maximum,
+                    family=family,
+                    think=False if model in THINK_OFF else None,
+                    response=f"def parse(s):  # {model} {points}\n" if same else None,
+                    violations=("fences",) if model in (CODER, DEEPSEEK) else (),
+                )
+            )
+    return records
+
+
+@pytest.fixture
+def seed_run(tmp_path):
+    records = _runs("cache_reset_test", "tests", TESTS_RUNS, 1)
+    records += _runs("iso_duration", "parsers", ISO_RUNS, 22)
+    records += _runs("flatten_dict", "transformers", FLATTEN_RUNS, 10)
+    for model, scores in BEST_OF.items():
+        records += [
+            sample(
+                model,
+                "iso_duration",
+                run,
+                points,
+                22,
+                family="parsers",
+                phase="best_of",
+                temperature=0.7,
+                think=False,
+                wall_s=6.0,
+            )
+            for run, points in enumerate(scores, 1)
+        ]
+    phases = {
+        "runs": {"runs": 3, "temperature": 0.2},
+        "best_of": {"runs": 5, "temperature": 0.7, "hit_at": 0.82},
+    }
+    return write_run(tmp_path / "seed", SIZES, SPECS, records, phases)
+
+
+def _variance(report, spec):
+    return {row.model: row for row in report.variance if row.spec == spec}
+
+
+def test_variance_labels_are_the_write_ups(seed_run):
+    report = build_report(seed_run)
+    rows = _variance(report, "iso_duration")
+    labels = {model: row.stability for model, row in rows.items()}
+    assert labels == {
+        GEMMA: "perfect",
+        CODER: "tight",
+        QWEN3: "stably mediocre",
+        DEEPSEEK: "stably wrong",
+        Q9: "bimodal",
+        Q4: "wild",
+    }
+    assert [row.model for row in report.variance if row.spec == "iso_duration"] == [
+        GEMMA, CODER, QWEN3, DEEPSEEK, Q9, Q4,
+    ]  # fmt: skip
+    assert rows[GEMMA].byte_stable and rows[GEMMA].distinct_responses == 1
+    assert rows[Q9].distinct_responses == 2 and not rows[Q9].byte_stable
+    assert rows[CODER].mean_points == pytest.approx(20.667, abs=1e-3)
+    assert rows[Q4].mean_points == pytest.approx(13.0)
+    assert rows[Q4].sd_points == pytest.approx(7.937, abs=1e-3)
+    # t(0.975, 2) = 4.303: the wild model's interval covers everything after clipping
+    assert (rows[Q4].ci_low, rows[Q4].ci_high) == (0.0, 1.0)
+    assert rows[CODER].ci_low == pytest.approx((20.667 - 4.303 * 1.1547 / 3**0.5) / 22, abs=1e-3)
+    assert rows[CODER].ci_high == 1.0
+    assert (rows[GEMMA].ci_low, rows[GEMMA].ci_high) == (1.0, 1.0)
+    assert _variance(report, "flatten_dict")[Q9].stability == "single run"
+
+
+def test_words_under_the_variance_table(seed_run):
+    notes = build_report(seed_run).variance_notes["iso_duration"]
+    text = "\n".join(notes)
+    # gemma and the coder tie on run 1 (22/22): no single-shot leader to contradict there
+    assert "do not support (95% intervals overlap): gemma4:latest above qwen2.5-coder" in text
+    assert "qwen3.5:4b beat qwen3.5:9b on run 1" not in text  # 4 < 9 on run 1
+    assert "qwen3.5:9b beat" not in text
+
+
+def test_single_shot_ranking_reproduces_the_write_up(tmp_path):
+    single = {
+        Q9: [1, 21, 10],
+        CODER: [1, 20, 10],
+        Q4: [1, 20, 8],
+        QWEN3: [1, 8, 10],
+        GEMMA: [0, 22, 10],
+        DEEPSEEK: [0, 16, 9],
+    }
+    records = []
+    for (spec, family), maximum, index in zip(SPECS, (1, 22, 10), range(3), strict=True):
+        table = {model: [scores[index]] for model, scores in single.items()}
+        records += _runs(spec, family, table, maximum)
+    report = build_report(write_run(tmp_path / "single", SIZES, SPECS, records))
+    ranked = [(row.rank, row.model, round(row.score, 3)) for row in report.ranking]
+    assert ranked == [
+        (1, Q9, 0.985),
+        (2, CODER, 0.970),
+        (3, Q4, 0.903),
+        (4, QWEN3, 0.788),
+        (5, GEMMA, 0.667),
+        (6, DEEPSEEK, 0.542),
+    ]
+    assert report.ranking[0].cells["iso_duration"].points == 21
+    assert report.ranking[0].size_bytes == SIZES[Q9]
+
+
+def test_single_shot_and_post_variance_disagree(seed_run):
+    report = build_report(seed_run)
+    by_model = {row.model: row for row in report.ranking}
+    # run 1 alone: qwen3.5:9b fails the parser (9/22); over three runs its mean is 13/22
+    assert by_model[GEMMA].mean_all_runs == pytest.approx(2 / 3)
+    assert report.ranking_notes == [
+        "gemma4:latest ranks above qwen3.5:4b single-shot (0.667 vs 0.661) but below it over "
+        "every run (0.667 vs 0.797)."
+    ]
+
+
+def test_routing_rules_are_the_write_ups(seed_run):
+    rules = {rule.family: rule for rule in build_report(seed_run).routing}
+    parsers = rules["parsers"]
+    assert (parsers.recommended, parsers.runner_up) == (GEMMA, CODER)
+    assert "mean 1.000, lowest run 1.000" in parsers.reason and "9.6 GB" in parsers.reason
+    skipped = {skip.model: skip.why for skip in parsers.skip}
+    assert set(skipped) == {QWEN3, DEEPSEEK, Q9, Q4}
+    assert skipped[DEEPSEEK].startswith("stably wrong on iso_duration (16/22, 16/22, 12/22)")
+    assert skipped[QWEN3].startswith("stably mediocre")
+    assert "bimodal" in skipped[Q9] and "wild" in skipped[Q4]
+    assert "best-of-N" in skipped[Q4]
+    assert parsers.mini is not None and parsers.mini.model == Q4  # 3.4 GB reaches 20/22
+    assert "best 20/22, hits 3/5" in parsers.mini.reason
+    assert any("do not separate gemma4:latest from qwen2.5-coder:14b" in n for n in parsers.notes)
+
+    transformers = rules["transformers"]
+    assert (transformers.recommended, transformers.runner_up) == (GEMMA, CODER)
+    assert transformers.mini is None  # no best-of run on flatten
+    # single runs cannot be trusted: a pick is made, marked unproven, smallest first on ties
+    tests = rules["tests"]
+    assert tests.reason.startswith("unproven")
+    assert tests.recommended == Q4
+    assert any("rerun with --runs 3" in note for note in tests.notes)
+
+
+def test_best_of_figures(seed_run):
+    rows = {row.model: row for row in build_report(seed_run).best_of}
+    q9, q4 = rows[Q9], rows[Q4]
+    assert q9.scores == (22, 21, 14, 14, 8) and q9.best_points == 22
+    assert (q9.hits, q9.hit_points, q9.hit_rate) == (2, 18, 0.4)
+    assert (q4.hits, q4.best_points) == (3, 20)
+    assert q9.distinct_responses == 5 and q9.wall_s_total == pytest.approx(30.0)
+    # pass@k = 1 - C(3,k)/C(5,k) for 2 hits of 5; pass^k = C(2,k)/C(5,k)
+    assert q9.pass_at_k == pytest.approx((0.4, 0.7, 0.9, 1.0, 1.0))
+    assert q9.pass_hat_k == pytest.approx((0.4, 0.1, 0.0, 0.0, 0.0))
+    assert q4.pass_at_k[0] == pytest.approx(0.6) and q4.pass_hat_k[1] == pytest.approx(0.3)
+
+
+def test_hit_threshold_can_be_changed(seed_run):
+    rows = {row.model: row for row in build_report(seed_run, hit_at=1.0).best_of}
+    assert (rows[Q9].hits, rows[Q4].hits) == (1, 0)
+    rule = next(r for r in build_report(seed_run, hit_at=1.0).routing if r.family == "parsers")
+    assert rule.mini is not None and rule.mini.model == Q9  # only the 9b reaches 22/22
+
+
+def test_compliance_counts_fences_and_strict_scores(seed_run):
+    rows = {(r.model, r.spec): r for r in build_report(seed_run).compliance}
+    coder = rows[(CODER, "iso_duration")]
+    assert (coder.runs, coder.fences, coder.compliant_runs) == (3, 3, 0)
+    assert coder.lenient == pytest.approx(62 / 66) and coder.strict == 0.0
+    gemma = rows[(GEMMA, "iso_duration")]
+    assert (gemma.fences, gemma.strict) == (0, 1.0)
+
+
+def test_thinking_trap_table_and_advice(tmp_path):
+    trap = "* Wait, I need to check if I can use `src`.\n" * 500
+    records = [
+        sample(QWEN3, "iso_duration", 1, 0, 22, response="\n", thinking=trap, wall_s=1174.0),
+        sample(Q9, "iso_duration", 1, 0, 22, response="\n", thinking=trap, wall_s=116.0),
+        sample(GEMMA, "iso_duration", 1, 22, 22, wall_s=9.0),
+        sample(Q4, "iso_duration", 1, 0, 22, response="", thinking=trap, think=False),
+    ]
+    run = write_run(tmp_path / "think", SIZES, [("iso_duration", "parsers")], records)
+    rows = {row.model: row for row in build_report(run).thinking}
+    assert rows[QWEN3].traps == 1 and rows[QWEN3].wall_s_total == 1174.0
+    assert rows[QWEN3].response_bytes_median == 1
+    assert rows[QWEN3].thinking_bytes_max == len(trap)
+    assert "--think false" in rows[QWEN3].advice
+    assert rows[GEMMA].traps == 0 and rows[GEMMA].advice == ""
+    assert "even with think:false" in rows[Q4].advice
+
+
+def test_failures_of_the_server_or_sandbox_are_not_counted(tmp_path):
+    records = [
+        sample(GEMMA, "iso_duration", 1, 22, 22),
+        sample(GEMMA, "iso_duration", 2, 0, 22, error="timed out"),
+        sample(GEMMA, "iso_duration", 3, 0, 22, infra=True),
+    ]
+    run = write_run(tmp_path / "partial", SIZES, [("iso_duration", "parsers")], records)
+    report = build_report(run)
+    (row,) = report.variance
+    assert row.points == (22,) and row.not_counted == 2 and row.stability == "single run"
+    assert report.not_counted == 2
+    assert any("2 sample(s) not counted" in n for n in report.variance_notes["iso_duration"])
+
+
+def test_report_command_writes_three_files_and_prints_tables(seed_run):
+    result = CliRunner().invoke(main, ["report", str(seed_run)])
+    assert result.exit_code == 0, result.output
+    assert "## Variance per spec" in result.stdout
+    assert "| gemma4:latest" in result.stdout and "perfect x 3, byte-stable" in result.stdout
+    for name in ("report.md", "report.json", "report.html"):
+        assert (seed_run / name).stat().st_size > 0
+    data = json.loads((seed_run / "report.json").read_text())
+    for key in ("ranking", "variance", "compliance", "thinking", "best_of", "routing"):
+        assert data[key], key
+    assert {"model", "spec", "stability", "ci_low", "keys"} <= set(data["variance"][0])
+    assert {"family", "recommended", "reason", "skip", "mini"} <= set(data["routing"][0])
+    html = (seed_run / "report.html").read_text()
+    assert "<table>" in html and "http" not in html.split("<body>")[1].split("xmlns")[0]
+
+
+def test_report_json_flag_prints_the_json(seed_run):
+    result = CliRunner().invoke(main, ["report", "--json", str(seed_run)])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["routing"][1]["recommended"] == GEMMA
+
+
+def test_report_on_a_directory_that_is_not_a_run(tmp_path):
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"{tmp_path}/manifest.json: not a chorebench run directory" in result.stderr
+
+
+def test_report_on_a_damaged_samples_file(seed_run):
+    lines = (seed_run / "samples.jsonl").read_text().splitlines()
+    lines[3] = "{not json"
+    (seed_run / "samples.jsonl").write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(main, ["report", str(seed_run)])
+    assert result.exit_code == 2
+    assert "samples.jsonl: line 4: not JSON" in result.stderr
+
+
+def test_write_report_is_deterministic(seed_run):
+    report = build_report(seed_run)
+    first = [path.read_bytes() for path in write_report(report)]
+    second = [path.read_bytes() for path in write_report(build_report(seed_run))]
+    assert first == second
