@@ -13,10 +13,10 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,plots]'
 	@touch $@
 
-install: $(STAMP) ## create the virtualenv and install chorebench with its dev tools
+install: $(STAMP) ## create the virtualenv; install chorebench, its dev tools and matplotlib
 
 image: $(STAMP) ## build the grader image if it is missing or stale
 	$(BIN)/chorebench image
@@ -34,10 +34,8 @@ lint: $(STAMP) ## ruff check and format check
 format: $(STAMP) ## apply ruff's formatting
 	$(BIN)/ruff format runner tests benchmarks grader_image
 
-bench: image ## the main job: collect, grade and report (runner not landed yet)
-	@echo "chorebench: the Ollama runner lands with the next issues; for now grade a response with"
-	@echo "  $(BIN)/chorebench grade specs/iso_duration.json RESPONSE"
-	$(BIN)/chorebench check-specs
+bench: image ## the main job: run, grade and report from $(BENCH) (OUT=dir resumes a run)
+	$(BIN)/chorebench bench --config $(BENCH) $(if $(OUT),--out $(OUT))
 
 clean: ## remove the virtualenv
 	rm -rf $(VENV)

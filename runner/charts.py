@@ -53,7 +53,7 @@ def _chart(report: Report, spec: str) -> str | None:
         axes.set_ylabel(f"points (of {maximum})")
         axes.set_title(f"{spec}: every sample's score per model", fontsize=10)
         axes.grid(axis="y", alpha=0.3)
-        axes.legend(fontsize=7, loc="lower left")
+        axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
         figure.tight_layout()
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None})

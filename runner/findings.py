@@ -50,7 +50,7 @@ def variance_notes(rows: Sequence[VarianceRow]) -> list[str]:
     unsupported = [
         f"{upper.model} above {lower.model} ({_ci(upper)} vs {_ci(lower)})"
         for upper, lower in itertools.pairwise(repeated)
-        if _overlap(upper, lower)
+        if upper.mean > lower.mean and _overlap(upper, lower)
     ]
     if unsupported:
         notes.append(

@@ -115,6 +115,7 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
     variance_rows = variance(runs, models, specs)
     best_rows = best_of(by_model_and_spec(samples, "best_of"), models, specs, sizes, threshold)
     ranking_rows = ranking(runs, models, specs, sizes)
+    thinking_rows = thinking(samples, models)
     return Report(
         run_dir=run_dir,
         manifest=manifest,
@@ -130,9 +131,11 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
             spec: variance_notes([r for r in variance_rows if r.spec == spec]) for spec in specs
         },
         compliance=compliance(runs, models, specs),
-        thinking=thinking(samples, models),
+        thinking=thinking_rows,
         best_of=best_rows,
-        routing=routing(families, variance_rows, best_rows, sizes),
+        routing=routing(
+            families, variance_rows, best_rows, sizes, [r.model for r in thinking_rows if r.traps]
+        ),
     )
 
 

@@ -15,7 +15,8 @@ ROUTING_RULE = (
     "Per task family, over the specs of that family: a model is trusted when its stability is "
     "perfect or tight on every spec (at least two runs each). Trusted models are ordered by "
     "mean score (mean over the family's specs of the mean over runs), then by their lowest run "
-    "score, then by size on disk (smaller first), then by name: the first is recommended, the "
+    "score, then by their strict score (format compliance), then by size on disk (smaller "
+    "first), then by name: the first is recommended, the "
     "second is the runner-up. With no trusted model, the same order over the models that are "
     "not stably wrong gives a recommendation marked as unproven. Models are skipped when "
     "stably wrong, stably mediocre or unstable (bimodal, wild) on a spec of the family. The mini "
@@ -33,6 +34,7 @@ class Standing:
     model: str
     mean: float
     min: float
+    strict: float
     stability: str  # the worst label over the family's specs
     runs: int  # runs counted on each spec (the fewest)
     size_bytes: int | None
@@ -46,7 +48,8 @@ class Standing:
             f", 95% CI {self.ci_low:.2f}-{self.ci_high:.2f}" if self.ci_low is not None else ""
         )
         return (
-            f"mean {self.mean:.3f}, lowest run {self.min:.3f}{interval}, {self.stability}, "
+            f"mean {self.mean:.3f}, lowest run {self.min:.3f}{interval}, strict "
+            f"{self.strict:.3f}, {self.stability}, "
             f"{self.runs} run(s) per spec, {gigabytes(self.size_bytes)}"
         )
 
@@ -89,10 +92,14 @@ def routing(
     variance_rows: Sequence[VarianceRow],
     best_rows: Sequence[BestOfRow],
     sizes: dict[str, int | None],
+    trapped: Sequence[str] = (),
 ) -> list[RoutingRow]:
-    """One routing rule per family (``families`` maps a family to its spec ids, in order)."""
+    """One routing rule per family (``families`` maps a family to its spec ids, in order).
+
+    ``trapped`` are the models caught in the thinking trap: their skip says to retry them.
+    """
     return [
-        _family(family, tuple(specs), variance_rows, best_rows, sizes)
+        _family(family, tuple(specs), variance_rows, best_rows, sizes, trapped)
         for family, specs in families.items()
     ]
 
@@ -122,6 +129,7 @@ def _standings(
                 model=model,
                 mean=stats.mean([row.mean for row in family_rows]),
                 min=min(row.min_points / row.max_points for row in family_rows),
+                strict=stats.mean([row.strict_mean for row in family_rows]),
                 stability=max((row.stability for row in family_rows), key=stats.severity),
                 runs=runs,
                 size_bytes=sizes.get(model),
@@ -130,7 +138,9 @@ def _standings(
                 rows=family_rows,
             )
         )
-    standings.sort(key=lambda s: (-s.mean, -s.min, s.size_bytes or float("inf"), s.model))
+    standings.sort(
+        key=lambda s: (-s.mean, -s.min, -s.strict, s.size_bytes or float("inf"), s.model)
+    )
     return standings, notes
 
 
@@ -140,6 +150,7 @@ def _family(
     variance_rows: Sequence[VarianceRow],
     best_rows: Sequence[BestOfRow],
     sizes: dict[str, int | None],
+    trapped: Sequence[str],
 ) -> RoutingRow:
     standings, notes = _standings(specs, variance_rows, sizes)
     trusted = [s for s in standings if s.stability in stats.TRUSTED]
@@ -166,7 +177,7 @@ def _family(
         reason=unproven + recommended.figures() if recommended else "no model has data",
         runner_up=runner_up.model if runner_up else None,
         runner_up_reason=runner_up.figures() if runner_up else "",
-        skip=tuple(skip for s in standings if s.model not in chosen for skip in _skip(s)),
+        skip=tuple(skip for s in standings if s.model not in chosen for skip in _skip(s, trapped)),
         mini=_mini(specs, best_rows),
         notes=tuple(notes),
     )
@@ -179,7 +190,7 @@ def _overlap(first: Standing, second: Standing) -> bool:
     return one.overlaps(stats.Interval(second.ci_low, second.ci_high or second.ci_low))
 
 
-def _skip(standing: Standing) -> list[Skip]:
+def _skip(standing: Standing, trapped: Sequence[str]) -> list[Skip]:
     """Why a model is skipped: its worst spec says it, in figures; nothing when it is fine."""
     worst = max(standing.rows, key=lambda row: stats.severity(row.stability))
     runs = ", ".join(f"{p}/{worst.max_points}" for p in worst.points)
@@ -195,6 +206,9 @@ def _skip(standing: Standing) -> list[Skip]:
         )
     else:
         return []
+    if standing.model in trapped:
+        why += "; its answers were empty while it thought (thinking trap): judge it again with "
+        why += "think false"
     return [Skip(standing.model, why)]
 
 

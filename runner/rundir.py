@@ -37,6 +37,7 @@ def _replace_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would keep a shared report from its readers
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

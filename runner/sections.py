@@ -261,7 +261,7 @@ def summary(report: Report) -> str:
     manifest = report.manifest
     phases = ", ".join(
         f"{name} ({phase.get('runs')} per model and spec at temperature {phase.get('temperature')})"
-        for name, phase in manifest.get("phases", {}).items()
+        for name, phase in sorted(manifest.get("phases", {}).items(), key=lambda p: p[0] != "runs")
     )
     image = manifest.get("grader_image", {})
     return (

@@ -51,6 +51,7 @@ class VarianceRow:
     max_points_seen: int
     sd_points: float
     mean: float
+    strict_mean: float  # the mean when a run that broke a constraint scores 0
     ci_low: float | None
     ci_high: float | None
     distinct_responses: int
@@ -160,6 +161,7 @@ def variance(
                     max_points_seen=max(points),
                     sd_points=stats.stdev(points),
                     mean=stats.mean(scores),
+                    strict_mean=stats.mean([s.strict_score for s in counted]),
                     ci_low=interval.low if interval else None,
                     ci_high=interval.high if interval else None,
                     distinct_responses=distinct,

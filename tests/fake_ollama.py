@@ -22,7 +22,7 @@ import socketserver
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -62,6 +62,9 @@ class FakeModel:
     digest: str = ""  # default: sha256 hex of the full name ("gemma4:latest")
     context_length: int = 40960  # trained context: /api/tags details, /api/show model_info
     parameters: str = "temperature 0.7\ntop_k 20\ntop_p 0.8"  # /api/show "parameters"
+    # Replies for prompts that contain a key, each list consumed in order like ``replies``,
+    # which still answers every other prompt.
+    by_prompt: dict[str, list[Reply]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.replies:
@@ -114,7 +117,7 @@ class FakeOllama:
         self._down = False  # see set_down()
         self._lock = threading.Lock()  # guards the four below
         self._requests: list[tuple[str, str, dict | None]] = []
-        self._next = dict.fromkeys(self.models, 0)  # index of each model's next Reply
+        self._next: dict[tuple[str, str], int] = {}  # index of the next Reply, per prompt key
         self._loaded: dict[str, str] = {}  # full name -> expires_at
         self._conns: dict[socket.socket, threading.Thread] = {}  # open connections
         self._stopping = threading.Event()
@@ -176,11 +179,14 @@ class FakeOllama:
             else:
                 self._conns[conn] = threading.current_thread()
 
-    def _take_reply(self, name: str) -> tuple[Reply, bool]:
-        """The model's next Reply, and whether the model still has to be loaded."""
+    def _take_reply(self, name: str, prompt: str) -> tuple[Reply, bool]:
+        """The model's next Reply for ``prompt``, and whether the model has to be loaded."""
+        model = self.models[name]
+        key = next((k for k in model.by_prompt if k in prompt), "")
+        replies = model.by_prompt[key] if key else model.replies
         with self._lock:
-            replies, i = self.models[name].replies, self._next[name]
-            self._next[name] = i + 1
+            i = self._next.get((name, key), 0)
+            self._next[(name, key)] = i + 1
             return replies[min(i, len(replies) - 1)], name not in self._loaded
 
     def _set_loaded(self, name: str, loaded: bool) -> None:
@@ -313,7 +319,7 @@ class _Handler(BaseHTTPRequestHandler):
             unload = req.get("keep_alive") in (0, "0", "0s")
             fake._set_loaded(full_name(name), not unload)
             return self._send(200, head | {"done": True, "done_reason": ("load", "unload")[unload]})
-        reply, loading = fake._take_reply(full_name(name))
+        reply, loading = fake._take_reply(full_name(name), str(req.get("prompt")))
         if fake._stopping.wait(reply.delay_s) or reply.drop or fake._down:
             self.close_connection = True  # hang up without a response
             return None
