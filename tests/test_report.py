@@ -7,6 +7,8 @@ a server and the sandbox is in ``test_bench.py``.
 from __future__ import annotations
 
 import json
+import re
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -280,7 +282,18 @@ def test_report_command_writes_three_files_and_prints_tables(seed_run):
     assert {"model", "spec", "stability", "ci_low", "keys"} <= set(data["variance"][0])
     assert {"family", "recommended", "reason", "skip", "mini"} <= set(data["routing"][0])
     html = (seed_run / "report.html").read_text()
-    assert "<table>" in html and "http" not in html.split("<body>")[1].split("xmlns")[0]
+    assert html.count("<table>") >= 7 and html.count("<svg") == 3  # a chart per spec
+    # self-contained: nothing is fetched when the file is opened
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html)
+    assert "<link" not in html and "<script" not in html
+
+
+def test_html_without_matplotlib_says_how_to_get_charts(seed_run, monkeypatch):
+    monkeypatch.setitem(sys.modules, "runner.charts", None)  # import fails as if not installed
+    write_report(build_report(seed_run))
+    html = (seed_run / "report.html").read_text()
+    assert "<svg" not in html and "pip install &#x27;chorebench[plots]&#x27;" not in html
+    assert "pip install 'chorebench[plots]'" in html and "<table>" in html
 
 
 def test_report_json_flag_prints_the_json(seed_run):
