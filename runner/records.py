@@ -205,8 +205,26 @@ class Check:
     elapsed_s: float | None = None
 
 
+class _Scored:
+    """The two scores of anything with points, a maximum and a compliance verdict."""
+
+    points: int
+    max_points: int
+    compliant: bool
+
+    @property
+    def score(self) -> float:
+        """Lenient score: points over max points, on the code after fence stripping."""
+        return self.points / self.max_points if self.max_points else 0.0
+
+    @property
+    def strict_score(self) -> float:
+        """The score when the response broke no constraint, else 0."""
+        return self.score if self.compliant else 0.0
+
+
 @dataclass(frozen=True)
-class Grade:
+class Grade(_Scored):
     """The verdict on one response to one spec. ``to_json`` is the CLI's ``--json`` contract."""
 
     spec: str
@@ -219,16 +237,6 @@ class Grade:
     error: str | None = None
     elapsed_s: float = 0.0
     sandbox: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def score(self) -> float:
-        """Lenient score: points over max points, on the code after fence stripping."""
-        return self.points / self.max_points if self.max_points else 0.0
-
-    @property
-    def strict_score(self) -> float:
-        """The score when the response broke no constraint, else 0."""
-        return self.score if self.compliant else 0.0
 
     @property
     def infra_failed(self) -> bool:
@@ -272,7 +280,7 @@ def _violation_json(violation: Violation) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class Sample:
+class Sample(_Scored):
     """One line of a run's ``samples.jsonl``, as the report reads it.
 
     ``counted`` is False when there is no grade to count: the server failed, or the sandbox did
@@ -299,14 +307,6 @@ class Sample:
     max_points: int = 0
     compliant: bool = False
     violations: tuple[str, ...] = ()
-
-    @property
-    def score(self) -> float:
-        return self.points / self.max_points if self.max_points else 0.0
-
-    @property
-    def strict_score(self) -> float:
-        return self.score if self.compliant else 0.0
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Sample:
