@@ -46,6 +46,18 @@ runtime_option = click.option(
     default=None,
     help="Container runtime for candidates (default: CHOREBENCH_RUNTIME, else runc).",
 )
+jobs_option = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Candidates graded at once (default: CHOREBENCH_JOBS, else the number of cores).",
+)
+
+
+def sandbox_options(command: Any) -> Any:
+    """--runtime and --jobs: how candidates are executed."""
+    return runtime_option(jobs_option(command))
 
 
 @click.group(cls=_Group)
@@ -58,32 +70,47 @@ def main(ctx: click.Context) -> None:
 
 @main.command()
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("response", type=click.File("rb"))
-@click.option("--json", "as_json", is_flag=True, help="Print the grade as one JSON object.")
-@runtime_option
+@click.argument("responses", nargs=-1, required=True, type=click.File("rb"))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per response, per line.")
+@sandbox_options
 @click.pass_obj
 def grade(
-    settings: Settings, spec: Path, response: Any, as_json: bool, runtime: str | None
+    settings: Settings,
+    spec: Path,
+    responses: tuple[Any, ...],
+    as_json: bool,
+    runtime: str | None,
+    jobs: int | None,
 ) -> None:
-    """Grade RESPONSE (a file of raw model output, or - for stdin) against SPEC.
+    """Grade each RESPONSE (a file of raw model output, or - for stdin) against SPEC.
 
-    Exit 0 when graded, whatever the score; 1 when the sandbox could not run it.
+    Several responses are graded in parallel (--jobs) and printed in the order given.
+    Exit 0 when all are graded, whatever the scores; 1 when the sandbox could not run one.
     """
-    from runner.commands import grade_file
+    from runner.commands import grade_files
 
-    text = response.read().decode("utf-8", errors="replace")
-    result = grade_file(spec, text, settings.with_flags(runtime=runtime), _log)
-    click.echo(json.dumps(result.to_json(), indent=None) if as_json else _summary(result))
-    if result.infra_failed:
-        _log(f"error: the sandbox failed, this grade does not count: {result.error}")
+    texts = [r.read().decode("utf-8", errors="replace") for r in responses]
+    results = grade_files(spec, texts, settings.with_flags(runtime=runtime, jobs=jobs), _log)
+    for handle, result in zip(responses, results, strict=True):
+        if as_json:
+            click.echo(json.dumps(result.to_json(), indent=None))
+            continue
+        if len(results) > 1:
+            click.echo(f"== {handle.name}")
+        click.echo(_summary(result))
+    broken = [r for r in results if r.infra_failed]
+    if broken:
+        _log(f"error: the sandbox failed, {len(broken)} grade(s) do not count: {broken[0].error}")
         sys.exit(1)
 
 
 @main.command("check-specs")
 @click.argument("specs", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@runtime_option
+@sandbox_options
 @click.pass_obj
-def check_specs(settings: Settings, specs: tuple[Path, ...], runtime: str | None) -> None:
+def check_specs(
+    settings: Settings, specs: tuple[Path, ...], runtime: str | None, jobs: int | None
+) -> None:
     """Validate SPECS (default: every spec in specs/) and prove each satisfiable.
 
     A spec is satisfiable when its reference earns full marks in the sandbox. The reference's
@@ -92,7 +119,7 @@ def check_specs(settings: Settings, specs: tuple[Path, ...], runtime: str | None
     """
     from runner.commands import check_specs as run_checks
 
-    settings = settings.with_flags(runtime=runtime)
+    settings = settings.with_flags(runtime=runtime, jobs=jobs)
     results = run_checks(list(specs) or [settings.specs_dir], settings, _log)
     for result in results:
         grade = result.grade
@@ -134,6 +161,7 @@ def _run_options(command: Any) -> Any:
             ),
             click.option("--quiet", is_flag=True, help="No progress lines on stderr."),
             runtime_option,
+            jobs_option,
         ]
     ):
         command = option(command)
@@ -176,12 +204,17 @@ def _run_options(command: Any) -> Any:
 @_run_options
 @click.pass_obj
 def run(
-    settings: Settings, config: Path | None, quiet: bool, runtime: str | None, **flags: Any
+    settings: Settings,
+    config: Path | None,
+    quiet: bool,
+    runtime: str | None,
+    jobs: int | None,
+    **flags: Any,
 ) -> None:
     """Sample models on Ollama hosts, grade each response, write a resumable run directory."""
     from runner.commands import plans_for, run_samples
 
-    settings = settings.with_flags(runtime=runtime)
+    settings = settings.with_flags(runtime=runtime, jobs=jobs)
     plans = plans_for(config, flags, settings, tuple(sys.argv))
     _log(f"run directory {plans[0].out}")
     with _interruptible(plans[0].out):
@@ -204,6 +237,7 @@ def bench(
     config: Path | None,
     quiet: bool,
     runtime: str | None,
+    jobs: int | None,
     **flags: Any,
 ) -> None:
     """Run, grade and report in one command, from a config file.
@@ -215,7 +249,7 @@ def bench(
     from runner.render_md import render_markdown
     from runner.settings import PROJECT_ROOT
 
-    settings = settings.with_flags(runtime=runtime)
+    settings = settings.with_flags(runtime=runtime, jobs=jobs)
     path = config or PROJECT_ROOT / "bench.json"
     out = flags.get("out")
     with _interruptible(out or Path("the run directory")):
@@ -270,13 +304,13 @@ def _print_summary(summary: Any) -> None:
 
 @main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@runtime_option
+@sandbox_options
 @click.pass_obj
-def regrade(settings: Settings, run_dir: Path, runtime: str | None) -> None:
+def regrade(settings: Settings, run_dir: Path, runtime: str | None, jobs: int | None) -> None:
     """Grade the stored responses of RUN_DIR again (after a spec or grader change)."""
     from runner.commands import regrade_run
 
-    summary = regrade_run(run_dir, settings.with_flags(runtime=runtime), _log)
+    summary = regrade_run(run_dir, settings.with_flags(runtime=runtime, jobs=jobs), _log)
     click.echo(
         f"{run_dir}: {summary.regraded} regraded, {summary.changed} grades changed, "
         f"{summary.skipped} skipped (no response or unknown spec)"

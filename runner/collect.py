@@ -3,8 +3,8 @@
 Order: model by model on each host (a GPU is not thrashed by swapping models), spec by spec,
 run by run. Models on different hosts run in parallel. A host that stops answering hands
 its remaining samples to another live host that lists the model; with none, the samples are
-recorded with the error. Grading runs in a worker of its own, so it overlaps with waiting for
-the next response.
+recorded with the error. Grading runs in a pool of its own (``jobs`` workers), so it overlaps
+with waiting for the next response.
 
 A sample is identified by (model digest, spec content hash, effective options, phase, run
 index): rerunning the same command resumes, a changed spec or model is sampled afresh, and
@@ -20,7 +20,7 @@ from dataclasses import asdict
 from typing import Any
 
 from runner.errors import BackendError
-from runner.grade import Sandbox, grade_response
+from runner.grade import Sandbox, grade_response, grader_pool
 from runner.ollama import (
     Completion,
     ModelInfo,
@@ -48,8 +48,11 @@ def collect(
     sandbox: Sandbox,
     image: dict[str, str],
     progress: Callable[[dict[str, Any]], None] = lambda _: None,
+    jobs: int = 1,
 ) -> RunSummary:
     """Collect and grade every missing sample of ``plan`` into ``plan.out``.
+
+    Up to ``jobs`` responses are graded at once, while the next ones are awaited.
 
     Raises:
         ServerUnreachable: no host answers at all.
@@ -73,7 +76,7 @@ def collect(
         todo = [item for item in work if item.key not in done]
         skipped = len(work) - len(todo)
         log = SampleLog(plan.out)
-        state = _State(log, progress, sandbox)
+        state = _State(log, progress, sandbox, jobs)
         for model, reason in missing.items():
             for item in (i for i in todo if i.model == model):
                 state.record(item, None, None, reason)
@@ -101,12 +104,16 @@ class _State:
     """Shared by host workers: the log, the grading worker, counters."""
 
     def __init__(
-        self, log: SampleLog, progress: Callable[[dict[str, Any]], None], sandbox: Sandbox
+        self,
+        log: SampleLog,
+        progress: Callable[[dict[str, Any]], None],
+        sandbox: Sandbox,
+        jobs: int,
     ) -> None:
         self.log = log
         self.progress = progress
         self.sandbox = sandbox
-        self.grader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chorebench-grade")
+        self.grader = grader_pool(jobs)
         self.pending: list[Future[None]] = []
         self.lock = threading.Lock()
         self.collected = 0

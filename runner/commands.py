@@ -13,7 +13,7 @@ from typing import Any
 
 from runner.collect import collect
 from runner.config import load_config, make_plans
-from runner.grade import grade_response
+from runner.grade import grade_all
 from runner.ollama import require_a_server
 from runner.plan import RunPlan, RunSummary
 from runner.records import Grade, Spec
@@ -65,10 +65,13 @@ def open_sandbox(settings: Settings, log: Callable[[str], None] = lambda _: None
         sandbox.close()
 
 
-def grade_file(
-    spec_path: Path, response: str, settings: Settings, log: Callable[[str], None] = lambda _: None
-) -> Grade:
-    """Grade one raw response against the spec file at ``spec_path``.
+def grade_files(
+    spec_path: Path,
+    responses: Sequence[str],
+    settings: Settings,
+    log: Callable[[str], None] = lambda _: None,
+) -> list[Grade]:
+    """Grade raw responses against the spec file at ``spec_path``; grades in input order.
 
     Raises:
         SpecError: the spec is invalid (nothing is run).
@@ -76,7 +79,7 @@ def grade_file(
     """
     spec = load_spec(spec_path)
     with open_sandbox(settings, log) as sandbox:
-        return grade_response(spec, response, sandbox)
+        return grade_all([(spec, raw) for raw in responses], sandbox, settings.jobs)
 
 
 def check_specs(
@@ -90,7 +93,8 @@ def check_specs(
     """
     specs = load_specs(paths)
     with open_sandbox(settings, log) as sandbox:
-        return [SpecCheck(spec, grade_response(spec, spec.reference, sandbox)) for spec in specs]
+        grades = grade_all([(spec, spec.reference) for spec in specs], sandbox, settings.jobs)
+        return [SpecCheck(spec, grade) for spec, grade in zip(specs, grades, strict=True)]
 
 
 def run_samples(
@@ -112,7 +116,7 @@ def run_samples(
     require_a_server(plans[0].hosts)
     with open_sandbox(settings, log) as sandbox:
         image = {"tag": sandbox.image.tag, "id": sandbox.image.id, "runtime": sandbox.runtime}
-        return [collect(plan, sandbox, image, progress) for plan in plans]
+        return [collect(plan, sandbox, image, progress, settings.jobs) for plan in plans]
 
 
 @dataclass(frozen=True)
@@ -184,7 +188,7 @@ def regrade_run(
 ) -> RegradeSummary:
     """Grade a run directory's stored responses again."""
     with open_sandbox(settings, log) as sandbox:
-        return regrade(run_dir, sandbox)
+        return regrade(run_dir, sandbox, settings.jobs)
 
 
 def build_image(settings: Settings, log: Callable[[str], None] = lambda _: None) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from runner.compliance import check_compliance
@@ -35,6 +37,22 @@ class Sandbox(Protocol):
     """Runs one job in a fresh container (``runner.sandbox.DockerSandbox``)."""
 
     def run(self, job: bytes, limits: Limits, cases: int) -> ContainerRun: ...
+
+
+def grader_pool(jobs: int) -> ThreadPoolExecutor:
+    """The bounded pool candidates are graded in: ``jobs`` at once, each one container."""
+    return ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="chorebench-grade")
+
+
+def grade_all(work: Sequence[tuple[Spec, str]], sandbox: Sandbox, jobs: int) -> list[Grade]:
+    """Grade each (spec, raw response) pair, up to ``jobs`` at once; grades in input order.
+
+    Each grade is what ``grade_response`` alone gives: candidates share nothing but the engine.
+    """
+    if jobs <= 1 or len(work) <= 1:
+        return [grade_response(spec, raw, sandbox) for spec, raw in work]
+    with grader_pool(min(jobs, len(work))) as pool:
+        return list(pool.map(lambda pair: grade_response(pair[0], pair[1], sandbox), work))
 
 
 def grade_response(spec: Spec, raw: str, sandbox: Sandbox) -> Grade:

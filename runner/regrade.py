@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runner.grade import Sandbox, grade_response
+from runner.grade import Sandbox, grade_all
 from runner.rundir import SampleLog, read_manifest, read_samples
 from runner.spec import load_specs
 
@@ -34,8 +34,8 @@ def grade_signature(grade: dict[str, Any] | None) -> Any:
     return (grade["points"], grade["max_points"], grade["compliant"], violations, checks)
 
 
-def regrade(run_dir: Path, sandbox: Sandbox) -> RegradeSummary:
-    """Grade every stored response again and rewrite ``samples.jsonl`` atomically.
+def regrade(run_dir: Path, sandbox: Sandbox, jobs: int = 1) -> RegradeSummary:
+    """Grade every stored response again (``jobs`` at once); rewrite ``samples.jsonl`` atomically.
 
     Raises:
         BadInputError: not a run directory, or its samples file is damaged.
@@ -44,16 +44,18 @@ def regrade(run_dir: Path, sandbox: Sandbox) -> RegradeSummary:
     manifest = read_manifest(run_dir)
     specs = {spec.id: spec for spec in load_specs([Path(s["path"]) for s in manifest["specs"]])}
     records = read_samples(run_dir)
-    regraded = changed = skipped = 0
-    for record in records:
-        spec = specs.get(record.get("spec", ""))
-        if spec is None or record.get("error") is not None:
-            skipped += 1
-            continue
-        grade = grade_response(spec, record.get("response", ""), sandbox).to_json()
-        changed += grade_signature(grade) != grade_signature(record.get("grade"))
-        record["grade"] = grade
+    todo = [
+        (record, specs[record["spec"]])
+        for record in records
+        if record.get("spec") in specs and record.get("error") is None
+    ]
+
+    grades = grade_all([(spec, r.get("response", "")) for r, spec in todo], sandbox, jobs)
+    changed = 0
+    for (record, spec), grade in zip(todo, grades, strict=True):
+        new = grade.to_json()
+        changed += grade_signature(new) != grade_signature(record.get("grade"))
+        record["grade"] = new
         record["graded_spec_sha256"] = spec.sha256
-        regraded += 1
     SampleLog(run_dir).rewrite(records)
-    return RegradeSummary(regraded, changed, skipped)
+    return RegradeSummary(len(todo), changed, len(records) - len(todo))

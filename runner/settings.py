@@ -30,6 +30,8 @@ class Settings:
         raise_errors: show tracebacks instead of one-line messages (debugging).
         ollama_host: the default model server (``OLLAMA_HOST``), when no --host is given.
         runs_dir: where run directories go by default (``runs/<UTC timestamp>``).
+        jobs: how many candidates are graded at once (``CHOREBENCH_JOBS``, default the
+            number of cores): each is one container at a time.
     """
 
     runtime: str = "runc"
@@ -40,6 +42,7 @@ class Settings:
     raise_errors: bool = False
     ollama_host: str = "http://127.0.0.1:11434"
     runs_dir: Path = PROJECT_ROOT / "runs"
+    jobs: int = os.cpu_count() or 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -52,6 +55,11 @@ class Settings:
             raise_errors=env.get("CHOREBENCH_RAISE_ERRORS", "") not in ("", "0"),
             ollama_host=env.get("OLLAMA_HOST") or "http://127.0.0.1:11434",
         )
+        jobs = env.get("CHOREBENCH_JOBS")
+        if jobs:
+            if not jobs.isdigit():
+                raise BadInputError(f"CHOREBENCH_JOBS={jobs!r}: use a whole number, at least 1")
+            settings = replace(settings, jobs=int(jobs))
         return settings.checked()
 
     def with_flags(self, **flags: object) -> Settings:
@@ -61,6 +69,8 @@ class Settings:
 
     def checked(self) -> Settings:
         """Self, after validating the values; raises BadInputError naming the bad one."""
+        if self.jobs < 1:
+            raise BadInputError(f"jobs {self.jobs}: at least 1 (--jobs or CHOREBENCH_JOBS)")
         if self.runtime not in RUNTIMES:
             raise BadInputError(
                 f"runtime {self.runtime!r} is not one of {', '.join(RUNTIMES)} "

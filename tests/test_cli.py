@@ -79,6 +79,49 @@ def test_grade_json_contract():
 
 @pytest.mark.docker
 @pytest.mark.usefixtures("sandbox")
+def test_grading_several_responses_in_parallel_matches_serial_order(tmp_path, iso_spec):
+    bodies = [
+        iso_spec.reference,
+        "def parse_iso_duration(s):\n    return 300\n",
+        f"```python\n{iso_spec.reference}```\n",
+        "def parse_iso_duration(s):\n    raise ValueError('invalid ISO duration: ' + s)\n",
+        "",
+    ]
+    files = []
+    for number, body in enumerate(bodies):
+        files.append(tmp_path / f"response{number}.txt")
+        files[-1].write_text(body)
+    outputs = {}
+    for jobs in ("1", "3"):
+        result = run("grade", str(ISO), *map(str, files), "--json", "--jobs", jobs)
+        assert result.exit_code == 0, result.output
+        outputs[jobs] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [g["points"] for g in outputs["3"]] == [
+        22,
+        1,
+        22,
+        16,
+        0,
+    ]  # 8 invalid cases, 2 checks each
+    for serial, parallel in zip(outputs["1"], outputs["3"], strict=True):
+        assert [c["outcome"] for c in serial["checks"]] == [
+            c["outcome"] for c in parallel["checks"]
+        ]
+        assert serial["violations"] == parallel["violations"]
+    human = run("grade", str(ISO), str(files[0]), str(files[1]), "-j", "2")
+    assert human.stdout.startswith(f"== {files[0]}\niso_duration: 22/22 points")
+    assert f"== {files[1]}\niso_duration: 1/22 points" in human.stdout
+
+
+def test_jobs_must_be_a_positive_number():
+    result = run("grade", str(ISO), "-", stdin="x", env={"CHOREBENCH_JOBS": "many"})
+    assert result.exit_code == 2 and "CHOREBENCH_JOBS='many'" in result.output
+    result = run("grade", str(ISO), "-", "--jobs", "0", stdin="x")
+    assert result.exit_code == 2 and "--jobs" in result.output
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("sandbox")
 def test_grade_human_summary():
     result = run("grade", str(ISO), "-", stdin="def parse_iso_duration(s):\n    return 300\n")
     assert result.exit_code == 0
