@@ -78,6 +78,8 @@ def grade_files(
         SandboxError: no sandbox could be had.
     """
     spec = load_spec(spec_path)
+    if len(responses) > settings.jobs:
+        settings = settings.for_many()
     with open_sandbox(settings, log) as sandbox:
         return grade_all([(spec, raw) for raw in responses], sandbox, settings.jobs)
 
@@ -114,7 +116,7 @@ def run_samples(
     if not plans:
         return []
     require_a_server(plans[0].hosts)
-    with open_sandbox(settings, log) as sandbox:
+    with open_sandbox(settings.for_many(), log) as sandbox:
         image = {"tag": sandbox.image.tag, "id": sandbox.image.id, "runtime": sandbox.runtime}
         return [collect(plan, sandbox, image, progress, settings.jobs) for plan in plans]
 
@@ -187,7 +189,7 @@ def regrade_run(
     run_dir: Path, settings: Settings, log: Callable[[str], None] = lambda _: None
 ) -> RegradeSummary:
     """Grade a run directory's stored responses again."""
-    with open_sandbox(settings, log) as sandbox:
+    with open_sandbox(settings.for_many(), log) as sandbox:
         return regrade(run_dir, sandbox, settings.jobs)
 
 

@@ -18,10 +18,14 @@ What it does not give: protection from kernel or runtime exploits under runc (us
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import threading
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import docker
@@ -32,6 +36,7 @@ from runner.errors import SandboxError
 from runner.image import GraderImage, ensure_image
 from runner.records import ContainerRun, Limits
 from runner.settings import Settings
+from runner.warm import WarmPool
 
 LABEL = "chorebench"
 API_VERSION = "1.41"
@@ -126,13 +131,44 @@ class DockerSandbox:
             self.image = ensure_image(self.client, settings.grader_dir, log)
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.pruned = prune_orphans(self.client)
+        self._remover = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chorebench-rm")
+        self._removals: list[Future[None]] = []
+        self._removals_lock = threading.Lock()
+        self._pool: WarmPool[Limits, _Live] = WarmPool(
+            settings.pool or 0, self._launch, _Live.usable, self._dispose
+        )
 
     def close(self) -> None:
-        """Release the engine connection."""
-        self.client.close()
+        """Remove the warm containers, wait for pending removals, release the engine."""
+        try:
+            self._pool.close()
+            self._remover.shutdown(wait=True)
+        finally:
+            self.client.close()
+
+    def settle(self) -> None:
+        """Wait until every container used so far is removed (removal runs in the background)."""
+        with self._removals_lock:
+            pending = list(self._removals)
+        for future in pending:
+            future.result()
+
+    def warm_ids(self) -> set[str]:
+        """Ids of the containers waiting in the warm pool (started, never given a job)."""
+        return {live.id for live in self._pool.snapshot()}
+
+    def prestart(self, limits: Limits, wait_s: float = 0.0) -> bool:
+        """Fill the warm pool for ``limits``; with ``wait_s``, wait until it is full."""
+        self._pool.refill(limits)
+        return bool(wait_s) and self._pool.wait_ready(limits, self._pool.size, wait_s)
 
     def run(self, job: bytes, limits: Limits, cases: int) -> ContainerRun:
-        """Run the harness on ``job`` (one JSON line) in a fresh container, then remove it.
+        """Run the harness on ``job`` (one JSON line) in a container of its own, then remove it.
+
+        The container is a warm one (started ahead, its harness blocked on stdin, never used)
+        when the pool has one for these limits, else it is started now. Either way it runs this
+        job only: when this returns, nothing of the candidate runs any more, and the stopped
+        container is removed in the background (``settle`` waits for that).
 
         Args:
             job: the job line; it must not contain anything the candidate may not see.
@@ -142,57 +178,13 @@ class DockerSandbox:
         Raises:
             SandboxError: the engine failed to create, start or attach the container.
         """
-
-        api = self.client.api
         started = time.monotonic()
-        container = None
+        live = self._pool.take(limits)
         try:
-            container = api.create_container(
-                self.image.id,
-                command=HARNESS,
-                user=UID,
-                stdin_open=True,
-                tty=False,
-                environment={"HOME": "/tmp", "LANG": "C.UTF-8"},
-                network_disabled=True,
-                hostname="sandbox",
-                working_dir="/tmp",
-                labels={
-                    LABEL: "1",
-                    f"{LABEL}.owner": self.owner,
-                    f"{LABEL}.created": str(int(time.time())),
-                },
-                name=f"chorebench-{uuid.uuid4().hex[:16]}",
-                host_config=api.create_host_config(**container_options(limits, self.runtime)),
-                use_config_proxy=False,
-            )
-            stream = api.attach_socket(
-                container, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
-            )
-            raw = getattr(stream, "_sock", stream)
-            try:
-                api.start(container)
-                raw.sendall(job)
-                out = _read_frames(raw, started + execution_deadline(limits, cases), limits)
-            finally:
-                raw.close()
-                stream.close()
-            if out.timed_out or out.capped:
-                _ignore_missing(lambda: api.kill(container))
-            state = api.inspect_container(container)["State"]
-            exit_code = None if state.get("Running") else state.get("ExitCode")
-            return ContainerRun(
-                stdout=out.stdout,
-                stderr=out.stderr,
-                timed_out=out.timed_out,
-                output_capped=out.capped,
-                exit_code=exit_code,
-                oom_killed=bool(state.get("OOMKilled")),
-                elapsed_s=time.monotonic() - started,
-                image=self.image.tag,
-                image_id=self.image.id,
-                runtime=self.runtime,
-            )
+            if live is None:
+                live = self._launch(limits)
+            self._pool.refill(limits)
+            return self._execute(live, job, limits, cases, started)
         except (
             docker.errors.DockerException,
             requests.exceptions.RequestException,
@@ -200,8 +192,114 @@ class DockerSandbox:
         ) as exc:
             raise SandboxError(f"the Docker engine failed running a candidate: {exc}") from exc
         finally:
-            if container is not None:
-                _ignore_missing(lambda: api.remove_container(container, force=True))
+            if live is not None:
+                self._dispose(live)
+
+    def _launch(self, limits: Limits) -> _Live:
+        """Create, attach and start a container; its harness then waits for a job on stdin."""
+        api = self.client.api
+        container = api.create_container(
+            self.image.id,
+            command=HARNESS,
+            user=UID,
+            stdin_open=True,
+            tty=False,
+            environment={"HOME": "/tmp", "LANG": "C.UTF-8"},
+            network_disabled=True,
+            hostname="sandbox",
+            working_dir="/tmp",
+            labels={
+                LABEL: "1",
+                f"{LABEL}.owner": self.owner,
+                f"{LABEL}.created": str(int(time.time())),
+            },
+            name=f"chorebench-{uuid.uuid4().hex[:16]}",
+            host_config=api.create_host_config(**container_options(limits, self.runtime)),
+            use_config_proxy=False,
+        )
+        live = _Live(container["Id"])
+        try:
+            live.stream = api.attach_socket(
+                container, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            )
+            live.raw = getattr(live.stream, "_sock", live.stream)
+            api.start(container)
+        except BaseException:
+            self._remove(live)
+            raise
+        return live
+
+    def _execute(
+        self, live: _Live, job: bytes, limits: Limits, cases: int, started: float
+    ) -> ContainerRun:
+        api = self.client.api
+        try:
+            live.raw.sendall(job)
+            out = _read_frames(live.raw, started + execution_deadline(limits, cases), limits)
+        finally:
+            live.close()
+        state = api.inspect_container(live.id)["State"]
+        if out.timed_out or out.capped or state.get("Running"):
+            # Nothing of a candidate may run once its grade is known.
+            _ignore_missing(lambda: api.kill(live.id))
+        return ContainerRun(
+            stdout=out.stdout,
+            stderr=out.stderr,
+            timed_out=out.timed_out,
+            output_capped=out.capped,
+            exit_code=None if state.get("Running") else state.get("ExitCode"),
+            oom_killed=bool(state.get("OOMKilled")),
+            elapsed_s=time.monotonic() - started,
+            image=self.image.tag,
+            image_id=self.image.id,
+            runtime=self.runtime,
+        )
+
+    def _dispose(self, live: _Live) -> None:
+        """Remove a used or unwanted container off the caller's path."""
+        live.close()
+        future = self._remover.submit(self._remove, live)
+        with self._removals_lock:
+            self._removals = [f for f in self._removals if not f.done()] + [future]
+
+    def _remove(self, live: _Live) -> None:
+        live.close()
+        # When the engine fails here, the next start's prune removes the container by label.
+        with contextlib.suppress(
+            docker.errors.DockerException, requests.exceptions.RequestException
+        ):
+            _ignore_missing(lambda: self.client.api.remove_container(live.id, force=True))
+
+
+@dataclass
+class _Live:
+    """A started container whose harness waits for its one job, with its attach socket."""
+
+    id: str
+    stream: Any = None
+    raw: Any = None
+
+    def usable(self) -> bool:
+        """Still waiting: the attach stream has neither ended nor said anything yet."""
+        if self.raw is None:
+            return False
+        try:
+            self.raw.setblocking(False)
+            try:
+                self.raw.recv(1, socket.MSG_PEEK)
+            finally:
+                self.raw.setblocking(True)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        return False  # EOF (the container died) or output before any job: not clean
+
+    def close(self) -> None:
+        for handle in (self.raw, self.stream):
+            if handle is not None:
+                with contextlib.suppress(OSError):
+                    handle.close()
 
 
 def prune_orphans(client: docker.DockerClient) -> list[str]:

@@ -32,6 +32,8 @@ class Settings:
         runs_dir: where run directories go by default (``runs/<UTC timestamp>``).
         jobs: how many candidates are graded at once (``CHOREBENCH_JOBS``, default the
             number of cores): each is one container at a time.
+        pool: how many containers are kept started ahead of need (``CHOREBENCH_POOL``); None
+            lets each command choose: ``jobs`` when it grades many candidates, else 0.
     """
 
     runtime: str = "runc"
@@ -43,6 +45,7 @@ class Settings:
     ollama_host: str = "http://127.0.0.1:11434"
     runs_dir: Path = PROJECT_ROOT / "runs"
     jobs: int = os.cpu_count() or 1
+    pool: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -55,11 +58,12 @@ class Settings:
             raise_errors=env.get("CHOREBENCH_RAISE_ERRORS", "") not in ("", "0"),
             ollama_host=env.get("OLLAMA_HOST") or "http://127.0.0.1:11434",
         )
-        jobs = env.get("CHOREBENCH_JOBS")
-        if jobs:
-            if not jobs.isdigit():
-                raise BadInputError(f"CHOREBENCH_JOBS={jobs!r}: use a whole number, at least 1")
-            settings = replace(settings, jobs=int(jobs))
+        for name, field in (("CHOREBENCH_JOBS", "jobs"), ("CHOREBENCH_POOL", "pool")):
+            value = env.get(name)
+            if value:
+                if not value.isdigit():
+                    raise BadInputError(f"{name}={value!r}: use a whole number")
+                settings = replace(settings, **{field: int(value)})
         return settings.checked()
 
     def with_flags(self, **flags: object) -> Settings:
@@ -69,6 +73,8 @@ class Settings:
 
     def checked(self) -> Settings:
         """Self, after validating the values; raises BadInputError naming the bad one."""
+        if self.pool is not None and not 0 <= self.pool <= 64:
+            raise BadInputError(f"pool {self.pool}: from 0 to 64 (--pool or CHOREBENCH_POOL)")
         if self.jobs < 1:
             raise BadInputError(f"jobs {self.jobs}: at least 1 (--jobs or CHOREBENCH_JOBS)")
         if self.runtime not in RUNTIMES:
@@ -77,3 +83,7 @@ class Settings:
                 "(set by --runtime or CHOREBENCH_RUNTIME)"
             )
         return self
+
+    def for_many(self) -> Settings:
+        """These settings for a command that grades many candidates: a warm pool by default."""
+        return self if self.pool is not None else replace(self, pool=self.jobs)
