@@ -69,3 +69,24 @@ def test_parse_think():
     assert [parse_think(v) for v in ("true", "FALSE", "low", None)] == [True, False, "low", None]
     with pytest.raises(BadInputError, match="--think 'maybe'"):
         parse_think("maybe")
+
+
+def test_best_of_flag_asks_for_that_phase_alone(tmp_path):
+    from runner.config import make_plans
+    from runner.spec import load_specs
+
+    specs = tuple(load_specs([Path(__file__).parent.parent / "specs"]))
+    config = load_config(
+        write(tmp_path, {"models": [{"name": "q:4b", "think": False, "temperature": 0.1}]})
+    )
+    (plan,) = make_plans({"best_of": 4, "hit_at": 0.5}, config, Settings(), specs, ())
+    assert (plan.phase, plan.runs, plan.temperature, plan.hit_at) == ("best_of", 4, 0.7, 0.5)
+    # the phase's temperature wins over the per-model one; think is kept
+    assert effective(plan, "q:4b") == ({"temperature": 0.7}, False)
+    (hot,) = make_plans({"best_of": 2, "temperature": 0.0}, None, Settings(), specs, ())
+    assert hot.temperature == 0.0  # an explicit 0 is not "unset"
+    runs, best = make_plans(
+        {}, load_config(write(tmp_path, {"best_of": {"n": 3}})), Settings(), specs, ()
+    )
+    assert (runs.phase, best.phase, best.runs, best.hit_at) == ("runs", "best_of", 3, 0.82)
+    assert best.specs == runs.specs
