@@ -108,8 +108,7 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
         families[family_of[spec]] = (*families.get(family_of[spec], ()), spec)
     sizes = {m: (manifest.get("models", {}).get(m) or {}).get("size") for m in models}
     phase_hit = manifest.get("phases", {}).get("best_of", {}).get("hit_at")
-    threshold = hit_at if hit_at is not None else phase_hit if phase_hit is not None else None
-    threshold = stats.DEFAULT_HIT_AT if threshold is None else threshold
+    threshold = next((v for v in (hit_at, phase_hit) if v is not None), stats.DEFAULT_HIT_AT)
 
     runs = by_model_and_spec(samples, "runs")
     variance_rows = variance(runs, models, specs)

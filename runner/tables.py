@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from runner import stats
@@ -191,9 +191,11 @@ def ranking(
     for model in models:
         cells: dict[str, Cell] = {}
         means: list[float] = []
+        think = None
         for spec in specs:
             counted = _counted(groups.get((model, spec), []))
             if counted:
+                think = counted[0].think
                 first = counted[0]
                 cells[spec] = Cell(first.points, first.max_points, first.score)
                 means.append(stats.mean([s.score for s in counted]))
@@ -203,7 +205,7 @@ def ranking(
             RankingRow(
                 rank=0,
                 model=model,
-                think=_think(next(g for (m, _), g in groups.items() if m == model)),
+                think=think,
                 size_bytes=sizes.get(model),
                 cells=cells,
                 score=stats.mean([c.score for c in cells.values()]),
@@ -212,12 +214,7 @@ def ranking(
             )
         )
     rows.sort(key=lambda r: (-r.score, -r.mean_all_runs, r.model))
-    return [_with_rank(row, position) for position, row in enumerate(rows, 1)]
-
-
-def _with_rank(row: RankingRow, rank: int) -> RankingRow:
-    values: dict[str, Any] = {**row.__dict__, "rank": rank}
-    return RankingRow(**values)
+    return [replace(row, rank=position) for position, row in enumerate(rows, 1)]
 
 
 def compliance(
