@@ -17,7 +17,8 @@ rounds, and what is compared is compared as ratios of figures from the same run:
 - the peers (``peers.py``) and the in-process ``exec`` floor, per function candidate, serially.
 
 Every grade is checked against the workload's expected points, and every peer's output against
-the floor's, in every round: a wrong figure is never printed. Usage::
+the floor's, in every round: a measurement that gets one wrong is void (no figure; the error
+is printed in the notes, and the exit code is 1). Usage::
 
     python benchmarks/perf.py [--rounds N] [--jobs N] [--runtime runc] [--write] [--smoke]
 """
@@ -57,6 +58,8 @@ class Measured:
     samples: dict[str, list[float]] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
     """Per measurement: why it has no figure, or what was adapted."""
+    void: dict[str, str] = field(default_factory=dict)
+    """Measurements dropped because a grade or an output was wrong, with the first error."""
     image: str = ""
 
     def median(self, name: str) -> float | None:
@@ -93,13 +96,20 @@ def measure(
         result.image = f"{cold.image.tag} ({cold.image.id[7:19]})"
         tasks = _tasks(result, cold, warm, work, jobs, repeat, smoke)
         if not smoke:
-            for task in tasks.values():
-                task()
+            for name, task in tasks.items():
+                try:
+                    task()
+                except AssertionError as exc:
+                    result.void[name] = str(exc)
         for number in range(rounds):
-            names = list(tasks)
-            start = number % len(names)
+            names = [name for name in tasks if name not in result.void]
+            start = number % max(1, len(names))
             for name in names[start:] + names[:start]:
-                result.samples.setdefault(name, []).append(tasks[name]())
+                try:
+                    result.samples.setdefault(name, []).append(tasks[name]())
+                except AssertionError as exc:  # a wrong grade or output: no figure at all
+                    result.void[name] = str(exc)
+                    result.samples.pop(name, None)
     return result
 
 
@@ -221,7 +231,7 @@ def main() -> int:
     if args.write and not args.smoke:
         write_doc(Path(DOC), text)
         print(f"wrote {DOC}", file=sys.stderr)
-    return 0
+    return 1 if any(result.void for result in results) else 0
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ class Result(Protocol):
     notes: dict[str, str]
     image: str
     samples: dict[str, list[float]]
+    void: dict[str, str]
 
     def median(self, name: str) -> float | None: ...
 
@@ -209,6 +210,8 @@ def render(
             parts.append(f"- {result.runtime}: {result.skipped}")
         for name, note in result.notes.items():
             parts.append(f"- {result.runtime}, {name}: {note}")
+        for name, error in result.void.items():
+            parts.append(f"- {result.runtime}, {name}: VOID, graded wrongly: {error}")
     parts += ["", tabulate(machine, ["machine", ""], tablefmt="github")]
     return "\n".join(parts)
 

@@ -136,8 +136,11 @@ def check_grades(candidates: Sequence[Candidate], grades: Sequence[Grade]) -> No
     assert len(candidates) == len(grades), (len(candidates), len(grades))
     for candidate, grade in zip(candidates, grades, strict=True):
         if grade.infra_failed or grade.points != candidate.points:
+            failed = [
+                f"{c.case}: {c.outcome.value} {c.detail}" for c in grade.checks if not c.passed
+            ]
             raise AssertionError(
                 f"{candidate.name}: graded {grade.points}/{grade.max_points}, expected "
-                f"{candidate.points} ({grade.error or 'no run-level error'}); the benchmark "
-                "is void"
+                f"{candidate.points} ({grade.error or 'no run-level error'}; failed checks: "
+                f"{'; '.join(failed)[:400]})"
             )
