@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH  ?= bench.json
 
-.PHONY: help install image test test-fast lint format bench clean
+.PHONY: help install image test test-fast lint format bench perf clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -36,6 +36,13 @@ format: $(STAMP) ## apply ruff's formatting
 
 bench: image ## the main job: run, grade and report from $(BENCH) (OUT=dir resumes a run)
 	$(BIN)/chorebench bench --config $(BENCH) $(if $(OUT),--out $(OUT))
+
+$(VENV)/.perf: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,plots,perf]'
+	@touch $@
+
+perf: image $(VENV)/.perf ## benchmark against bare containers and the peers; rewrite docs/PERFORMANCE.md
+	$(BIN)/python benchmarks/perf.py --write
 
 clean: ## remove the virtualenv
 	rm -rf $(VENV)

@@ -1,0 +1,82 @@
+"""The physical limit: a bare hardened container lifecycle, and how to time things.
+
+"Bare" means what chorebench cannot avoid for one execution: create a container with the
+sandbox's own hardening (``runner.sandbox.container_options``, the same user, no network),
+start it, let ``python3 -c pass`` run to its end, remove it. No attach, no job, no report.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from runner.records import Limits
+from runner.sandbox import API_VERSION, LABEL, UID, container_options
+
+BARE_COMMAND = ["python3", "-c", "pass"]
+WAIT_S = 60
+
+
+def bare_lifecycle(client: Any, image_id: str, limits: Limits, runtime: str) -> float:
+    """One hardened create, start, wait, remove of ``python3 -c pass``; its seconds.
+
+    The container carries the chorebench labels (owner: this process), so a benchmark killed
+    mid-run leaves nothing that the next chorebench process will not prune.
+
+    Raises:
+        RuntimeError: the command did not exit 0 (the measurement would be meaningless).
+    """
+    api = client.api
+    started = time.perf_counter()
+    container = api.create_container(
+        image_id,
+        command=BARE_COMMAND,
+        user=UID,
+        network_disabled=True,
+        labels={
+            LABEL: "1",
+            f"{LABEL}.owner": f"{socket.gethostname()}:{os.getpid()}",
+            f"{LABEL}.perf": "bare",
+        },
+        host_config=api.create_host_config(**container_options(limits, runtime)),
+        use_config_proxy=False,
+    )
+    try:
+        api.start(container)
+        status = api.wait(container, timeout=WAIT_S)["StatusCode"]
+    finally:
+        api.remove_container(container, force=True)
+    if status != 0:
+        raise RuntimeError(f"the bare container exited {status}")
+    return time.perf_counter() - started
+
+
+def timed(task: Callable[[], object]) -> float:
+    """Seconds one call of ``task`` takes."""
+    started = time.perf_counter()
+    task()
+    return time.perf_counter() - started
+
+
+def throughput(task: Callable[[], object], count: int, jobs: int) -> float:
+    """Calls per second: ``count`` calls of ``task``, ``jobs`` at once (a fresh pool)."""
+    started = time.perf_counter()
+    if jobs <= 1:
+        for _ in range(count):
+            task()
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for future in [pool.submit(task) for _ in range(count)]:
+                future.result()
+    return count / (time.perf_counter() - started)
+
+
+def bare_client(docker_host: str | None) -> Any:
+    """A docker SDK client like the sandbox's (fixed API version, explicit timeout)."""
+    import docker
+
+    return docker.DockerClient(base_url=docker_host, version=API_VERSION, timeout=WAIT_S)
