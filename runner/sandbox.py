@@ -183,7 +183,6 @@ class DockerSandbox:
         try:
             if live is None:
                 live = self._launch(limits)
-            self._pool.refill(limits)
             return self._execute(live, job, limits, cases, started)
         except (
             docker.errors.DockerException,
@@ -194,6 +193,8 @@ class DockerSandbox:
         finally:
             if live is not None:
                 self._dispose(live)
+            # After the job, not beside it: a start competes with the job for the CPU.
+            self._pool.refill(limits)
 
     def _launch(self, limits: Limits) -> _Live:
         """Create, attach and start a container; its harness then waits for a job on stdin."""
