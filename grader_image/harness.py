@@ -18,15 +18,16 @@ What this protects, and what it does not:
 - Each case runs in its own forked child, in a new session, with stdin/stdout/stderr on
   /dev/null and only its own result pipe open, so it cannot write to the report channel
   through a file descriptor. The harness also makes itself non-dumpable when ctypes is there,
-  so children cannot reach its descriptors or memory through /proc (under runc; gVisor
-  still lets them open /proc/1/fd/1, and then the line they write makes the report
-  inconsistent, which scores nothing).
+  so children cannot reach its descriptors or memory through /proc under runc. gVisor
+  still lets them open /proc/1/fd/1 and signal PID 1: a line they write makes the report
+  inconsistent (it scores nothing), and a harness they kill leaves a report that the host
+  does not count (records count only when the container exited 0 after ``done``).
 - A child reports its own observation, so a candidate controls its own record. That is fine:
   to forge a record that scores, it must know the right answer for that input, which is the
   behaviour being measured. The host accepts exactly one record per known case, in order.
-- The harness is the container's PID 1, so no other process holds the report channel; signals
-  from inside the container cannot kill it. After every case every other process in the
-  container is killed, so nothing a case started survives into the next one.
+- The harness is the container's PID 1, so no other process holds the report channel; under
+  runc, signals from inside the container cannot kill it. After every case every other
+  process in the container is killed, so nothing a case started survives into the next one.
 - The container itself is the security boundary; this harness is not. The host's wall clock
   is the authoritative timeout.
 """

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from runner.diagnostics import stale_reference_diagnostics
 from runner.errors import SandboxError
-from runner.grade import UNRUNNABLE, Sandbox, run_error, sandbox_facts
+from runner.grade import UNRUNNABLE, Sandbox, run_error, sandbox_facts, untrusted
 from runner.protocol import parse_report, pytest_job
 from runner.records import Check, Observation, Outcome, Spec, Violation
 
@@ -71,7 +71,7 @@ def grade_test_module(
         error = run_error(report, run)
         if error and name == "reference":
             errors.append(f"reference run: {error}")
-        seen = report.observations.get(RUN_ID)
+        seen = None if untrusted(report, run) else report.observations.get(RUN_ID)
         checks.append(judge(name, seen, error))
     return checks, diagnostics, (errors[0] if errors else None), facts
 
