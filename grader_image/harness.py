@@ -12,7 +12,8 @@ Job, function kind: ``{"mode": "function", "code": str, "entry_point": str, "tim
 Python literal source text. Expected values are never sent: the host compares.
 
 Job, pytest kind: ``{"mode": "pytest", "timeout": float, "files": {relative path: source},
-"test_file": relative path}``: one pytest run of the test file, reported as one case ``run``.
+"compiled": [relative path, ...], "test_file": relative path}``: one pytest run of the test
+file, reported as one case ``run``. Files named in ``compiled`` are laid out as bytecode only.
 
 What this protects, and what it does not:
 - Each case runs in its own forked child, in a new session, with stdin/stdout/stderr on
@@ -165,12 +166,30 @@ def run_function_case(job, case):
         return {"status": "returned", "elapsed_s": elapsed, "value": ["too_large", "too deep"]}
 
 
+def write_bytecode(path, relative, source):
+    """Lay out a module as bytecode only: ``<path>c``, a sourceless .pyc with a blank header.
+
+    Python imports a ``.pyc`` that sits where its ``.py`` would be. There is no source text
+    to read or hash, and the header (no timestamp, no size) says nothing about it.
+    """
+    import importlib.util  # noqa: PLC0415
+    import marshal  # noqa: PLC0415
+
+    code = compile(source, relative, "exec", dont_inherit=True)
+    with open(path + "c", "wb") as handle:
+        handle.write(importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code))
+
+
 def run_pytest(job, case):
     """Child side: write the files under /tmp/work, run pytest there, report its outcome."""
     root = "/tmp/work"
+    compiled = job.get("compiled") or []
     for relative, source in job["files"].items():
         path = os.path.join(root, relative)
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        if relative in compiled:
+            write_bytecode(path, relative, source)
+            continue
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(source)
     os.chdir(root)
