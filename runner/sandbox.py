@@ -3,8 +3,10 @@
 What it gives, for every execution:
 - no network (``network_mode=none``), a read-only root, a 16 MiB ``noexec`` tmpfs at /tmp,
   every capability dropped, ``no-new-privileges``, the default seccomp profile, uid 65534;
-- limits on memory (no swap), pids (and ``nproc`` under gVisor, where pids_limit does not cap
-  threads), one CPU, open files, file size, core dumps; no IPC namespace sharing;
+- limits on memory (no swap), pids (under gVisor, where pids_limit counts the Sentry's host
+  threads and not the candidate's, ``nproc`` caps the candidate and a roomier pids limit the
+  Sentry), one CPU, open files, file size, core dumps; no IPC namespace sharing (and a
+  16 MiB /dev/shm under gVisor, which always has one);
 - a host wall-clock deadline after which the container is killed, and a cap on its output;
 - no host environment, no mounts, no logs written on the host (``log_driver=none``), a label on
   every container, and removal in ``finally`` (also on Ctrl-C).
@@ -37,6 +39,7 @@ LABEL = "chorebench"
 API_VERSION = "1.41"
 HARNESS = ["python3", "-I", "-B", "/opt/chorebench/harness.py"]
 TMPFS = "rw,noexec,nosuid,nodev,size=16m,mode=1777"
+SHM_SIZE = "16m"
 UID = "65534:65534"
 STARTUP_MARGIN_S = 10.0  # container start, interpreter start-up, a loaded machine
 PER_CASE_MARGIN_S = 0.5  # the harness kills a hung case itself; the host only backs it up
@@ -60,18 +63,32 @@ def container_options(limits: Limits, runtime: str) -> dict[str, Any]:
         "tmpfs": {"/tmp": TMPFS},
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
-        "pids_limit": limits.pids,
+        "pids_limit": limits.pids if runtime == "runc" else sandbox_pids(limits),
         "mem_limit": memory,
         "memswap_limit": memory,
         "nano_cpus": 1_000_000_000,
         "ulimits": ulimits,
         "ipc_mode": "none" if runtime == "runc" else "private",
+        # runc with ipc none has no /dev/shm; gVisor always has one (64 MiB by default): cap
+        # it like /tmp.
+        "shm_size": SHM_SIZE,
         # No init: the harness is PID 1 and reaps. tini would keep the report channel open on a
         # descriptor that the candidate (same uid) could write to through /proc/1/fd/1.
         "init": False,
         "log_config": LogConfig(type="none"),
         "runtime": runtime,
     }
+
+
+def sandbox_pids(limits: Limits) -> int:
+    """The host pids limit of a gVisor sandbox: room for the Sentry's own threads.
+
+    Under gVisor the pids cgroup counts the Sentry's and gofer's host threads, not the
+    candidate's processes (``nproc`` caps those). The Sentry needs more threads as the guest
+    gets busier, and a Go runtime that cannot create one dies (exit status 2): with the same
+    limit as under runc, a candidate leaving one sleeping process behind killed the harness.
+    """
+    return max(256, 4 * limits.pids)
 
 
 def execution_deadline(limits: Limits, cases: int) -> float:
