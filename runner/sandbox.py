@@ -9,7 +9,9 @@ What it gives, for every execution:
   16 MiB /dev/shm under gVisor, which always has one);
 - a host wall-clock deadline after which the container is killed, and a cap on its output;
 - no host environment, no mounts, no logs written on the host (``log_driver=none``), a label on
-  every container, and removal in ``finally`` (also on Ctrl-C).
+  every container naming its runner, and removal in ``finally`` (also on Ctrl-C); a failed
+  start's runtime leftovers are removed too, and every start removes what dead runners left
+  (``runner.prune``).
 
 Code goes in on the attach stream's stdin, observations come out on its stdout: the root is
 read-only, so there is no file channel to race. Expected values never enter the container.
@@ -21,7 +23,6 @@ What it does not give: protection from kernel or runtime exploits under runc (us
 from __future__ import annotations
 
 import os
-import socket
 import time
 import uuid
 from typing import Any
@@ -36,6 +37,7 @@ from runner.records import ContainerRun, Limits
 from runner.settings import Settings
 
 LABEL = "chorebench"
+OWNER = f"{LABEL}.owner"  # <host>:<pid>:<start time> of the runner (runner.prune)
 API_VERSION = "1.41"
 HARNESS = ["python3", "-I", "-B", "/opt/chorebench/harness.py"]
 TMPFS = "rw,noexec,nosuid,nodev,size=16m,mode=1777"
@@ -96,39 +98,69 @@ def execution_deadline(limits: Limits, cases: int) -> float:
     return STARTUP_MARGIN_S + cases * (limits.case_timeout_s + PER_CASE_MARGIN_S)
 
 
+def connect(settings: Settings) -> docker.DockerClient:
+    """A client of the engine at ``settings.docker_host`` that has answered ``info``.
+
+    Raises:
+        SandboxError: no engine answers; the message says what to do.
+    """
+    where = settings.docker_host or "the local Docker socket"
+    socket_path = (settings.docker_host or "unix:///var/run/docker.sock").removeprefix("unix://")
+    if "://" not in socket_path and not os.path.exists(socket_path):
+        raise SandboxError(
+            f"no Docker engine answers at {where}: {socket_path} does not exist. Start one "
+            "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
+        )
+    # A fixed API version: "auto" would connect inside the constructor, where a failure
+    # leaks the socket. 1.41 is Debian 12's engine (20.10); newer engines still speak it.
+    client = docker.DockerClient(base_url=settings.docker_host, version=API_VERSION, timeout=60)
+    try:
+        client.ping()
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        client.close()
+        raise SandboxError(
+            f"no Docker engine answers at {where} ({exc.__class__.__name__}): start one "
+            "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
+        ) from exc
+    return client
+
+
+def is_local(settings: Settings) -> bool:
+    """Whether the engine runs on this machine (a unix socket), so its processes are ours to see."""
+    return settings.docker_host is None or settings.docker_host.startswith("unix://")
+
+
 class DockerSandbox:
     """Runs jobs in fresh grader containers on one Docker engine."""
 
     def __init__(self, settings: Settings, log: Any = lambda _: None) -> None:
-        """Connect to the engine and make sure the grader image and runtime are there.
+        """Connect, make sure the grader image and runtime are there, prune dead runners' leftovers.
+
+        ``pruned`` records what the start removed (``runner.prune.prune_leftovers``).
 
         Raises:
             SandboxError: no engine answers, the runtime is not registered, or the image
                 cannot be built. The message says what to do.
         """
+        from runner.prune import owner_id, prune_leftovers
 
         self.runtime = settings.runtime
-        where = settings.docker_host or "the local Docker socket"
-        socket_path = (settings.docker_host or "unix:///var/run/docker.sock").removeprefix(
-            "unix://"
-        )
-        if "://" not in socket_path and not os.path.exists(socket_path):
-            raise SandboxError(
-                f"no Docker engine answers at {where}: {socket_path} does not exist. Start one "
-                "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
-            )
-        # A fixed API version: "auto" would connect inside the constructor, where a failure
-        # leaks the socket. 1.41 is Debian 12's engine (20.10); newer engines still speak it.
-        client = docker.DockerClient(base_url=settings.docker_host, version=API_VERSION, timeout=60)
+        self.local = is_local(settings)
+        self.client = connect(settings)
         try:
-            runtimes = client.info().get("Runtimes", {})
+            self._prepare(settings, log)
+        except BaseException:
+            self.client.close()
+            raise
+        self.owner = owner_id()
+        self.pruned = prune_leftovers(self.client, local=self.local)
+
+    def _prepare(self, settings: Settings, log: Any) -> None:
+        where = settings.docker_host or "the local Docker socket"
+        try:
+            runtimes = self.client.info().get("Runtimes", {})
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            client.close()
-            raise SandboxError(
-                f"no Docker engine answers at {where} ({exc.__class__.__name__}): start one "
-                "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
-            ) from exc
-        self.client = client
+            raise SandboxError(f"the engine at {where} failed answering info: {exc}") from exc
         if self.runtime not in runtimes:
             raise SandboxError(
                 f"the engine at {where} has no runtime {self.runtime!r} (it has "
@@ -141,8 +173,6 @@ class DockerSandbox:
                 raise SandboxError(f"grader image {settings.image!r} not found: {exc}") from exc
         else:
             self.image = ensure_image(self.client, settings.grader_dir, log)
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
-        self.pruned = prune_orphans(self.client)
 
     def close(self) -> None:
         """Release the engine connection."""
@@ -163,6 +193,7 @@ class DockerSandbox:
         api = self.client.api
         started = time.monotonic()
         container = None
+        start_failed = False
         try:
             container = api.create_container(
                 self.image.id,
@@ -176,7 +207,7 @@ class DockerSandbox:
                 working_dir="/tmp",
                 labels={
                     LABEL: "1",
-                    f"{LABEL}.owner": self.owner,
+                    OWNER: self.owner,
                     f"{LABEL}.created": str(int(time.time())),
                 },
                 name=f"chorebench-{uuid.uuid4().hex[:16]}",
@@ -188,7 +219,9 @@ class DockerSandbox:
             )
             raw = getattr(stream, "_sock", stream)
             try:
+                start_failed = True
                 api.start(container)
+                start_failed = False
                 raw.sendall(job)
                 out = _read_frames(raw, started + execution_deadline(limits, cases), limits)
             finally:
@@ -219,37 +252,22 @@ class DockerSandbox:
         finally:
             if container is not None:
                 _ignore_missing(lambda: api.remove_container(container, force=True))
+                if start_failed and self.local:
+                    # A failed gVisor start keeps its shim (and containerd task) after the
+                    # removal above: nothing else would ever remove them.
+                    remove_runtime_leftovers(container["Id"])
 
 
-def prune_orphans(client: docker.DockerClient) -> list[str]:
-    """Remove chorebench containers left by runners of this machine that are no longer alive.
+def remove_runtime_leftovers(container_id: str) -> None:
+    """Best effort: remove host processes of one of our own containers after its removal."""
+    from runner import orphans
 
-    A runner killed with SIGKILL cannot remove its containers; the next one does, found by
-    label. Containers of live runners (another chorebench process) are left alone.
-    """
-    removed = []
-    here = socket.gethostname()
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
-        owner = container.labels.get(f"{LABEL}.owner", "")
-        host, _, pid = owner.rpartition(":")
-        if host != here or not pid.isdigit() or _alive(int(pid)):
-            continue
-        try:
-            container.remove(force=True)
-            removed.append(container.name)
-        except docker.errors.NotFound:
-            pass
-    return removed
-
-
-def _alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        left = orphans.by_container(orphans.scan()).get(container_id, [])
+        if left:
+            orphans.remove(container_id, left)
+    except OSError:
+        pass
 
 
 class _Frames:
