@@ -137,7 +137,7 @@ CATALOGUE: list[Hostile] = [
     H("memory_bomb", "containment", "memory", (7,), ISO, "CRW",
       "MemoryError or the cgroup's OOM kill, no swap"),
     H("decompression_bomb", "containment", "memory", (15,), ISO, "CRTW",
-      "bounded by the memory limit", **HANG),
+      "bounded by the memory limit"),
     H("huge_ints", "containment", "CPU, serializer", (16,), ISO, "CRTW",
       "'too large' to carry out, or timeout/memory while computing", **HANG),
     H("disk_fill", "containment", "tmpfs, disk", (8, 10, 11), ISO, "W",
@@ -145,8 +145,8 @@ CATALOGUE: list[Hostile] = [
     H("fd_exhaustion", "containment", "file handles", (12,), ISO, "W",
       "EMFILE at the nofile limit (256)"),
     H("output_flood", "containment", "output, logs, terminal", (13, 14), ISO, "CPW",
-      "its own output goes nowhere; a flood of the report channel (gVisor) is cut at the "
-      "cap and nothing counts"),
+      "its own output goes nowhere; a flood of the report channel (gVisor) breaks the report "
+      "or hits the cap: nothing counts"),
     H("crash_the_interpreter", "containment", "interpreter", (17,), ISO, "C",
       "SIGSEGV/SIGABRT: crashed, the harness carries on"),
     H("kill_everything", "containment", "harness, other runs", (26,), ISO, "CW",
@@ -175,9 +175,10 @@ CATALOGUE: list[Hostile] = [
     H("fake_builtin_exceptions", "integrity", "comparison", (30, 32), ISO, "W",
       "only an instance of the real built-in counts, whatever the class is called",
       cases=RAISES3),
-    H("monkeypatched_builtins_json", "integrity", "comparison, harness", (30,), ISO, "CPW",
-      "the harness reads values through the types' own slots; extra claims in a record "
-      "are ignored"),
+    H("monkeypatched_builtins_json", "integrity", "comparison, harness", (30,), ISO, "PW",
+      "the harness reads values through the types' own slots: a patched type(), repr() or "
+      "json.dumps() in the case's process changes no value; extra claims in a record are "
+      "ignored"),
     H("reads_expected_values", "integrity", "leakage", (38,), ISO, "W",
       "expected values never enter the container: nothing to find"),
     H("pytest_variant_from_sandbox", "integrity", "mutant detection", (40, 41), CACHE, "SW",
