@@ -12,21 +12,25 @@ Job, function kind: ``{"mode": "function", "code": str, "entry_point": str, "tim
 Python literal source text. Expected values are never sent: the host compares.
 
 Job, pytest kind: ``{"mode": "pytest", "timeout": float, "files": {relative path: source},
-"test_file": relative path}``: one pytest run of the test file, reported as one case ``run``.
+"compiled": [relative path, ...], "test_file": relative path}``: one pytest run of the test
+file, reported as one case ``run``. Files named in ``compiled`` are laid out as bytecode only.
 
 What this protects, and what it does not:
 - Each case runs in its own forked child, in a new session, with stdin/stdout/stderr on
   /dev/null and only its own result pipe open, so it cannot write to the report channel
   through a file descriptor. The harness also makes itself non-dumpable when ctypes is there,
-  so children cannot reach its descriptors or memory through /proc (under runc; gVisor
-  still lets them open /proc/1/fd/1, and then the line they write makes the report
-  inconsistent, which scores nothing).
+  so children cannot reach its descriptors or memory through /proc under runc. gVisor
+  still lets them open /proc/1/fd/1 and signal PID 1: a line they write makes the report
+  inconsistent (it scores nothing), and a harness they kill leaves a report that the host
+  does not count (records count only when the container exited 0 after ``done``).
+- Each child installs a seccomp filter refusing io_uring before any candidate code runs
+  (IO_URING_FILTER): the engine's own default profile may still allow it.
 - A child reports its own observation, so a candidate controls its own record. That is fine:
   to forge a record that scores, it must know the right answer for that input, which is the
   behaviour being measured. The host accepts exactly one record per known case, in order.
-- The harness is the container's PID 1, so no other process holds the report channel; signals
-  from inside the container cannot kill it. After every case every other process in the
-  container is killed, so nothing a case started survives into the next one.
+- The harness is the container's PID 1, so no other process holds the report channel; under
+  runc, signals from inside the container cannot kill it. After every case every other
+  process in the container is killed, so nothing a case started survives into the next one.
 - The container itself is the security boundary; this harness is not. The host's wall clock
   is the authoritative timeout.
 """
@@ -164,12 +168,30 @@ def run_function_case(job, case):
         return {"status": "returned", "elapsed_s": elapsed, "value": ["too_large", "too deep"]}
 
 
+def write_bytecode(path, relative, source):
+    """Lay out a module as bytecode only: ``<path>c``, a sourceless .pyc with a blank header.
+
+    Python imports a ``.pyc`` that sits where its ``.py`` would be. There is no source text
+    to read or hash, and the header (no timestamp, no size) says nothing about it.
+    """
+    import importlib.util  # noqa: PLC0415
+    import marshal  # noqa: PLC0415
+
+    code = compile(source, relative, "exec", dont_inherit=True)
+    with open(path + "c", "wb") as handle:
+        handle.write(importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code))
+
+
 def run_pytest(job, case):
     """Child side: write the files under /tmp/work, run pytest there, report its outcome."""
     root = "/tmp/work"
+    compiled = job.get("compiled") or []
     for relative, source in job["files"].items():
         path = os.path.join(root, relative)
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        if relative in compiled:
+            write_bytecode(path, relative, source)
+            continue
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(source)
     os.chdir(root)
@@ -191,6 +213,52 @@ def run_pytest(job, case):
     return {"status": "pytest", "exit_code": int(code), "counts": counts}
 
 
+# A seccomp filter (classic BPF) that refuses io_uring_setup, io_uring_enter and
+# io_uring_register (425-427 on every architecture; the x32 bit is masked off) with EPERM.
+# Docker 20.10's default profile still allows io_uring, the kernel interface behind many
+# recent privilege escalations (moby #46762 dropped it from the default profile in 2023).
+_SECCOMP_ALLOW = 0x7FFF0000
+_SECCOMP_EPERM = 0x00050000 | 1
+IO_URING_FILTER = [
+    (0x20, 0, 0, 0),  # A = seccomp_data.nr
+    (0x54, 0, 0, 0xBFFFFFFF),  # A &= ~__X32_SYSCALL_BIT
+    (0x15, 3, 0, 425),  # io_uring_setup: refuse
+    (0x15, 2, 0, 426),  # io_uring_enter: refuse
+    (0x15, 1, 0, 427),  # io_uring_register: refuse
+    (0x06, 0, 0, _SECCOMP_ALLOW),
+    (0x06, 0, 0, _SECCOMP_EPERM),
+]
+
+
+def refuse_io_uring():
+    """Child side, before any candidate code: install IO_URING_FILTER; True when it holds.
+
+    Inherited by everything the candidate starts, and never removable. Needs ctypes; under
+    gVisor the Sentry enforces it too.
+    """
+    try:
+        import ctypes  # noqa: PLC0415
+
+        class SockFilter(ctypes.Structure):
+            _fields_ = [
+                ("code", ctypes.c_ushort),
+                ("jt", ctypes.c_ubyte),
+                ("jf", ctypes.c_ubyte),
+                ("k", ctypes.c_uint),
+            ]
+
+        class SockFprog(ctypes.Structure):
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+        program = (SockFilter * len(IO_URING_FILTER))(*[SockFilter(*i) for i in IO_URING_FILTER])
+        fprog = SockFprog(len(IO_URING_FILTER), program)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS (Docker sets it already)
+        return libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0  # PR_SET_SECCOMP, FILTER
+    except Exception:
+        return False
+
+
 def child_main(job, case, write_fd):
     """Run in the forked child: isolate from the report channel, observe, write, exit."""
     os.setsid()
@@ -200,6 +268,7 @@ def child_main(job, case, write_fd):
     os.closerange(3, write_fd)
     os.closerange(write_fd + 1, 4096)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    refuse_io_uring()
     runner = run_pytest if job["mode"] == "pytest" else run_function_case
     try:
         observation = runner(job, case)

@@ -364,3 +364,38 @@ def _summary(grade: Grade, failures_only: bool = False) -> str:
         mark = "pass" if check.passed else "FAIL"
         lines.append(f"  {mark} {check.case:<24} {check.outcome.value:<14} {check.detail}")
     return "\n".join(lines)
+
+
+@main.group()
+def sandbox() -> None:
+    """Look after the Docker sandbox: remove what dead runners left behind."""
+
+
+@sandbox.command("prune")
+@click.option(
+    "--all",
+    "everyone",
+    is_flag=True,
+    help="Also remove chorebench containers owned on other hosts or with no readable owner "
+    "(only when no runner elsewhere shares this engine).",
+)
+@click.pass_obj
+def sandbox_prune(settings: Settings, everyone: bool) -> None:
+    """Remove chorebench containers of dead runners and runtime-level orphans; list them.
+
+    Containers of live runners are never touched. Runtime-level orphans (processes of
+    chorebench containers the engine no longer lists, such as a runsc-sandbox after a failed
+    start) are swept when the engine runs on this machine; removing them needs root.
+    """
+    from runner.prune import prune
+
+    report = prune(settings, everyone=everyone)
+    for container in report.containers:
+        click.echo(
+            f"removed container {container.name} ({container.status}, owner {container.owner})"
+        )
+    for orphan in report.runtime:
+        processes = ", ".join(f"{name} {pid}" for pid, name in orphan.processes)
+        click.echo(f"runtime orphan {orphan.container[:12]} [{processes}]: {orphan.detail}")
+    removed = len(report.containers) + sum(orphan.removed for orphan in report.runtime)
+    click.echo(f"{removed} removed; {report.kept} kept (owner alive, or on another host)")

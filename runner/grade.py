@@ -122,16 +122,28 @@ def sandbox_facts(run: ContainerRun, python: str) -> dict[str, object]:
 
 def run_error(report: Report, run: ContainerRun) -> str | None:
     """A run-level explanation for the grade's ``error`` field, or None when all went well."""
-    if report.error:
-        return report.error
+    return report.error or untrusted(report, run)
+
+
+def untrusted(report: Report, run: ContainerRun) -> str | None:
+    """Why no record of this run may earn points, or None when the report can be trusted.
+
+    Records count only from a harness that finished on its own: the host did not kill the
+    container (deadline, output cap), the report is complete (hello, every case, done) and the
+    container exited 0. Under gVisor a case's process can write to the report channel and
+    kill the harness, so a report that was cut short may end in forged records; refusing every
+    record of such a run makes forging worth nothing (docs/SECURITY.md).
+    """
     if run.output_capped:
         return "killed: the candidate wrote more output than the limit"
     if run.timed_out:
         return "killed at the host's deadline"
-    if run.oom_killed:
-        return "killed: out of memory"
     if not report.complete:
+        if run.oom_killed:
+            return "killed: out of memory"
         return "the harness stopped before reporting every case"
+    if run.exit_code != 0:
+        return f"the harness did not finish normally (exit status {run.exit_code})"
     return None
 
 
@@ -145,27 +157,19 @@ def unscored(cases: tuple[Case, ...], outcome: Outcome, detail: str) -> list[Che
 
 
 def score_function(spec: Spec, report: Report, run: ContainerRun) -> list[Check]:
-    """Compare each case's observation with its hidden expectation."""
+    """Compare each case's observation with its hidden expectation.
+
+    A report that did not parse scores nothing (``protocol_error``); nor does one from a run
+    that did not end normally (``untrusted``): every check is then a ``timeout`` (the host's
+    deadline) or ``crashed``, with the reason.
+    """
     if report.error:
         return unscored(spec.cases, Outcome.PROTOCOL_ERROR, report.error)
-    checks: list[Check] = []
-    for case in spec.cases:
-        seen = report.observations.get(case.id)
-        if seen is None:
-            checks += unscored((case,), *_missing(run))
-        else:
-            checks += _compare(case, seen)
-    return checks
-
-
-def _missing(run: ContainerRun) -> tuple[Outcome, str]:
-    if run.timed_out:
-        return Outcome.TIMEOUT, "no report: the container hit the host's deadline"
-    if run.oom_killed:
-        return Outcome.CRASHED, "no report: the container ran out of memory"
-    if run.output_capped:
-        return Outcome.CRASHED, "no report: the container was killed for too much output"
-    return Outcome.CRASHED, "no report: the harness died"
+    reason = untrusted(report, run)
+    if reason is not None:
+        outcome = Outcome.TIMEOUT if run.timed_out else Outcome.CRASHED
+        return unscored(spec.cases, outcome, f"not counted: {reason}")
+    return [check for case in spec.cases for check in _compare(case, report.observations[case.id])]
 
 
 def _check_ids(case: Case) -> list[str]:

@@ -2,9 +2,11 @@
 
 Every variant runs in its own fresh container, and every container looks the same to the
 candidate: the module under test sits at the same path under the same name, the test file
-has the same name, the job has the same shape. Only the module's source differs, so a test
-can tell the variants apart only by what the module does (or, a residual risk stated in
-docs, by reading the module's source: that is inspection, not a forged outcome).
+has the same name, the job has the same shape. Only the module differs, and it arrives as
+bytecode only (no source text to read, print or hash), so a test can tell the variants apart
+by what the module does, or (a residual risk stated in docs/SECURITY.md) by deliberately
+comparing the module's code objects with code it compiles itself: inspection, not a forged
+outcome.
 
 Pytest's outcome is reported from inside the candidate's own process, so the candidate can
 forge it; but a forgery that does not depend on the variant scores nothing, because the same
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from runner.diagnostics import stale_reference_diagnostics
 from runner.errors import SandboxError
-from runner.grade import UNRUNNABLE, Sandbox, run_error, sandbox_facts
+from runner.grade import UNRUNNABLE, Sandbox, run_error, sandbox_facts, untrusted
 from runner.protocol import parse_report, pytest_job
 from runner.records import Check, Observation, Outcome, Spec, Violation
 
@@ -31,11 +33,16 @@ def variant_sources(spec: Spec) -> list[tuple[str, str]]:
     return variants
 
 
+def module_file(import_path: str) -> str:
+    """The relative path of the module under test (``src/main_improved.py``)."""
+    return "/".join(import_path.split(".")) + ".py"
+
+
 def layout(import_path: str, module_source: str, test_code: str) -> dict[str, str]:
     """The files of one run: packages with ``__init__.py``, the module, the test file."""
     parts = import_path.split(".")
     files = {"/".join([*parts[:depth], "__init__.py"]): "" for depth in range(1, len(parts))}
-    files["/".join(parts) + ".py"] = module_source
+    files[module_file(import_path)] = module_source
     files[TEST_FILE] = test_code
     return files
 
@@ -59,7 +66,8 @@ def grade_test_module(
     errors: list[str] = []
     facts: dict[str, object] = {}
     for name, source in variants:
-        job = pytest_job(spec, layout(spec.module.import_path, source, code), TEST_FILE)
+        files = layout(spec.module.import_path, source, code)
+        job = pytest_job(spec, files, TEST_FILE, (module_file(spec.module.import_path),))
         try:
             run = sandbox.run(job, spec.limits, 1)
         except SandboxError as exc:
@@ -71,7 +79,7 @@ def grade_test_module(
         error = run_error(report, run)
         if error and name == "reference":
             errors.append(f"reference run: {error}")
-        seen = report.observations.get(RUN_ID)
+        seen = None if untrusted(report, run) else report.observations.get(RUN_ID)
         checks.append(judge(name, seen, error))
     return checks, diagnostics, (errors[0] if errors else None), facts
 

@@ -41,12 +41,19 @@ def function_job(spec: Spec, code: str) -> bytes:
     return json.dumps(job, ensure_ascii=True).encode("ascii") + b"\n"
 
 
-def pytest_job(spec: Spec, files: dict[str, str], test_file: str) -> bytes:
-    """The job line for one pytest run: the files to lay out and the test file to run."""
+def pytest_job(
+    spec: Spec, files: dict[str, str], test_file: str, compiled: tuple[str, ...] = ()
+) -> bytes:
+    """The job line for one pytest run: the files to lay out and the test file to run.
+
+    Files named in ``compiled`` are laid out as bytecode only (a sourceless ``.pyc``), so a
+    test cannot tell the variants of a module apart by reading or hashing its source text.
+    """
     job = {
         "mode": "pytest",
         "timeout": spec.limits.case_timeout_s,
         "files": files,
+        "compiled": list(compiled),
         "test_file": test_file,
     }
     return json.dumps(job, ensure_ascii=True).encode("ascii") + b"\n"

@@ -3,11 +3,15 @@
 What it gives, for every execution:
 - no network (``network_mode=none``), a read-only root, a 16 MiB ``noexec`` tmpfs at /tmp,
   every capability dropped, ``no-new-privileges``, the default seccomp profile, uid 65534;
-- limits on memory (no swap), pids (and ``nproc`` under gVisor, where pids_limit does not cap
-  threads), one CPU, open files, file size, core dumps; no IPC namespace sharing;
+- limits on memory (no swap), pids (under gVisor, where pids_limit counts the Sentry's host
+  threads and not the candidate's, ``nproc`` caps the candidate and a roomier pids limit the
+  Sentry), one CPU, open files, file size, core dumps; no IPC namespace sharing (and a
+  16 MiB /dev/shm under gVisor, which always has one);
 - a host wall-clock deadline after which the container is killed, and a cap on its output;
 - no host environment, no mounts, no logs written on the host (``log_driver=none``), a label on
-  every container, and removal in ``finally`` (also on Ctrl-C).
+  every container naming its runner, and removal in ``finally`` (also on Ctrl-C); a failed
+  start's runtime leftovers are removed too, and every start removes what dead runners left
+  (``runner.prune``).
 
 Code goes in on the attach stream's stdin, observations come out on its stdout: the root is
 read-only, so there is no file channel to race. Expected values never enter the container.
@@ -20,18 +24,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import threading
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import docker
 import requests
 from docker.types import LogConfig, Ulimit
 
+from runner.attach import Live, read_frames
 from runner.errors import SandboxError
 from runner.image import GraderImage, ensure_image
 from runner.records import ContainerRun, Limits
@@ -39,9 +42,11 @@ from runner.settings import Settings
 from runner.warm import WarmPool
 
 LABEL = "chorebench"
+OWNER = f"{LABEL}.owner"  # <host>:<pid>:<start time> of the runner (runner.prune)
 API_VERSION = "1.41"
 HARNESS = ["python3", "-I", "-B", "/opt/chorebench/harness.py"]
 TMPFS = "rw,noexec,nosuid,nodev,size=16m,mode=1777"
+SHM_SIZE = "16m"
 UID = "65534:65534"
 STARTUP_MARGIN_S = 10.0  # container start, interpreter start-up, a loaded machine
 PER_CASE_MARGIN_S = 0.5  # the harness kills a hung case itself; the host only backs it up
@@ -65,12 +70,15 @@ def container_options(limits: Limits, runtime: str) -> dict[str, Any]:
         "tmpfs": {"/tmp": TMPFS},
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
-        "pids_limit": limits.pids,
+        "pids_limit": limits.pids if runtime == "runc" else sandbox_pids(limits),
         "mem_limit": memory,
         "memswap_limit": memory,
         "nano_cpus": 1_000_000_000,
         "ulimits": ulimits,
         "ipc_mode": "none" if runtime == "runc" else "private",
+        # runc with ipc none has no /dev/shm; gVisor always has one (64 MiB by default): cap
+        # it like /tmp.
+        "shm_size": SHM_SIZE,
         # No init: the harness is PID 1 and reaps. tini would keep the report channel open on a
         # descriptor that the candidate (same uid) could write to through /proc/1/fd/1.
         "init": False,
@@ -79,44 +87,91 @@ def container_options(limits: Limits, runtime: str) -> dict[str, Any]:
     }
 
 
+def sandbox_pids(limits: Limits) -> int:
+    """The host pids limit of a gVisor sandbox: room for the Sentry's own threads.
+
+    Under gVisor the pids cgroup counts the Sentry's and gofer's host threads, not the
+    candidate's processes (``nproc`` caps those). The Sentry needs more threads as the guest
+    gets busier, and a Go runtime that cannot create one dies (exit status 2): with the same
+    limit as under runc, a candidate leaving one sleeping process behind killed the harness.
+    """
+    return max(256, 4 * limits.pids)
+
+
 def execution_deadline(limits: Limits, cases: int) -> float:
     """Seconds the host allows one container, from start to its last byte of output."""
     return STARTUP_MARGIN_S + cases * (limits.case_timeout_s + PER_CASE_MARGIN_S)
+
+
+def connect(settings: Settings) -> docker.DockerClient:
+    """A client of the engine at ``settings.docker_host`` that has answered ``info``.
+
+    Raises:
+        SandboxError: no engine answers; the message says what to do.
+    """
+    where = settings.docker_host or "the local Docker socket"
+    socket_path = (settings.docker_host or "unix:///var/run/docker.sock").removeprefix("unix://")
+    if "://" not in socket_path and not os.path.exists(socket_path):
+        raise SandboxError(
+            f"no Docker engine answers at {where}: {socket_path} does not exist. Start one "
+            "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
+        )
+    # A fixed API version: "auto" would connect inside the constructor, where a failure
+    # leaks the socket. 1.41 is Debian 12's engine (20.10); newer engines still speak it.
+    client = docker.DockerClient(base_url=settings.docker_host, version=API_VERSION, timeout=60)
+    try:
+        client.ping()
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        client.close()
+        raise SandboxError(
+            f"no Docker engine answers at {where} ({exc.__class__.__name__}): start one "
+            "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
+        ) from exc
+    return client
+
+
+def is_local(settings: Settings) -> bool:
+    """Whether the engine runs on this machine (a unix socket), so its processes are ours to see."""
+    return settings.docker_host is None or settings.docker_host.startswith("unix://")
 
 
 class DockerSandbox:
     """Runs jobs in fresh grader containers on one Docker engine."""
 
     def __init__(self, settings: Settings, log: Any = lambda _: None) -> None:
-        """Connect to the engine and make sure the grader image and runtime are there.
+        """Connect, make sure the grader image and runtime are there, prune dead runners' leftovers.
+
+        ``pruned`` records what the start removed (``runner.prune.prune_leftovers``).
 
         Raises:
             SandboxError: no engine answers, the runtime is not registered, or the image
                 cannot be built. The message says what to do.
         """
+        from runner.prune import owner_id, prune_leftovers
 
         self.runtime = settings.runtime
-        where = settings.docker_host or "the local Docker socket"
-        socket_path = (settings.docker_host or "unix:///var/run/docker.sock").removeprefix(
-            "unix://"
-        )
-        if "://" not in socket_path and not os.path.exists(socket_path):
-            raise SandboxError(
-                f"no Docker engine answers at {where}: {socket_path} does not exist. Start one "
-                "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
-            )
-        # A fixed API version: "auto" would connect inside the constructor, where a failure
-        # leaks the socket. 1.41 is Debian 12's engine (20.10); newer engines still speak it.
-        client = docker.DockerClient(base_url=settings.docker_host, version=API_VERSION, timeout=60)
+        self.local = is_local(settings)
+        self.client = connect(settings)
         try:
-            runtimes = client.info().get("Runtimes", {})
+            self._prepare(settings, log)
+        except BaseException:
+            self.client.close()
+            raise
+        self.owner = owner_id()
+        self.pruned = prune_leftovers(self.client, local=self.local)
+        self._remover = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chorebench-rm")
+        self._removals: list[Future[None]] = []
+        self._removals_lock = threading.Lock()
+        self._pool: WarmPool[Limits, Live] = WarmPool(
+            settings.pool or 0, self._launch, Live.usable, self._dispose
+        )
+
+    def _prepare(self, settings: Settings, log: Any) -> None:
+        where = settings.docker_host or "the local Docker socket"
+        try:
+            runtimes = self.client.info().get("Runtimes", {})
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            client.close()
-            raise SandboxError(
-                f"no Docker engine answers at {where} ({exc.__class__.__name__}): start one "
-                "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
-            ) from exc
-        self.client = client
+            raise SandboxError(f"the engine at {where} failed answering info: {exc}") from exc
         if self.runtime not in runtimes:
             raise SandboxError(
                 f"the engine at {where} has no runtime {self.runtime!r} (it has "
@@ -129,14 +184,6 @@ class DockerSandbox:
                 raise SandboxError(f"grader image {settings.image!r} not found: {exc}") from exc
         else:
             self.image = ensure_image(self.client, settings.grader_dir, log)
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
-        self.pruned = prune_orphans(self.client)
-        self._remover = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chorebench-rm")
-        self._removals: list[Future[None]] = []
-        self._removals_lock = threading.Lock()
-        self._pool: WarmPool[Limits, _Live] = WarmPool(
-            settings.pool or 0, self._launch, _Live.usable, self._dispose
-        )
 
     def close(self) -> None:
         """Remove the warm containers, wait for pending removals, release the engine."""
@@ -196,7 +243,7 @@ class DockerSandbox:
             # After the job, not beside it: a start competes with the job for the CPU.
             self._pool.refill(limits)
 
-    def _launch(self, limits: Limits) -> _Live:
+    def _launch(self, limits: Limits) -> Live:
         """Create, attach and start a container; its harness then waits for a job on stdin."""
         api = self.client.api
         container = api.create_container(
@@ -211,14 +258,14 @@ class DockerSandbox:
             working_dir="/tmp",
             labels={
                 LABEL: "1",
-                f"{LABEL}.owner": self.owner,
+                OWNER: self.owner,
                 f"{LABEL}.created": str(int(time.time())),
             },
             name=f"chorebench-{uuid.uuid4().hex[:16]}",
             host_config=api.create_host_config(**container_options(limits, self.runtime)),
             use_config_proxy=False,
         )
-        live = _Live(container["Id"])
+        live = Live(container["Id"])
         try:
             live.stream = api.attach_socket(
                 container, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
@@ -227,16 +274,20 @@ class DockerSandbox:
             api.start(container)
         except BaseException:
             self._remove(live)
+            if self.local:
+                # A failed gVisor start keeps its shim (and containerd task) after the
+                # removal: nothing else would ever remove them.
+                remove_runtime_leftovers(live.id)
             raise
         return live
 
     def _execute(
-        self, live: _Live, job: bytes, limits: Limits, cases: int, started: float
+        self, live: Live, job: bytes, limits: Limits, cases: int, started: float
     ) -> ContainerRun:
         api = self.client.api
         try:
             live.raw.sendall(job)
-            out = _read_frames(live.raw, started + execution_deadline(limits, cases), limits)
+            out = read_frames(live.raw, started + execution_deadline(limits, cases), limits)
         finally:
             live.close()
         state = api.inspect_container(live.id)["State"]
@@ -256,14 +307,14 @@ class DockerSandbox:
             runtime=self.runtime,
         )
 
-    def _dispose(self, live: _Live) -> None:
+    def _dispose(self, live: Live) -> None:
         """Remove a used or unwanted container off the caller's path."""
         live.close()
         future = self._remover.submit(self._remove, live)
         with self._removals_lock:
             self._removals = [f for f in self._removals if not f.done()] + [future]
 
-    def _remove(self, live: _Live) -> None:
+    def _remove(self, live: Live) -> None:
         live.close()
         # When the engine fails here, the next start's prune removes the container by label.
         with contextlib.suppress(
@@ -272,109 +323,16 @@ class DockerSandbox:
             _ignore_missing(lambda: self.client.api.remove_container(live.id, force=True))
 
 
-@dataclass
-class _Live:
-    """A started container whose harness waits for its one job, with its attach socket."""
+def remove_runtime_leftovers(container_id: str) -> None:
+    """Best effort: remove host processes of one of our own containers after its removal."""
+    from runner import orphans
 
-    id: str
-    stream: Any = None
-    raw: Any = None
-
-    def usable(self) -> bool:
-        """Still waiting: the attach stream has neither ended nor said anything yet."""
-        if self.raw is None:
-            return False
-        try:
-            self.raw.setblocking(False)
-            try:
-                self.raw.recv(1, socket.MSG_PEEK)
-            finally:
-                self.raw.setblocking(True)
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
-        return False  # EOF (the container died) or output before any job: not clean
-
-    def close(self) -> None:
-        for handle in (self.raw, self.stream):
-            if handle is not None:
-                with contextlib.suppress(OSError):
-                    handle.close()
-
-
-def prune_orphans(client: docker.DockerClient) -> list[str]:
-    """Remove chorebench containers left by runners of this machine that are no longer alive.
-
-    A runner killed with SIGKILL cannot remove its containers; the next one does, found by
-    label. Containers of live runners (another chorebench process) are left alone.
-    """
-    removed = []
-    here = socket.gethostname()
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
-        owner = container.labels.get(f"{LABEL}.owner", "")
-        host, _, pid = owner.rpartition(":")
-        if host != here or not pid.isdigit() or _alive(int(pid)):
-            continue
-        try:
-            container.remove(force=True)
-            removed.append(container.name)
-        except docker.errors.NotFound:
-            pass
-    return removed
-
-
-def _alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class _Frames:
-    def __init__(self) -> None:
-        self.stdout = b""
-        self.stderr = b""
-        self.timed_out = False
-        self.capped = False
-
-
-def _read_frames(sock: Any, deadline: float, limits: Limits) -> _Frames:
-    """Demultiplex Docker's attach stream (8-byte headers) until EOF, the deadline or the cap."""
-    out = _Frames()
-    buffer = b""
-    chunks: dict[int, list[bytes]] = {1: [], 2: []}
-    total = 0
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            out.timed_out = True
-            break
-        sock.settimeout(left)
-        try:
-            data = sock.recv(65536)
-        except TimeoutError:
-            out.timed_out = True
-            break
-        if not data:
-            break
-        buffer += data
-        while len(buffer) >= 8:
-            size = int.from_bytes(buffer[4:8], "big")
-            if len(buffer) < 8 + size:
-                break
-            stream_id, payload, buffer = buffer[0], buffer[8 : 8 + size], buffer[8 + size :]
-            chunks.setdefault(stream_id, []).append(payload)
-            total += size
-        if total > limits.output_bytes:
-            out.capped = True
-            break
-    out.stdout = b"".join(chunks[1])[: limits.output_bytes]
-    out.stderr = b"".join(chunks[2])[: limits.output_bytes]
-    return out
+        left = orphans.by_container(orphans.scan()).get(container_id, [])
+        if left:
+            orphans.remove(container_id, left)
+    except OSError:
+        pass
 
 
 def _ignore_missing(call: Any) -> None:

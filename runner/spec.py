@@ -6,6 +6,7 @@ nothing is run when any is found (``SpecError``, exit code 2).
 
 from __future__ import annotations
 
+import ast
 import builtins
 import hashlib
 import json
@@ -122,7 +123,10 @@ def _semantic_problems(path: Path, data: dict[str, Any]) -> list[tuple[str, str]
     problems: list[tuple[str, str]] = []
     if data["id"] != path.stem:
         problems.append(("/id", f"{data['id']!r} differs from the file name {path.stem!r}"))
-    problems += _source_problems("/reference", text(data["reference"]))
+    reference_problems = _source_problems("/reference", text(data["reference"]))
+    problems += reference_problems or _entry_point_problems(
+        text(data["reference"]), data["entry_point"]
+    )
     seen: set[str] = set()
     for index, case in enumerate(data.get("cases", [])):
         where = f"/cases/{index}"
@@ -181,6 +185,17 @@ def _source_problems(pointer: str, source: str) -> list[tuple[str, str]]:
     except (ValueError, RecursionError, MemoryError) as exc:
         return [(pointer, f"does not compile: {exc.__class__.__name__}")]
     return []
+
+
+def _entry_point_problems(reference: str, entry_point: str) -> list[tuple[str, str]]:
+    """A reference that compiles but would fail: it does not define its own entry point."""
+    tree = ast.parse(reference)
+    defined = {
+        node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    if entry_point in defined:
+        return []
+    return [("/reference", f"does not define the entry point {entry_point!r} at the top level")]
 
 
 def _mutant_source(reference: str, mutant: dict[str, Any]) -> str:

@@ -1,7 +1,7 @@
-"""Grading on the real Docker engine: honest, wrong, partial and hostile candidates.
+"""Grading on the real Docker engine: honest, wrong and partial candidates.
 
-Every test ends graded, within the execution deadline, with no container left behind, and
-no hostile candidate earns more than its real behaviour would.
+Every test ends graded, within the execution deadline, with no container left behind.
+Hostile candidates are in the adversarial suite (tests/adversarial).
 """
 
 from __future__ import annotations
@@ -30,11 +30,6 @@ def outcomes(grade: Grade) -> dict[str, Outcome]:
 
 def assert_bounded(grade: Grade, spec: Spec) -> None:
     assert grade.elapsed_s < execution_deadline(spec.limits, len(spec.cases)) + 5
-
-
-# A constant that happens to be right for one case (PT0S): the bar hostile candidates must not pass.
-CONSTANT_ZERO = "def parse_iso_duration(s):\n    return 0\n"
-HOSTILE_IDS = ["minutes_only", "zero_seconds", "bare_pt"]
 
 
 def test_references_earn_full_marks(sandbox, iso_spec, flatten_spec):
@@ -80,14 +75,6 @@ def test_exception_type_and_message_are_separate_checks(sandbox, iso_spec):
     assert outcomes(grade)["empty:message"] is Outcome.WRONG
 
 
-def test_a_class_named_valueerror_is_not_the_builtin(sandbox, iso_spec):
-    fake = "class ValueError(Exception):\n    pass\n\n\n" + iso_spec.reference
-    grade = grade_response(iso_spec, fake, sandbox)
-    assert grade.points == 6
-    assert outcomes(grade)["bare_pt"] is Outcome.WRONG
-    assert outcomes(grade)["bare_pt:message"] is Outcome.WRONG
-
-
 def test_a_real_subclass_of_valueerror_counts(sandbox, iso_spec):
     subclass = "class DurationError(ValueError):\n    pass\n\n\n" + iso_spec.reference.replace(
         "raise ValueError(", "raise DurationError("
@@ -131,138 +118,6 @@ def test_a_hung_case_does_not_sink_the_others(sandbox, iso_spec):
     assert grade.points == 21
     assert outcomes(grade)["hours_only"] is Outcome.TIMEOUT
     assert_bounded(grade, spec)
-
-
-@pytest.mark.parametrize(
-    ("name", "body", "allowed"),
-    [
-        ("infinite_loop", "    while True:\n        pass\n", {Outcome.TIMEOUT}),
-        ("sleep_forever", "    import time\n    time.sleep(10**6)\n", {Outcome.TIMEOUT}),
-        (
-            "memory_bomb",
-            "    chunks = []\n    while True:\n        chunks.append(bytearray(16 << 20))\n",
-            {Outcome.CRASHED, Outcome.RAISED, Outcome.WRONG},
-        ),
-        (
-            "fork_bomb",
-            "    import os\n    while True:\n        try:\n            os.fork()\n"
-            "        except OSError:\n            pass\n",
-            {Outcome.TIMEOUT, Outcome.CRASHED},
-        ),
-        (
-            "thread_bomb",
-            "    import threading, time\n    while True:\n"
-            "        threading.Thread(target=time.sleep, args=(100,)).start()\n",
-            {Outcome.RAISED, Outcome.WRONG, Outcome.TIMEOUT, Outcome.CRASHED},
-        ),
-        (
-            "kill_the_harness",
-            "    import os, signal\n    for pid in (os.getppid(), 1, -1):\n"
-            "        try:\n            os.kill(pid, signal.SIGKILL)\n"
-            "        except OSError:\n            pass\n    return -1\n",
-            {Outcome.WRONG, Outcome.CRASHED},
-        ),
-    ],
-)
-def test_hostile_candidates_end_graded_bounded_and_unrewarded(
-    sandbox, iso_spec, name, body, allowed
-):
-    spec = pick(iso_spec, HOSTILE_IDS)
-    grade = grade_response(spec, f"def parse_iso_duration(s):\n{body}", sandbox)
-    assert grade.points == 0, name
-    assert set(outcomes(grade).values()) <= allowed, (name, outcomes(grade))
-    assert_bounded(grade, spec)
-    # The next honest candidate is graded as usual.
-    assert grade_response(spec, spec.reference, sandbox).points == spec.max_points
-
-
-def test_no_network_reaches_out(sandbox, iso_spec):
-    # Scores only if some address answers: the network must make it earn nothing.
-    candidate = (
-        "def parse_iso_duration(s):\n"
-        "    import socket\n"
-        "    for host, port in [('1.1.1.1', 80), ('169.254.169.254', 80), ('172.17.0.1', 2375)]:\n"
-        "        try:\n"
-        "            socket.create_connection((host, port), timeout=0.2).close()\n"
-        "            return {'PT5M': 300}.get(s, 0)\n"
-        "        except OSError:\n"
-        "            pass\n"
-        "    return -1\n"
-    )
-    grade = grade_response(pick(iso_spec, HOSTILE_IDS, timeout=2), candidate, sandbox)
-    assert grade.points == 0
-    assert "returned -1" in grade.checks[0].detail
-
-
-def test_exit_at_import_crashes_every_case(sandbox, iso_spec):
-    grade = grade_response(iso_spec, "import os\nos._exit(0)\n" + CONSTANT_ZERO, sandbox)
-    assert grade.points == 0
-    assert set(outcomes(grade).values()) == {Outcome.CRASHED}
-
-
-def test_always_equal_object_is_not_a_value(sandbox, iso_spec):
-    candidate = (
-        "class Anything:\n"
-        "    def __eq__(self, other):\n        return True\n"
-        "    def __hash__(self):\n        return 0\n\n\n"
-        "def parse_iso_duration(s):\n    return Anything()\n"
-    )
-    grade = grade_response(iso_spec, candidate, sandbox)
-    assert grade.points == 0
-    assert "Anything" in grade.checks[0].detail
-
-
-def test_int_subclass_is_not_an_int(sandbox, iso_spec):
-    candidate = (
-        "class Liar(int):\n    def __eq__(self, other):\n        return True\n"
-        "    __hash__ = int.__hash__\n\n\n"
-        "def parse_iso_duration(s):\n    return Liar(300)\n"
-    )
-    grade = grade_response(iso_spec, candidate, sandbox)
-    assert grade.points == 0
-
-
-def test_fake_report_lines_earn_nothing(sandbox, iso_spec):
-    fake = '{"kind": "case", "case": "minutes_only", "status": "returned", "value": ["int", "12c"]}'
-    candidate = (
-        "def parse_iso_duration(s):\n"
-        "    import os, sys\n"
-        f"    line = {fake!r} + '\\n'\n"
-        "    print(line)\n"
-        "    sys.stderr.write(line)\n"
-        "    for path in ('/proc/1/fd/1', f'/proc/{os.getppid()}/fd/1', '/dev/stdout'):\n"
-        "        try:\n"
-        "            with open(path, 'w') as handle:\n"
-        "                handle.write(line)\n"
-        "        except OSError:\n"
-        "            pass\n"
-        "    return 0\n"
-    )
-    grade = grade_response(iso_spec, candidate, sandbox)
-    constant = grade_response(iso_spec, CONSTANT_ZERO, sandbox)
-    assert constant.points == 1
-    assert grade.points <= constant.points
-    # runc: the writes do not reach the report (WRONG). gVisor lets a child open
-    # /proc/1/fd/1 despite PR_SET_DUMPABLE: the forged line then makes the report
-    # inconsistent (PROTOCOL_ERROR). Either way, no credit.
-    assert outcomes(grade)["minutes_only"] in (Outcome.WRONG, Outcome.PROTOCOL_ERROR)
-
-
-def test_host_environment_is_not_visible(sandbox, iso_spec, monkeypatch):
-    monkeypatch.setenv("CHOREBENCH_CANARY", "s3cret-canary")
-    candidate = (
-        "def parse_iso_duration(s):\n"
-        "    import os\n"
-        "    seen = 'CHOREBENCH_CANARY' in os.environ\n"
-        "    try:\n"
-        "        with open('/proc/1/environ', 'rb') as handle:\n"
-        "            seen = seen or b's3cret-canary' in handle.read()\n"
-        "    except OSError:\n"
-        "        pass\n"
-        "    return 300 if seen else -1\n"
-    )
-    grade = grade_response(pick(iso_spec, HOSTILE_IDS), candidate, sandbox)
-    assert grade.points == 0
 
 
 def test_state_does_not_carry_between_cases(sandbox, iso_spec):

@@ -1,4 +1,8 @@
-"""Generated pytest tests graded by mutation, on the real engine (issue: pytest kind)."""
+"""Generated pytest tests graded by mutation, on the real engine (issue: pytest kind).
+
+Hostile test modules (forged outcomes, state between runs, variant detection) are in the
+adversarial suite (tests/adversarial).
+"""
 
 from __future__ import annotations
 
@@ -87,28 +91,3 @@ def test_a_file_without_a_collectable_test_scores_zero(sandbox, cache_spec):
     assert "no test collected" in grade.checks[0].detail
     assert not any(passed(grade).values())
     assert "entry_point_missing" in [v.rule for v in grade.violations]
-
-
-def test_a_test_that_remembers_earlier_runs_learns_nothing(sandbox, cache_spec):
-    # Passes the first time it runs, fails on every later run: only a shared state between
-    # runs would let it "catch" the mutants. Every run is a fresh container.
-    raw = (
-        "import pathlib\n\n\n"
-        "def test_invalidate_model_cache_resets_all_keys():\n"
-        "    marker = pathlib.Path('/tmp/chorebench-ran-before')\n"
-        "    ran_before = marker.exists()\n"
-        "    marker.touch()\n"
-        "    assert not ran_before\n"
-    )
-    grade = grade_response(cache_spec, raw, sandbox)
-    assert passed(grade) == {name: name == "reference" for name in VARIANTS}
-    assert grade.points == 0
-
-
-def test_a_test_that_exits_at_import_scores_zero(sandbox, cache_spec):
-    raw = (
-        "import os\nos._exit(0)\n\n\ndef test_invalidate_model_cache_resets_all_keys():\n    pass\n"
-    )
-    grade = grade_response(cache_spec, raw, sandbox)
-    assert grade.points == 0
-    assert {c.outcome for c in grade.checks} == {Outcome.CRASHED}

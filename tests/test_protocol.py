@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from runner.protocol import Report, function_job, observation, parse_report
+from runner.protocol import Report, function_job, observation, parse_report, pytest_job
 from runner.records import ContainerRun, Observation, Spec
 from runner.spec import load_spec
 
@@ -130,6 +130,27 @@ def test_function_job_never_holds_expected_values_or_regexes(iso: Spec, secret: 
         assert secret in hidden
     if secret == "invalid ISO duration":
         assert f"^{secret}: " in hidden
+
+
+def test_pytest_job_names_the_files_laid_out_as_bytecode_only() -> None:
+    from runner.mutation import TEST_FILE, layout, module_file
+
+    cache = load_spec(ROOT / "specs" / "cache_reset_test.json")
+    assert cache.module is not None
+    files = layout(cache.module.import_path, cache.module.reference, "def test_x(): pass\n")
+    compiled = (module_file(cache.module.import_path),)
+    job = json.loads(pytest_job(cache, files, TEST_FILE, compiled))
+    assert job == {
+        "mode": "pytest",
+        "timeout": 20,
+        "files": {
+            "src/__init__.py": "",
+            "src/main_improved.py": cache.module.reference,
+            "test_chore.py": "def test_x(): pass\n",
+        },
+        "compiled": ["src/main_improved.py"],
+        "test_file": "test_chore.py",
+    }
 
 
 # --- parse_report: good reports ----------------------------------------------------------------

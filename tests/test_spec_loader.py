@@ -88,39 +88,11 @@ def _mutant_patch(old: str) -> Mutator:
 # (mutation, file name, pointer, reason regex)
 MALFORMED: list[Any] = [
     pytest.param(
-        lambda d: d.update(title=5),
-        "iso_duration",
-        "/title",
-        exact("5 is not of type 'string'"),
-        id="title-number",
-    ),
-    pytest.param(
         lambda d: d.update(title=""),
         "iso_duration",
         "/title",
         exact("'' ") + NON_EMPTY,
         id="title-empty",
-    ),
-    pytest.param(
-        lambda d: d.update(extra=1),
-        "iso_duration",
-        "/",
-        exact("Additional properties are not allowed ('extra' was unexpected)"),
-        id="unknown-top-level-key",
-    ),
-    pytest.param(
-        lambda d: d["cases"][3].update(note="x"),
-        "iso_duration",
-        "/cases/3",
-        exact("Additional properties are not allowed ('note' was unexpected)"),
-        id="unknown-case-key",
-    ),
-    pytest.param(
-        lambda d: d.pop("entry_point"),
-        "iso_duration",
-        "/",
-        exact("'entry_point' is a required property"),
-        id="missing-entry-point",
     ),
     pytest.param(
         lambda d: d.update(entry_point="parse-iso"),
@@ -137,53 +109,11 @@ MALFORMED: list[Any] = [
         id="function-without-cases",
     ),
     pytest.param(
-        lambda d: d.update(cases=[]),
-        "iso_duration",
-        "/cases",
-        exact("[] ") + NON_EMPTY,
-        id="empty-cases",
-    ),
-    pytest.param(
         _pytest_kind,
         "iso_duration",
         "/",
         r"\{.*\} should not be valid under \{'required': \['cases'\]\}",
         id="pytest-with-cases",
-    ),
-    pytest.param(
-        lambda d: d.update(kind="script"),
-        "iso_duration",
-        "/kind",
-        exact("'script' is not one of ['function', 'pytest']"),
-        id="bad-kind",
-    ),
-    pytest.param(
-        lambda d: d.update(prompt=""),
-        "iso_duration",
-        "/prompt",
-        exact("'' is not valid under any of the given schemas"),
-        id="empty-prompt-string",
-    ),
-    pytest.param(
-        lambda d: d.update(prompt="  \n\t"),
-        "iso_duration",
-        "/prompt",
-        exact("'  \\n\\t' is not valid under any of the given schemas"),
-        id="blank-prompt-string",
-    ),
-    pytest.param(
-        lambda d: d.update(prompt=[]),
-        "iso_duration",
-        "/prompt",
-        exact("[] is not valid under any of the given schemas"),
-        id="empty-prompt-array",
-    ),
-    pytest.param(
-        lambda d: None,
-        "other_name",
-        "/id",
-        exact("'iso_duration' differs from the file name 'other_name'"),
-        id="id-differs-from-file-name",
     ),
     pytest.param(
         lambda d: d.update(id="Iso_duration"),
@@ -193,13 +123,6 @@ MALFORMED: list[Any] = [
         id="id-with-capitals",
     ),
     pytest.param(
-        lambda d: d["cases"][2].update(id="minutes_only"),
-        "iso_duration",
-        "/cases/2/id",
-        exact("duplicate case id 'minutes_only'"),
-        id="duplicate-case-id",
-    ),
-    pytest.param(
         lambda d: d["cases"][1].update(id="has space"),
         "iso_duration",
         "/cases/1/id",
@@ -207,32 +130,11 @@ MALFORMED: list[Any] = [
         id="case-id-with-space",
     ),
     pytest.param(
-        lambda d: d["cases"][4].update(expected="seven thousand"),
-        "iso_duration",
-        "/cases/4/expected",
-        exact("not a Python literal (SyntaxError): 'seven thousand'"),
-        id="expected-not-a-literal",
-    ),
-    pytest.param(
-        lambda d: d["cases"][0].update(args=["'PT5M'", "PT5M"]),
-        "iso_duration",
-        "/cases/0/args/1",
-        exact("not a Python literal (ValueError): 'PT5M'"),
-        id="arg-not-a-literal",
-    ),
-    pytest.param(
         lambda d: d["cases"][0].update(args=[""]),
         "iso_duration",
         "/cases/0/args/0",
         exact("'' ") + NON_EMPTY,
         id="arg-empty",
-    ),
-    pytest.param(
-        lambda d: d["cases"][5].update(kwargs={"strict": "yes please"}),
-        "iso_duration",
-        "/cases/5/kwargs/strict",
-        exact("not a Python literal (SyntaxError): 'yes please'"),
-        id="kwarg-not-a-literal",
     ),
     pytest.param(
         lambda d: d["cases"][6].update(expected="0"),
@@ -250,13 +152,6 @@ MALFORMED: list[Any] = [
         id="neither-expected-nor-raises",
     ),
     pytest.param(
-        lambda d: d["cases"][7]["raises"].update(type="NotAThing"),
-        "iso_duration",
-        "/cases/7/raises/type",
-        exact("'NotAThing' is not a built-in exception"),
-        id="raises-type-unknown",
-    ),
-    pytest.param(
         lambda d: d["cases"][7]["raises"].update(type="object"),
         "iso_duration",
         "/cases/7/raises/type",
@@ -269,13 +164,6 @@ MALFORMED: list[Any] = [
         "/cases/7/raises/type",
         exact("'Value.Error' does not match '^[A-Za-z]+$'"),
         id="raises-type-dotted",
-    ),
-    pytest.param(
-        lambda d: d["cases"][8]["raises"].update(match="("),
-        "iso_duration",
-        "/cases/8/raises/match",
-        exact("regex does not compile: missing ), unterminated subpattern at position 0"),
-        id="raises-match-bad-regex",
     ),
     pytest.param(
         lambda d: d["cases"][8]["raises"].pop("type"),
@@ -299,40 +187,11 @@ MALFORMED: list[Any] = [
         id="approx-too-large",
     ),
     pytest.param(
-        lambda d: d.update(reference=["def parse_iso_duration(s):", "return 1"]),
-        "iso_duration",
-        "/reference",
-        exact("does not compile: expected an indented block after function definition on line 1")
-        + exact(" (line 2)"),
-        id="reference-does-not-compile",
-    ),
-    pytest.param(
-        lambda d: d["limits"].update(case_timeout_s=0),
-        "iso_duration",
-        "/limits/case_timeout_s",
-        exact("0 is less than or equal to the minimum of 0"),
-        id="timeout-zero",
-    ),
-    pytest.param(
         lambda d: d["limits"].update(memory_mb=16),
         "iso_duration",
         "/limits/memory_mb",
         exact("16 is less than the minimum of 32"),
         id="memory-too-small",
-    ),
-    pytest.param(
-        lambda d: d["limits"].update(memory_mb=256.5),
-        "iso_duration",
-        "/limits/memory_mb",
-        exact("256.5 is not of type 'integer'"),
-        id="memory-not-integer",
-    ),
-    pytest.param(
-        lambda d: d["constraints"].update(max_lines=3),
-        "iso_duration",
-        "/constraints",
-        exact("Additional properties are not allowed ('max_lines' was unexpected)"),
-        id="unknown-constraint-key",
     ),
     pytest.param(
         lambda d: d["constraints"].update(forbidden_calls=["eval", "eval"]),
@@ -347,13 +206,6 @@ MALFORMED: list[Any] = [
         "/scoring",
         exact("'best_of' is not one of ['per_check', 'all_or_nothing']"),
         id="bad-scoring",
-    ),
-    pytest.param(
-        _mutant_patch("3 * x"),
-        "iso_duration",
-        "/module/mutants/0/patch",
-        exact("hunk 0: 'old' occurs 0 times in the reference, not once"),
-        id="mutant-patch-not-found",
     ),
     pytest.param(
         _mutant_patch("x"),
@@ -407,17 +259,7 @@ def test_malformed_spec_is_reported_with_its_pointer(
     ("content", "reason"),
     [
         pytest.param(
-            b'{"id": ',
-            exact("not valid JSON: Expecting value: line 1 column 8 (char 7)"),
-            id="syntax-error",
-        ),
-        pytest.param(
             b"", exact("not valid JSON: Expecting value: line 1 column 1 (char 0)"), id="empty-file"
-        ),
-        pytest.param(
-            b'{"id": "iso_duration", "title": "a", "id": "iso_duration"}',
-            exact("not valid JSON: duplicate key(s) 'id'"),
-            id="duplicate-keys",
         ),
         pytest.param(
             b'{"cases": [{"id": "a", "expected": "1", "expected": "2"}]}',
