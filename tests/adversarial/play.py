@@ -219,6 +219,7 @@ def host_leaks(sandbox: Any, since: float, files_before: set[Path], canary: Cana
     """What the case left on the host: containers, processes, files (empty when nothing)."""
     client = sandbox.client
     problems = []
+    sandbox.settle()  # used containers are removed in the background; wait for that
     mine = {"label": f"{OWNER}={sandbox.owner}"}
     left = client.api.containers(all=True, filters=mine)
     if left:
