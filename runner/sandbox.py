@@ -310,7 +310,9 @@ def prune_orphans(client: docker.DockerClient) -> list[str]:
     """
     removed = []
     here = socket.gethostname()
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
+    # ignore_removed: another process may remove its container between listing and inspecting.
+    listed = client.containers.list(all=True, filters={"label": LABEL}, ignore_removed=True)
+    for container in listed:
         owner = container.labels.get(f"{LABEL}.owner", "")
         host, _, pid = owner.rpartition(":")
         if host != here or not pid.isdigit() or _alive(int(pid)):
