@@ -200,3 +200,13 @@ def _completion(data: dict[str, Any], wall_s: float, attempts: int) -> Completio
         attempts=attempts,
         raw={k: v for k, v in data.items() if k not in ("response", "thinking", "context")},
     )
+
+
+def __getattr__(name: str) -> Any:
+    """``require_a_server`` moved to ``runner.backends`` (it serves every backend); the old
+    import path still works. Imported lazily: ``runner.backends`` imports this module."""
+    if name == "require_a_server":
+        from runner.backends import require_a_server
+
+        return require_a_server
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
