@@ -206,12 +206,15 @@ def test_the_api_key_is_read_once_and_never_shown():
     assert Settings.from_env({}).openai_api_key is None
 
 
-def test_the_cli_says_which_server_it_tried_and_points_to_make_demo(tmp_path):
+@pytest.mark.parametrize(
+    ("host", "said"),
+    [(NOBODY, "no Ollama server answers at"), (f"openai+{NOBODY}", "no OpenAI-compatible server")],
+)
+def test_the_cli_says_which_server_it_tried_and_points_to_make_demo(tmp_path, host, said):
     from runner.cli import main
 
-    result = CliRunner().invoke(
-        main, ["bench", "--host", f"openai+{NOBODY}", "--out", str(tmp_path / "r")]
-    )
+    result = CliRunner().invoke(main, ["bench", "--host", host, "--out", str(tmp_path / "r")])
     assert result.exit_code == 1
-    assert f"no OpenAI-compatible server answers at {NOBODY}" in result.stderr
-    assert "make demo" in result.stderr
+    assert said in result.stderr and NOBODY in result.stderr
+    assert "`make demo` runs a small real model" in result.stderr
+    assert not (tmp_path / "r").exists()
