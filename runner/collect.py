@@ -1,4 +1,4 @@
-"""``chorebench run``: collect responses from Ollama hosts, grade each as it arrives.
+"""``chorebench run``: collect responses from model servers, grade each as it arrives.
 
 Order: model by model on each host (a GPU is not thrashed by swapping models), spec by spec,
 run by run. Models on different hosts run in parallel. A host that stops answering hands
@@ -9,6 +9,9 @@ with waiting for the next response.
 A sample is identified by (model digest, spec content hash, effective options, phase, run
 index): rerunning the same command resumes, a changed spec or model is sampled afresh, and
 repeated runs are never collapsed into one cached answer.
+
+Each host has the client its host string names (``runner.backends``: Ollama's native API or
+an OpenAI-compatible server); nothing here depends on which.
 """
 
 from __future__ import annotations
@@ -19,13 +22,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
 
+from runner.backends import Client, make_client
 from runner.errors import BackendError
 from runner.grade import Sandbox, grade_response, grader_pool
-from runner.ollama import (
+from runner.httpbase import (
     Completion,
     ModelInfo,
     ModelNotFound,
-    OllamaClient,
     ServerUnreachable,
     TransientError,
     model_key,
@@ -49,10 +52,12 @@ def collect(
     image: dict[str, str],
     progress: Callable[[dict[str, Any]], None] = lambda _: None,
     jobs: int = 1,
+    api_key: str | None = None,
 ) -> RunSummary:
     """Collect and grade every missing sample of ``plan`` into ``plan.out``.
 
     Up to ``jobs`` responses are graded at once, while the next ones are awaited.
+    ``api_key`` is sent to OpenAI-compatible hosts (never written anywhere).
 
     Raises:
         ServerUnreachable: no host answers at all.
@@ -60,7 +65,7 @@ def collect(
     """
     started_at = now()
     clients = {
-        host: OllamaClient(host, plan.timeout_s, plan.retries, plan.backoff_s)
+        host: make_client(host, plan.timeout_s, plan.retries, plan.backoff_s, api_key)
         for host in plan.hosts
     }
     try:
@@ -149,17 +154,18 @@ class _State:
 
 
 def _survey(
-    clients: dict[str, OllamaClient],
+    clients: dict[str, Client],
 ) -> tuple[dict[str, Any], dict[str, dict[str, ModelInfo]]]:
     servers: dict[str, Any] = {}
     listings: dict[str, dict[str, ModelInfo]] = {}
     errors = []
     for host, client in clients.items():
+        entry = {"url": client.base_url, "backend": client.backend}
         try:
-            servers[host] = {"url": client.base_url, "version": client.version()}
+            servers[host] = entry | {"version": client.version()}
             listings[host] = client.models()
         except BackendError as exc:
-            servers[host] = {"url": client.base_url, "error": str(exc)}
+            servers[host] = entry | {"error": str(exc)}
             errors.append(str(exc))
     if not listings:
         raise ServerUnreachable("; ".join(errors))
@@ -168,13 +174,14 @@ def _survey(
 
 def _plan_work(
     plan: RunPlan,
-    clients: dict[str, OllamaClient],
+    clients: dict[str, Client],
     listings: dict[str, dict[str, ModelInfo]],
 ) -> tuple[dict[str, Any], list[WorkItem], dict[str, str]]:
     models_meta: dict[str, Any] = {}
     work: list[WorkItem] = []
     missing: dict[str, str] = {}
-    every = sorted({name for listed in listings.values() for name in listed})
+    # The names as each server lists them (an OpenAI-compatible server has no ":latest").
+    every = sorted({info.name for listed in listings.values() for info in listed.values()})
     for model in plan.models or tuple(every):
         hosts = [h for h, listed in listings.items() if model_key(model) in listed]
         options, think = effective(plan, model)
@@ -183,7 +190,8 @@ def _plan_work(
             meta["hosts"] = hosts
         else:
             where = ", ".join(listings)
-            missing[model] = f"model {model!r} is not on any host ({where}): `ollama pull {model}`"
+            hints = " or ".join(dict.fromkeys(clients[h].pull_hint(model) for h in listings))
+            missing[model] = f"model {model!r} is not on any host ({where}): {hints}"
             meta = {"error": missing[model], "digest": ""}
         models_meta[model] = meta
         for spec in plan.specs:
@@ -216,7 +224,7 @@ def _assign(
     return assignment, homeless
 
 
-def _model_meta(client: OllamaClient, listed: ModelInfo, model: str) -> dict[str, Any]:
+def _model_meta(client: Client, listed: ModelInfo, model: str) -> dict[str, Any]:
     """Metadata from /api/show, with the digest and on-disk size from /api/tags."""
     try:
         info = client.show(model)
@@ -229,7 +237,7 @@ def _model_meta(client: OllamaClient, listed: ModelInfo, model: str) -> dict[str
 
 def _run_rounds(
     plan: RunPlan,
-    clients: dict[str, OllamaClient],
+    clients: dict[str, Client],
     listings: dict[str, dict[str, ModelInfo]],
     todo: list[WorkItem],
     state: _State,
@@ -258,7 +266,7 @@ def _run_rounds(
 
 
 def _host_worker(
-    plan: RunPlan, client: OllamaClient, host: str, items: list[WorkItem], state: _State
+    plan: RunPlan, client: Client, host: str, items: list[WorkItem], state: _State
 ) -> list[WorkItem]:
     """Collect ``items`` on one host, model by model; return what is left if the host dies.
 
@@ -276,7 +284,7 @@ def _host_worker(
     return []
 
 
-def _one(client: OllamaClient, host: str, item: WorkItem, state: _State) -> WorkItem | None:
+def _one(client: Client, host: str, item: WorkItem, state: _State) -> WorkItem | None:
     """Collect one sample; return it back when the host is gone (to run elsewhere)."""
     options = {k: v for k, v in item.options.items() if k != "phase"}
     try:
@@ -293,7 +301,7 @@ def _one(client: OllamaClient, host: str, item: WorkItem, state: _State) -> Work
     return None
 
 
-def _host_gone(client: OllamaClient) -> bool:
+def _host_gone(client: Client) -> bool:
     try:
         client.version()
     except BackendError:
@@ -301,7 +309,7 @@ def _host_gone(client: OllamaClient) -> bool:
     return False
 
 
-def _note_loaded(client: OllamaClient, model: str, state: _State) -> None:
+def _note_loaded(client: Client, model: str, state: _State) -> None:
     """After a model's samples on a host: its resident size and VRAM share, from /api/ps."""
     try:
         loaded = client.loaded().get(model_key(model))

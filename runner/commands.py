@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from runner.backends import require_a_server
 from runner.collect import collect
 from runner.config import load_config, make_plans
 from runner.grade import grade_all
-from runner.ollama import require_a_server
 from runner.plan import RunPlan, RunSummary
 from runner.records import Grade, Spec
 from runner.regrade import RegradeSummary, regrade
@@ -115,10 +115,11 @@ def run_samples(
     """
     if not plans:
         return []
-    require_a_server(plans[0].hosts)
+    key = settings.openai_api_key
+    require_a_server(plans[0].hosts, api_key=key)
     with open_sandbox(settings.for_many(), log) as sandbox:
         image = {"tag": sandbox.image.tag, "id": sandbox.image.id, "runtime": sandbox.runtime}
-        return [collect(plan, sandbox, image, progress, settings.jobs) for plan in plans]
+        return [collect(plan, sandbox, image, progress, settings.jobs, key) for plan in plans]
 
 
 @dataclass(frozen=True)

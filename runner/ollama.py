@@ -6,75 +6,51 @@ top-level fields (the write-up's own driver used it), with nothing to gain from 
 wrapping. ``stream: false`` gives one JSON object holding the whole answer, the whole
 thinking and the final metrics.
 
-Errors become ``BackendError`` subclasses with a message that says what to do. Transient
-failures (5xx, a timeout, a dropped connection) are retried with backoff a bounded number of
-times by ``generate``; then the error is raised for the caller to record on the sample.
+Errors become ``BackendError`` subclasses with a message that says what to do (the mapping is
+``runner.httpbase``'s, shared with the OpenAI-compatible client). Transient failures (5xx, a
+timeout, a dropped connection) are retried with backoff a bounded number of times by
+``generate``; then the error is raised for the caller to record on the sample.
+
+The errors and records are defined in ``runner.httpbase`` and importable from here too.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
 
 from runner.errors import BackendError
+from runner.httpbase import (
+    BadResponse,
+    Completion,
+    HttpClient,
+    ModelInfo,
+    ModelNotFound,
+    ServerUnreachable,
+    ThinkingUnsupported,
+    TransientError,
+    model_key,
+    number,
+)
+
+__all__ = [
+    "DEFAULT_HOST",
+    "BadResponse",
+    "Completion",
+    "ModelInfo",
+    "ModelNotFound",
+    "OllamaClient",
+    "ServerUnreachable",
+    "ThinkingUnsupported",
+    "TransientError",
+    "model_key",
+    "normalize_host",
+]
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
-
-
-class ServerUnreachable(BackendError):
-    """No server answered at the URL."""
-
-
-class ModelNotFound(BackendError):
-    """The server does not have the model (not pulled)."""
-
-
-class ThinkingUnsupported(BackendError):
-    """``think`` was sent to a model without the thinking capability."""
-
-
-class TransientError(BackendError):
-    """A 5xx, a timeout or a dropped connection: worth retrying."""
-
-
-class BadResponse(BackendError):
-    """The server answered with something that is not the documented JSON."""
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the server says about one model, for the manifest and the report."""
-
-    name: str
-    digest: str
-    size: int
-    family: str = ""
-    parameter_size: str = ""
-    quantization: str = ""
-    capabilities: tuple[str, ...] = ()
-    parameters: str = ""  # the Modelfile PARAMETERs: they change the sampling defaults
-
-
-@dataclass(frozen=True)
-class Completion:
-    """One answer from ``/api/generate``, with both text fields and the server's metrics."""
-
-    response: str
-    thinking: str
-    done_reason: str | None
-    eval_count: int | None
-    prompt_eval_count: int | None
-    total_duration_ns: int | None
-    load_duration_ns: int | None
-    eval_duration_ns: int | None
-    wall_s: float
-    attempts: int = 1
-    raw: dict[str, Any] = field(default_factory=dict)
 
 
 def normalize_host(host: str) -> str:
@@ -88,13 +64,10 @@ def normalize_host(host: str) -> str:
     return f"{parts.scheme}://{parts.hostname}:{port}{parts.path}"
 
 
-def model_key(name: str) -> str:
-    """A model name with its default tag: ``gemma4`` and ``gemma4:latest`` are one model."""
-    return name if ":" in name.rsplit("/", 1)[-1] else name + ":latest"
+class OllamaClient(HttpClient):
+    """One Ollama server, over its native API. Thread-safe (httpx.Client is)."""
 
-
-class OllamaClient:
-    """One Ollama server. Thread-safe (httpx.Client is)."""
+    backend: ClassVar[str] = "ollama"
 
     def __init__(
         self,
@@ -104,19 +77,7 @@ class OllamaClient:
         backoff_s: float = 1.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.base_url = normalize_host(base_url)
-        self.retries = retries
-        self.backoff_s = backoff_s
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            timeout=httpx.Timeout(timeout_s, connect=10.0),
-            transport=transport,
-            trust_env=False,
-        )
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
+        super().__init__(normalize_host(base_url), timeout_s, retries, backoff_s, transport)
 
     def version(self) -> str:
         """The server's version; raises ServerUnreachable when nothing answers."""
@@ -172,65 +133,38 @@ class OllamaClient:
         }
         if think is not None:
             body["think"] = think
-        for attempt in range(1, self.retries + 2):
-            started = time.monotonic()
-            try:
-                data = self._json("POST", "/api/generate", body, model=model)
-            except TransientError:
-                if attempt > self.retries:
-                    raise
-                time.sleep(self.backoff_s * 2 ** (attempt - 1))
-                continue
-            return _completion(data, time.monotonic() - started, attempt)
-        raise AssertionError("unreachable")
+        started = time.monotonic()
 
-    def _json(
-        self, method: str, path: str, body: dict[str, Any] | None = None, model: str = ""
-    ) -> dict[str, Any]:
-        url = self.base_url + path
-        try:
-            response = self._http.request(method, path, json=body)
-        except httpx.ConnectError as exc:
-            raise ServerUnreachable(
-                f"no Ollama server answers at {self.base_url}: start one with `ollama serve` "
-                "(or set OLLAMA_HOST / --host to where it runs)"
-            ) from exc
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"{url}: timed out ({exc.__class__.__name__})") from exc
-        except httpx.TransportError as exc:
-            raise TransientError(f"{url}: connection failed: {exc.__class__.__name__}") from exc
-        message = _error_text(response)
-        if response.status_code == 404 and "not found" in message:
-            raise ModelNotFound(
+        def once() -> dict[str, Any]:
+            nonlocal started
+            started = time.monotonic()
+            return self._json("POST", "/api/generate", body, model=model)
+
+        data, attempts = self.retrying(once)
+        return _completion(data, time.monotonic() - started, attempts)
+
+    def pull_hint(self, model: str) -> str:
+        """``ollama pull``, the way to get a model onto an Ollama server."""
+        return f"`ollama pull {model}`"
+
+    def _unreachable(self) -> str:
+        return (
+            f"no Ollama server answers at {self.base_url}: start one with `ollama serve` "
+            "(or set OLLAMA_HOST / --host to where it runs)"
+        )
+
+    def _classify(self, status: int, message: str, model: str) -> BackendError | None:
+        if status == 404 and "not found" in message:
+            return ModelNotFound(
                 f"{self.base_url} does not have model {model!r} ({message}): "
                 f"run `ollama pull {model}` on that host"
             )
-        if response.status_code == 400 and "does not support thinking" in message:
-            raise ThinkingUnsupported(
+        if status == 400 and "does not support thinking" in message:
+            return ThinkingUnsupported(
                 f"model {model!r} does not support thinking ({message}): drop --think for it, "
                 "or set think to false in its per-model options"
             )
-        if response.status_code >= 500:
-            raise TransientError(f"{url}: HTTP {response.status_code}: {message}")
-        if response.status_code >= 400:
-            raise BadResponse(f"{url}: HTTP {response.status_code}: {message}")
-        try:
-            data = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise BadResponse(f"{url}: the answer is not JSON: {response.text[:120]!r}") from exc
-        if not isinstance(data, dict):
-            raise BadResponse(f"{url}: the answer is not a JSON object")
-        return data
-
-
-def _error_text(response: httpx.Response) -> str:
-    if response.status_code < 400:
-        return ""
-    try:
-        data = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return response.text[:200]
-    return str(data.get("error", data))[:500] if isinstance(data, dict) else str(data)[:200]
+        return None
 
 
 def _model_info(item: dict[str, Any]) -> ModelInfo:
@@ -249,10 +183,6 @@ def _model_info(item: dict[str, Any]) -> ModelInfo:
 
 
 def _completion(data: dict[str, Any], wall_s: float, attempts: int) -> Completion:
-    def number(key: str) -> int | None:
-        value = data.get(key)
-        return value if isinstance(value, int) else None
-
     response = data.get("response")
     if not isinstance(response, str):
         raise BadResponse("the /api/generate answer has no 'response' text")
@@ -261,31 +191,22 @@ def _completion(data: dict[str, Any], wall_s: float, attempts: int) -> Completio
         response=response,
         thinking=thinking if isinstance(thinking, str) else "",
         done_reason=data.get("done_reason") if isinstance(data.get("done_reason"), str) else None,
-        eval_count=number("eval_count"),
-        prompt_eval_count=number("prompt_eval_count"),
-        total_duration_ns=number("total_duration"),
-        load_duration_ns=number("load_duration"),
-        eval_duration_ns=number("eval_duration"),
+        eval_count=number(data, "eval_count"),
+        prompt_eval_count=number(data, "prompt_eval_count"),
+        total_duration_ns=number(data, "total_duration"),
+        load_duration_ns=number(data, "load_duration"),
+        eval_duration_ns=number(data, "eval_duration"),
         wall_s=wall_s,
         attempts=attempts,
         raw={k: v for k, v in data.items() if k not in ("response", "thinking", "context")},
     )
 
 
-def require_a_server(hosts: tuple[str, ...], timeout_s: float = 10.0) -> None:
-    """Return when at least one of ``hosts`` answers; checked before anything slow starts.
+def __getattr__(name: str) -> Any:
+    """``require_a_server`` moved to ``runner.backends`` (it serves every backend); the old
+    import path still works. Imported lazily: ``runner.backends`` imports this module."""
+    if name == "require_a_server":
+        from runner.backends import require_a_server
 
-    Raises:
-        ServerUnreachable: none answers (every host's message, joined).
-    """
-    problems = []
-    for host in hosts:
-        client = OllamaClient(host, timeout_s, retries=0)
-        try:
-            client.version()
-            return
-        except BackendError as exc:
-            problems.append(str(exc))
-        finally:
-            client.close()
-    raise ServerUnreachable("; ".join(problems))
+        return require_a_server
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -174,7 +174,13 @@ def _family(
         family=family,
         specs=specs,
         recommended=recommended.model if recommended else None,
-        reason=unproven + recommended.figures() if recommended else "no model has data",
+        reason=(
+            unproven + recommended.figures()
+            if recommended
+            else "every model is stably wrong here"
+            if standings
+            else "no model has counted runs on every spec"
+        ),
         runner_up=runner_up.model if runner_up else None,
         runner_up_reason=runner_up.figures() if runner_up else "",
         skip=tuple(skip for s in standings if s.model not in chosen for skip in _skip(s, trapped)),

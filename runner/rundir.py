@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from runner import __version__
+from runner.backends import backend_of
 from runner.errors import BadInputError
-from runner.ollama import Completion
+from runner.httpbase import Completion
 from runner.plan import RunPlan, WorkItem
 from runner.records import Sample
 
@@ -174,6 +175,7 @@ def sample_record(
         "num_predict": item.options.get("num_predict"),
         "think": item.think,
         "host": host,
+        "backend": backend_of(host),
         "response": response,
         "thinking": thinking,
         "response_sha256": hashlib.sha256(response.encode("utf-8", "surrogatepass")).hexdigest(),

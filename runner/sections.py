@@ -238,8 +238,9 @@ def routing_items(rule: RoutingRow) -> list[tuple[int, str]]:
     """One family's routing rule as (depth, text) bullets."""
     where = ", ".join(rule.specs)
     if rule.recommended is None:
-        return [(0, f"**{rule.family}** ({where}): no model has counted runs on every spec")]
-    items = [(0, f"**{rule.family}** ({where}): use `{rule.recommended}`: {rule.reason}")]
+        items = [(0, f"**{rule.family}** ({where}): no model to recommend: {rule.reason}")]
+    else:
+        items = [(0, f"**{rule.family}** ({where}): use `{rule.recommended}`: {rule.reason}")]
     if rule.runner_up:
         items.append((1, f"runner-up `{rule.runner_up}`: {rule.runner_up_reason}"))
     items += [(1, f"skip `{skip.model}`: {skip.why}") for skip in rule.skip]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from runner.errors import BadInputError
@@ -29,6 +29,9 @@ class Settings:
         specs_dir: where ``check-specs`` looks by default.
         raise_errors: show tracebacks instead of one-line messages (debugging).
         ollama_host: the default model server (``OLLAMA_HOST``), when no --host is given.
+            Like every host string it may name its backend (``openai+http://...``).
+        openai_api_key: the API key for OpenAI-compatible servers that want one
+            (``CHOREBENCH_OPENAI_API_KEY``); sent as a bearer token, never logged or written.
         runs_dir: where run directories go by default (``runs/<UTC timestamp>``).
         jobs: how many candidates are graded at once (``CHOREBENCH_JOBS``, default the
             number of cores): each is one container at a time.
@@ -43,6 +46,7 @@ class Settings:
     specs_dir: Path = PROJECT_ROOT / "specs"
     raise_errors: bool = False
     ollama_host: str = "http://127.0.0.1:11434"
+    openai_api_key: str | None = field(default=None, repr=False)
     runs_dir: Path = PROJECT_ROOT / "runs"
     jobs: int = os.cpu_count() or 1
     pool: int | None = None
@@ -57,13 +61,14 @@ class Settings:
             image=env.get("CHOREBENCH_IMAGE") or None,
             raise_errors=env.get("CHOREBENCH_RAISE_ERRORS", "") not in ("", "0"),
             ollama_host=env.get("OLLAMA_HOST") or "http://127.0.0.1:11434",
+            openai_api_key=env.get("CHOREBENCH_OPENAI_API_KEY") or None,
         )
-        for name, field in (("CHOREBENCH_JOBS", "jobs"), ("CHOREBENCH_POOL", "pool")):
+        for name, attribute in (("CHOREBENCH_JOBS", "jobs"), ("CHOREBENCH_POOL", "pool")):
             value = env.get(name)
             if value:
                 if not value.isdigit():
                     raise BadInputError(f"{name}={value!r}: use a whole number")
-                settings = replace(settings, **{field: int(value)})
+                settings = replace(settings, **{attribute: int(value)})
         return settings.checked()
 
     def with_flags(self, **flags: object) -> Settings:

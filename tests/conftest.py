@@ -2,6 +2,10 @@
 
 Without an engine they skip, unless CHOREBENCH_REQUIRE_DOCKER=1 (CI), where a missing engine
 fails them. CHOREBENCH_RUNTIME selects runc or runsc for the whole session.
+
+Tests marked ``real_model`` (minutes, and the real-model extra) run only when the ``-m``
+expression names them (``pytest -m real_model``, ``make test-real-model``); every other
+selection deselects them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,15 @@ SPECS = ROOT / "specs"
 def require_docker() -> bool:
     """CI sets this so that Docker tests fail instead of skipping."""
     return os.environ.get("CHOREBENCH_REQUIRE_DOCKER", "") not in ("", "0")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if "real_model" in (config.option.markexpr or ""):
+        return
+    deselected = [item for item in items if item.get_closest_marker("real_model")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("real_model")]
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from rundirs import GB, sample, write_run
 
 from runner.cli import main
+from runner.render_md import render_markdown
 from runner.report import build_report, write_report
 
 GEMMA, CODER, QWEN3, DEEPSEEK = (
@@ -322,3 +323,15 @@ def test_write_report_is_deterministic(seed_run):
     first = [path.read_bytes() for path in write_report(report)]
     second = [path.read_bytes() for path in write_report(build_report(seed_run))]
     assert first == second
+
+
+def test_a_family_where_every_model_is_stably_wrong_still_says_whom_to_skip(tmp_path):
+    # What SmolLM2-135M produced end to end: no model to recommend, and the reason for it.
+    records = [sample(Q4, "iso_duration", run, 0, 22) for run in (1, 2)]
+    run = write_run(tmp_path / "wrong", SIZES, [("iso_duration", "parsers")], records)
+    report = build_report(run)
+    (rule,) = report.routing
+    assert rule.recommended is None and rule.reason == "every model is stably wrong here"
+    text = render_markdown(report)
+    assert "**parsers** (iso_duration): no model to recommend: every model is stably wrong" in text
+    assert f"skip `{Q4}`: stably wrong on iso_duration" in text
