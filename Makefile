@@ -28,11 +28,11 @@ test-fast: $(STAMP) ## run the tests that need no Docker engine
 	$(BIN)/pytest -q -m 'not docker'
 
 lint: $(STAMP) ## ruff check and format check
-	$(BIN)/ruff check runner tests benchmarks grader_image
-	$(BIN)/ruff format --check runner tests benchmarks grader_image
+	$(BIN)/ruff check runner tests benchmarks grader_image scripts
+	$(BIN)/ruff format --check runner tests benchmarks grader_image scripts
 
 format: $(STAMP) ## apply ruff's formatting
-	$(BIN)/ruff format runner tests benchmarks grader_image
+	$(BIN)/ruff format runner tests benchmarks grader_image scripts
 
 bench: image ## the main job: collect, grade and report (runner not landed yet)
 	@echo "chorebench: the Ollama runner lands with the next issues; for now grade a response with"
