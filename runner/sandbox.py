@@ -45,6 +45,7 @@ SHM_SIZE = "16m"
 UID = "65534:65534"
 STARTUP_MARGIN_S = 10.0  # container start, interpreter start-up, a loaded machine
 PER_CASE_MARGIN_S = 0.5  # the harness kills a hung case itself; the host only backs it up
+EXIT_WAIT_S = 10.0  # from the end of the output to the engine recording the exit
 
 
 def container_options(limits: Limits, runtime: str) -> dict[str, Any]:
@@ -229,6 +230,10 @@ class DockerSandbox:
                 stream.close()
             if out.timed_out or out.capped:
                 _ignore_missing(lambda: api.kill(container))
+            else:
+                # The stream ends as the harness exits; the engine may record the exit a moment
+                # later, and the exit status decides whether the report counts.
+                _wait_for_exit(api, container)
             state = api.inspect_container(container)["State"]
             exit_code = None if state.get("Running") else state.get("ExitCode")
             return ContainerRun(
@@ -311,6 +316,14 @@ def _read_frames(sock: Any, deadline: float, limits: Limits) -> _Frames:
     out.stdout = b"".join(chunks[1])[: limits.output_bytes]
     out.stderr = b"".join(chunks[2])[: limits.output_bytes]
     return out
+
+
+def _wait_for_exit(api: Any, container: Any, timeout_s: float = EXIT_WAIT_S) -> None:
+    """Wait until the container has exited; kill it if it has not within ``timeout_s``."""
+    try:
+        api.wait(container, timeout=timeout_s)
+    except requests.exceptions.RequestException:
+        _ignore_missing(lambda: api.kill(container))
 
 
 def _ignore_missing(call: Any) -> None:
