@@ -50,6 +50,7 @@ SHM_SIZE = "16m"
 UID = "65534:65534"
 STARTUP_MARGIN_S = 10.0  # container start, interpreter start-up, a loaded machine
 PER_CASE_MARGIN_S = 0.5  # the harness kills a hung case itself; the host only backs it up
+EXIT_WAIT_S = 10.0  # from the end of the output to the engine recording the exit
 
 
 def container_options(limits: Limits, runtime: str) -> dict[str, Any]:
@@ -290,6 +291,10 @@ class DockerSandbox:
             out = read_frames(live.raw, started + execution_deadline(limits, cases), limits)
         finally:
             live.close()
+        if not (out.timed_out or out.capped):
+            # The stream ends as the harness exits; the engine may record the exit a moment
+            # later, and the exit status decides whether the report counts.
+            _wait_for_exit(api, live.id)
         state = api.inspect_container(live.id)["State"]
         if out.timed_out or out.capped or state.get("Running"):
             # Nothing of a candidate may run once its grade is known.
@@ -333,6 +338,14 @@ def remove_runtime_leftovers(container_id: str) -> None:
             orphans.remove(container_id, left)
     except OSError:
         pass
+
+
+def _wait_for_exit(api: Any, container: Any, timeout_s: float = EXIT_WAIT_S) -> None:
+    """Wait until the container has exited; kill it if it has not within ``timeout_s``."""
+    try:
+        api.wait(container, timeout=timeout_s)
+    except requests.exceptions.RequestException:
+        _ignore_missing(lambda: api.kill(container))
 
 
 def _ignore_missing(call: Any) -> None:
