@@ -42,19 +42,11 @@ test-real-model: image $(REAL) ## the end-to-end test against a real small model
 	CHOREBENCH_REQUIRE_REAL_MODEL=1 $(BIN)/pytest -q -m real_model
 
 lint: $(STAMP) ## ruff check and format check
-<<<<<<< HEAD
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 
 format: $(STAMP) ## apply ruff's formatting
 	$(BIN)/ruff format $(LINTED)
-=======
-	$(BIN)/ruff check runner tests benchmarks grader_image scripts
-	$(BIN)/ruff format --check runner tests benchmarks grader_image scripts
-
-format: $(STAMP) ## apply ruff's formatting
-	$(BIN)/ruff format runner tests benchmarks grader_image scripts
->>>>>>> issue6
 
 bench: image ## the main job: run, grade and report from $(BENCH) (OUT=dir resumes a run)
 	$(BIN)/chorebench bench --config $(BENCH) $(if $(OUT),--out $(OUT))
