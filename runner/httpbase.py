@@ -142,6 +142,21 @@ class HttpClient:
         """A backend-specific error for an error answer, or None for the generic mapping."""
         return None
 
+    def post_retrying(
+        self, path: str, body: dict[str, Any], model: str
+    ) -> tuple[dict[str, Any], float, int]:
+        """POST ``body`` with ``retrying``: the answer, the wall time of the attempt that
+        succeeded, and the number of attempts."""
+        started = time.monotonic()
+
+        def once() -> dict[str, Any]:
+            nonlocal started
+            started = time.monotonic()
+            return self._json("POST", path, body, model=model)
+
+        data, attempts = self.retrying(once)
+        return data, time.monotonic() - started, attempts
+
     def retrying(self, call: Callable[[], T]) -> tuple[T, int]:
         """``call()`` and the number of attempts it took, retrying TransientError with backoff.
 

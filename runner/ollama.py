@@ -16,7 +16,6 @@ The errors and records are defined in ``runner.httpbase`` and importable from he
 
 from __future__ import annotations
 
-import time
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -133,15 +132,7 @@ class OllamaClient(HttpClient):
         }
         if think is not None:
             body["think"] = think
-        started = time.monotonic()
-
-        def once() -> dict[str, Any]:
-            nonlocal started
-            started = time.monotonic()
-            return self._json("POST", "/api/generate", body, model=model)
-
-        data, attempts = self.retrying(once)
-        return _completion(data, time.monotonic() - started, attempts)
+        return _completion(*self.post_retrying("/api/generate", body, model))
 
     def pull_hint(self, model: str) -> str:
         """``ollama pull``, the way to get a model onto an Ollama server."""

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from typing import Any, ClassVar
 
 import httpx
@@ -146,15 +145,7 @@ class OpenAIClient(HttpClient):
         if options.get("num_predict") is not None:
             body["max_tokens"] = options["num_predict"]
         body.update(thinking_fields(think))
-        started = time.monotonic()
-
-        def once() -> dict[str, Any]:
-            nonlocal started
-            started = time.monotonic()
-            return self._json("POST", "/v1/chat/completions", body, model=model)
-
-        data, attempts = self.retrying(once)
-        return _completion(data, time.monotonic() - started, attempts)
+        return _completion(*self.post_retrying("/v1/chat/completions", body, model))
 
     def pull_hint(self, model: str) -> str:
         """Models are loaded when such a server starts: say so."""
