@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from runner.stats import intervals_overlap
 from runner.tables import RankingRow, VarianceRow
 
 T = TypeVar("T")
@@ -50,7 +51,7 @@ def variance_notes(rows: Sequence[VarianceRow]) -> list[str]:
     unsupported = [
         f"{upper.model} above {lower.model} ({_ci(upper)} vs {_ci(lower)})"
         for upper, lower in itertools.pairwise(repeated)
-        if upper.mean > lower.mean and _overlap(upper, lower)
+        if upper.mean > lower.mean and intervals_overlap(upper, lower)
     ]
     if unsupported:
         notes.append(
@@ -80,13 +81,6 @@ def _single_leader(rows: Sequence[VarianceRow]) -> VarianceRow | None:
     top = max(row.points[0] for row in rows)
     leaders = [row for row in rows if row.points[0] == top]
     return leaders[0] if len(leaders) == 1 else None
-
-
-def _overlap(first: VarianceRow, second: VarianceRow) -> bool:
-    if first.ci_low is None or second.ci_low is None:
-        return False
-    assert first.ci_high is not None and second.ci_high is not None
-    return first.ci_low <= second.ci_high and second.ci_low <= first.ci_high
 
 
 def _pts(row: VarianceRow, run: int) -> str:

@@ -164,7 +164,7 @@ def _family(
                 notes.append("single runs cannot show stability: rerun with --runs 3 or more")
     recommended = picks[0] if picks else None
     runner_up = picks[1] if len(picks) > 1 else None
-    if recommended and runner_up and _overlap(recommended, runner_up):
+    if recommended and runner_up and stats.intervals_overlap(recommended, runner_up):
         notes.append(
             f"the data do not separate {recommended.model} from {runner_up.model} "
             "(their 95% intervals overlap): either is a defensible pick"
@@ -187,13 +187,6 @@ def _family(
         mini=_mini(specs, best_rows),
         notes=tuple(notes),
     )
-
-
-def _overlap(first: Standing, second: Standing) -> bool:
-    if first.ci_low is None or second.ci_low is None:
-        return False
-    one = stats.Interval(first.ci_low, first.ci_high or first.ci_low)
-    return one.overlaps(stats.Interval(second.ci_low, second.ci_high or second.ci_low))
 
 
 def _skip(standing: Standing, trapped: Sequence[str]) -> list[Skip]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 # Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom.
 _T975 = (
@@ -53,8 +54,22 @@ class Interval:
     low: float
     high: float
 
-    def overlaps(self, other: Interval) -> bool:
-        return self.low <= other.high and other.low <= self.high
+
+class HasInterval(Protocol):
+    """A table row carrying a confidence interval (None for a single run)."""
+
+    @property
+    def ci_low(self) -> float | None: ...
+
+    @property
+    def ci_high(self) -> float | None: ...
+
+
+def intervals_overlap(first: HasInterval, second: HasInterval) -> bool:
+    """Whether two rows' 95% intervals overlap; False when either has none (a single run)."""
+    if None in (first.ci_low, first.ci_high, second.ci_low, second.ci_high):
+        return False
+    return first.ci_low <= second.ci_high and second.ci_low <= first.ci_high  # type: ignore[operator]
 
 
 def mean(values: Sequence[float]) -> float:
