@@ -9,7 +9,14 @@ from stdin (the job), then writes JSON lines to stdout (the report channel):
 
 Job, function kind: ``{"mode": "function", "code": str, "entry_point": str, "timeout": float,
 "cases": [{"id": str, "args": [literal, ...], "kwargs": {name: literal}}]}``. Arguments are
-Python literal source text. Expected values are never sent: the host compares.
+Python literal source text (plus ``float('inf')``, ``float('-inf')`` and ``float('nan')``).
+Expected values are never sent: the host compares.
+
+Suites add ``"batch": true``: the cases run in order in one child per group of consecutive
+cases with the same ``group`` (a fresh child after a case that timed out or crashed), as
+EvalPlus runs each group in one process. A case may carry its own ``timeout``; the job's
+``group_timeout`` caps a whole group; with ``stop_on_failure``, the first case that raises,
+times out or crashes ends its group and every later case of the job is reported ``not_run``.
 
 Job, pytest kind: ``{"mode": "pytest", "timeout": float, "files": {relative path: source},
 "compiled": [relative path, ...], "test_file": relative path}``: one pytest run of the test
@@ -62,6 +69,35 @@ _MRO = type.__dict__["__mro__"].__get__
 _QUALNAME = type.__dict__["__qualname__"].__get__
 _MODULE = type.__dict__["__module__"].__get__
 _ARGS = BaseException.__dict__["args"].__get__
+
+
+NON_FINITE = {"inf": float("inf"), "-inf": float("-inf"), "nan": float("nan")}
+
+
+def literal(source):
+    """A Python literal, where ``float('inf')``, ``float('-inf')`` and ``float('nan')`` are too."""
+    tree = ast.parse(source.strip(), mode="eval")
+    for node in ast.walk(tree):
+        for name, child in ast.iter_fields(node):
+            if isinstance(child, list):
+                child[:] = [_non_finite(item) for item in child]
+            else:
+                setattr(node, name, _non_finite(child))
+    return ast.literal_eval(tree.body)
+
+
+def _non_finite(node):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "float"
+        and len(node.args) == 1
+        and not node.keywords
+        and isinstance(node.args[0], ast.Constant)
+        and node.args[0].value in NON_FINITE
+    ):
+        return ast.Constant(NON_FINITE[node.args[0].value])
+    return node
 
 
 class TooLarge(Exception):
@@ -139,21 +175,31 @@ def observe_exception(exc):
     return {"exc_type": type_name(cls), "exc_builtins": bases, "exc_message": message}
 
 
-def run_function_case(job, case):
-    """Child side: run one case and return its observation (a JSON-able dict)."""
+def load_candidate(job):
+    """Child side: compile and run the candidate's module; its entry point, or an observation."""
     namespace = {"__name__": "candidate", "__builtins__": builtins}
     try:
         code = compile(job["code"], "candidate.py", "exec")
     except BaseException as exc:
-        return {"status": "compile_error", "detail": type_name(type(exc))}
+        return None, {"status": "compile_error", "detail": type_name(type(exc))}
     started = time.perf_counter()
     try:
         exec(code, namespace)
         func = namespace.get(job["entry_point"])
-        if not callable(func):
-            return {"status": "no_entry", "detail": "entry point not defined"}
-        args = [ast.literal_eval(a) for a in case["args"]]
-        kwargs = {k: ast.literal_eval(v) for k, v in case["kwargs"].items()}
+    except BaseException as exc:
+        elapsed = time.perf_counter() - started
+        return None, dict(status="raised", elapsed_s=elapsed, **observe_exception(exc))
+    if not callable(func):
+        return None, {"status": "no_entry", "detail": "entry point not defined"}
+    return func, None
+
+
+def call_case(func, case):
+    """Child side: call the entry point on one case's arguments; the observation."""
+    started = time.perf_counter()
+    try:
+        args = [literal(a) for a in case["args"]]
+        kwargs = {k: literal(v) for k, v in case["kwargs"].items()}
         started = time.perf_counter()
         result = func(*args, **kwargs)
         elapsed = time.perf_counter() - started
@@ -166,6 +212,12 @@ def run_function_case(job, case):
         return {"status": "returned", "elapsed_s": elapsed, "value": ["too_large", str(exc)]}
     except RecursionError:
         return {"status": "returned", "elapsed_s": elapsed, "value": ["too_large", "too deep"]}
+
+
+def run_function_case(job, case):
+    """Child side: run one case and return its observation (a JSON-able dict)."""
+    func, failed = load_candidate(job)
+    return failed if func is None else call_case(func, case)
 
 
 def write_bytecode(path, relative, source):
@@ -259,8 +311,8 @@ def refuse_io_uring():
         return False
 
 
-def child_main(job, case, write_fd):
-    """Run in the forked child: isolate from the report channel, observe, write, exit."""
+def isolate(write_fd):
+    """Child side, first thing: a session of its own, no stdio, only the result pipe open."""
     os.setsid()
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -269,16 +321,155 @@ def child_main(job, case, write_fd):
     os.closerange(write_fd + 1, 4096)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     refuse_io_uring()
-    runner = run_pytest if job["mode"] == "pytest" else run_function_case
+
+
+def write_record(write_fd, observation):
     try:
-        observation = runner(job, case)
         line = json.dumps(observation, ensure_ascii=True) + "\n"
     except BaseException as exc:
         line = json.dumps({"status": "error", "detail": type_name(type(exc))}) + "\n"
     data = line.encode("ascii")
     while data:
         data = data[os.write(write_fd, data) :]
+
+
+def child_main(job, case, write_fd):
+    """Run in the forked child: isolate from the report channel, observe, write, exit."""
+    isolate(write_fd)
+    runner = run_pytest if job["mode"] == "pytest" else run_function_case
+    try:
+        observation = runner(job, case)
+    except BaseException as exc:
+        observation = {"status": "error", "detail": type_name(type(exc))}
+    write_record(write_fd, observation)
     os._exit(0)
+
+
+def batch_child_main(job, cases, write_fd):
+    """Batch child: load the candidate once (a ``ready`` line), then one record per case."""
+    isolate(write_fd)
+    func, failed = load_candidate(job)
+    write_record(write_fd, failed or {"status": "ready"})
+    if func is not None:
+        for case in cases:
+            try:
+                observation = call_case(func, case)
+            except BaseException as exc:
+                observation = {"status": "error", "detail": type_name(type(exc))}
+            write_record(write_fd, observation)
+    os._exit(0)
+
+
+class LineReader:
+    """Parent side: whole lines from a child's result pipe, each under a deadline."""
+
+    def __init__(self, fd):
+        self.fd, self.buffer, self.eof = fd, b"", False
+
+    def line(self, deadline):
+        """The next line, or None with why: ``timeout``, ``eof`` or ``too_large``."""
+        while b"\n" not in self.buffer:
+            if len(self.buffer) > RECORD_LIMIT:
+                return None, "too_large"
+            left = deadline - time.monotonic()
+            if self.eof or left <= 0:
+                return None, "eof" if self.eof else "timeout"
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if ready:
+                chunk = os.read(self.fd, 65536)
+                self.buffer += chunk
+                self.eof = not chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line, None
+
+
+def parse_record(line):
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):
+        return {"status": "protocol_error", "detail": "unparsable record"}
+    if type(record) is not dict:
+        return {"status": "protocol_error", "detail": "record is not an object"}
+    return record
+
+
+def lost(why, wall, where):
+    if why == "timeout":
+        return {"status": "timeout", "wall_s": wall, "detail": where}
+    if why == "too_large":
+        return {"status": "protocol_error", "detail": "record too large", "wall_s": wall}
+    return {"status": "crashed", "detail": "died without a report " + where, "wall_s": wall}
+
+
+def run_chunk(job, cases, group_deadline):
+    """Parent side: one child runs ``cases`` in order, each under its own time limit.
+
+    Returns records for a prefix of ``cases``: every case the child finished, then the one
+    that timed out or crashed, if one did. A module that fails to load fails every case.
+    """
+    default = float(job["timeout"])
+    read_fd, write_fd = os.pipe()
+    started = time.monotonic()
+    pid = _fork(started + default)
+    if pid == 0:
+        os.close(read_fd)
+        batch_child_main(job, cases, write_fd)
+    os.close(write_fd)
+    reader = LineReader(read_fd)
+    records = []
+    line, why = reader.line(min(started + default, group_deadline))
+    mark = time.monotonic()
+    ready = parse_record(line) if line is not None else lost(why, mark - started, "loading")
+    if ready.get("status") != "ready":
+        records = [dict(ready) for _ in cases]
+    else:
+        for case in cases:
+            limit = float(case.get("timeout") or default)
+            line, why = reader.line(min(mark + limit, group_deadline))
+            now = time.monotonic()
+            if line is None:
+                capped = why == "timeout" and now >= group_deadline
+                records.append(lost(why, now - mark, "(group time cap)" if capped else ""))
+                break
+            records.append(dict(parse_record(line), wall_s=now - mark))
+            mark = now
+    os.close(read_fd)
+    _kill_group(pid)
+    _reap(pid, time.monotonic() + 0.5)
+    sweep_processes()
+    return records
+
+
+FAILED = ("raised", "timeout", "crashed", "compile_error", "no_entry", "error", "protocol_error")
+
+
+def run_batch(job, cases, emit):
+    """Batch mode: each group in as few children as it takes; see the module docstring."""
+    cap = job.get("group_timeout")
+    stop = bool(job.get("stop_on_failure"))
+    stopped = False
+    groups = []
+    for case in cases:
+        if groups and groups[-1][0].get("group") == case.get("group"):
+            groups[-1].append(case)
+        else:
+            groups.append([case])
+    for group in groups:
+        deadline = time.monotonic() + float(cap) if cap else float("inf")
+        pending = list(group)
+        while pending and not stopped:
+            if time.monotonic() >= deadline:
+                for case in pending:
+                    emit(dict(status="timeout", detail="(group time cap)", case=case["id"]))
+                pending = []
+                break
+            records = run_chunk(job, pending, deadline)
+            for case, record in zip(pending, records):
+                emit(dict(record, case=case["id"]))
+                stopped = stopped or (stop and record.get("status") in FAILED)
+            pending = pending[len(records) :]
+        for case in pending:
+            emit({"status": "not_run", "case": case["id"]})
 
 
 def sweep_processes():
@@ -418,7 +609,9 @@ def main():
     job = json.loads(line)
     emit({"kind": "hello", "python": sys.version.split()[0], "undumpable": undumpable})
     cases = job.get("cases") or [{"id": "run"}]
-    for case in cases:
+    if job.get("batch"):
+        run_batch(job, cases, lambda record: emit(dict(record, kind="case")))
+    for case in [] if job.get("batch") else cases:
         record = run_case(job, case, float(job["timeout"]))
         emit(dict(record, kind="case", case=case["id"]))
     emit({"kind": "done"})

@@ -198,3 +198,76 @@ def build_image(settings: Settings, log: Callable[[str], None] = lambda _: None)
     """Make sure the grader image exists (building it if needed); return its tag."""
     with open_sandbox(settings, log) as sandbox:
         return str(sandbox.image.tag)
+
+
+@dataclass(frozen=True)
+class SuiteImport:
+    """What ``chorebench import evalplus`` did: the specs written and the tasks skipped."""
+
+    suite: str
+    written: list[Path]
+    skipped: list[tuple[str, str]]  # (task id, reason)
+
+
+def import_suite(
+    source: Path,
+    out: Path | None,
+    task_ids: Sequence[str],
+    settings: Settings,
+    log: Callable[[str], None] = lambda _: None,
+) -> SuiteImport:
+    """Write one spec per task of an EvalPlus file, then fill each from its reference.
+
+    A task whose inputs or reference results have no exact literal form, or whose reference
+    fails in the sandbox, is skipped (its file removed) with the reason.
+
+    Raises:
+        BadInputError: the file is not an EvalPlus file, or a task asked for is not in it.
+        SandboxError: no sandbox could be had.
+    """
+    from runner.suites import fill_specs, import_evalplus
+
+    suite, imported = import_evalplus(source, out, task_ids)
+    skipped = [(item.task_id, item.skipped) for item in imported if item.skipped]
+    paths = [item.path for item in imported if item.path is not None]
+    log(f"{suite}: {len(paths)} spec(s) written; filling them from their references")
+    with open_sandbox(settings.for_many(), log) as sandbox:
+        results = fill_specs(paths, sandbox, settings.jobs, log)
+    written = []
+    for item, result in zip([i for i in imported if i.path], results, strict=True):
+        if result.problem:
+            skipped.append((item.task_id, result.problem))
+            result.path.unlink(missing_ok=True)
+        else:
+            written.append(result.path)
+    return SuiteImport(suite, written, skipped)
+
+
+def fill(
+    paths: Sequence[Path], settings: Settings, log: Callable[[str], None] = lambda _: None
+) -> list[Any]:
+    """``chorebench spec fill``: every spec's missing expected values, from its reference.
+
+    Raises:
+        SpecError: a spec is invalid (nothing is run).
+        SandboxError: no sandbox could be had.
+    """
+    from runner.suites import fill_specs
+
+    with open_sandbox(settings.for_many(), log) as sandbox:
+        return fill_specs(paths, sandbox, settings.jobs, log)
+
+
+def grade_samples_file(
+    folder: Path, samples: Path, settings: Settings, log: Callable[[str], None] = lambda _: None
+) -> Any:
+    """``chorebench grade DIR --samples FILE``: an EvalPlus samples file against a suite.
+
+    Raises:
+        BadInputError: the folder or the samples file is wrong (nothing is graded).
+        SandboxError: no sandbox could be had.
+    """
+    from runner.suites import grade_samples
+
+    many = settings.for_many()
+    return grade_samples(folder, samples, lambda: open_sandbox(many, log), settings.jobs)

@@ -6,6 +6,7 @@ The comparison happens here, on the host, against expected values that never lef
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Sequence
@@ -15,12 +16,14 @@ from typing import Protocol
 from runner.compliance import check_compliance
 from runner.errors import SandboxError
 from runner.extract import extract_code
+from runner.oracles import NOT_NONE, GroupTolerance, matches
 from runner.protocol import Report, function_job, parse_report
 from runner.records import (
     Case,
     Check,
     ContainerRun,
     Grade,
+    GroupResult,
     Limits,
     Observation,
     Outcome,
@@ -77,6 +80,9 @@ def grade_response(spec: Spec, raw: str, sandbox: Sandbox) -> Grade:
     max_points = spec.max_points
     if spec.scoring == "all_or_nothing":
         points = max_points if checks and all(check.passed for check in checks) else 0
+    groups = group_results(spec, checks) if spec.scoring == "per_group" else ()
+    if groups:
+        points = sum(group.ok for group in groups)
     return Grade(
         spec=spec.id,
         points=points,
@@ -88,7 +94,19 @@ def grade_response(spec: Spec, raw: str, sandbox: Sandbox) -> Grade:
         error=error,
         elapsed_s=time.monotonic() - started,
         sandbox=facts,
+        groups=groups,
     )
+
+
+def group_results(spec: Spec, checks: Sequence[Check]) -> tuple[GroupResult, ...]:
+    """Each group's passed and total cases, in the spec's group order (all or nothing each)."""
+    group_of = {case.id: case.group for case in spec.cases}
+    counts = {group: [0, 0] for group in spec.groups}
+    for check in checks:
+        count = counts[group_of[check.case.split(":", 1)[0]]]
+        count[0] += check.passed
+        count[1] += 1
+    return tuple(GroupResult(group, passed, total) for group, (passed, total) in counts.items())
 
 
 def _run_function(
@@ -98,13 +116,47 @@ def _run_function(
     if unrunnable:
         reason = f"not executed: {unrunnable[0].rule}"
         return unscored(spec.cases, Outcome.NO_CODE, reason), None, {}
-    try:
-        run = sandbox.run(function_job(spec, code), spec.limits, len(spec.cases))
-    except SandboxError as exc:
-        return unscored(spec.cases, Outcome.INFRA_ERROR, str(exc)), str(exc), {}
-    report = parse_report(run, [case.id for case in spec.cases])
-    facts = sandbox_facts(run, report.python)
-    return score_function(spec, report, run), run_error(report, run), facts
+    checks: list[Check] = []
+    error: str | None = None
+    facts: dict[str, object] = {}
+    for stage in _stages(spec):
+        if checks and not all(check.passed for check in checks):
+            checks += unscored(stage, Outcome.NOT_RUN, "not run: an earlier group failed")
+            continue
+        try:
+            run = sandbox.run(function_job(spec, code, stage), spec.limits, host_units(spec, stage))
+        except SandboxError as exc:
+            return unscored(spec.cases, Outcome.INFRA_ERROR, str(exc)), str(exc), {}
+        report = parse_report(run, [case.id for case in stage])
+        facts = sandbox_facts(run, report.python)
+        checks += score_function(spec, report, run, stage)
+        error = error or run_error(report, run)
+    return checks, error, facts
+
+
+def host_units(spec: Spec, cases: tuple[Case, ...]) -> int:
+    """How many cases' worth of time (``case_timeout_s`` each) the host's deadline must hold.
+
+    Hand-written specs: one per case. Suites (batch mode): every case's own limit, plus a
+    module load for each (a case that times out restarts the child), within the group cap.
+    """
+    if spec.scoring != "per_group":
+        return len(cases)
+    slot = spec.limits.case_timeout_s + 0.5
+    needed = 0.0
+    for group in dict.fromkeys(case.group for case in cases):
+        limits = [c.timeout_s or spec.limits.case_timeout_s for c in cases if c.group == group]
+        total = sum(limits) + len(limits) * slot
+        cap = spec.limits.group_timeout_s
+        needed += min(total, cap + slot) if cap else total
+    return max(1, math.ceil(needed / slot))
+
+
+def _stages(spec: Spec) -> list[tuple[Case, ...]]:
+    """The cases each container runs: all at once, or (stop at first failure) group by group."""
+    if spec.scoring != "per_group" or not spec.stop_at_first_failure:
+        return [spec.cases]
+    return [tuple(c for c in spec.cases if c.group == group) for group in spec.groups]
 
 
 def sandbox_facts(run: ContainerRun, python: str) -> dict[str, object]:
@@ -156,20 +208,47 @@ def unscored(cases: tuple[Case, ...], outcome: Outcome, detail: str) -> list[Che
     ]
 
 
-def score_function(spec: Spec, report: Report, run: ContainerRun) -> list[Check]:
+def score_function(
+    spec: Spec, report: Report, run: ContainerRun, cases: tuple[Case, ...] | None = None
+) -> list[Check]:
     """Compare each case's observation with its hidden expectation.
 
-    A report that did not parse scores nothing (``protocol_error``); nor does one from a run
-    that did not end normally (``untrusted``): every check is then a ``timeout`` (the host's
-    deadline) or ``crashed``, with the reason.
+    ``cases`` are the ones the run was given (default: all). A report that did not parse
+    scores nothing (``protocol_error``); nor does one from a run that did not end normally
+    (``untrusted``): every check is then a ``timeout`` (the host's deadline) or ``crashed``,
+    with the reason. Values are compared by the spec's ``comparison`` (``runner.oracles``).
     """
+    cases = spec.cases if cases is None else cases
     if report.error:
-        return unscored(spec.cases, Outcome.PROTOCOL_ERROR, report.error)
+        return unscored(cases, Outcome.PROTOCOL_ERROR, report.error)
     reason = untrusted(report, run)
     if reason is not None:
         outcome = Outcome.TIMEOUT if run.timed_out else Outcome.CRASHED
-        return unscored(spec.cases, outcome, f"not counted: {reason}")
-    return [check for case in spec.cases for check in _compare(case, report.observations[case.id])]
+        return unscored(cases, outcome, f"not counted: {reason}")
+    judge = _Judge(spec)
+    observations = report.observations
+    return [check for case in cases for check in _compare(case, observations[case.id], judge)]
+
+
+class _Judge:
+    """Whether a returned value is right, by the spec's comparison mode."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.comparison = spec.comparison
+        self.tolerances: dict[str, GroupTolerance] = {}
+
+    def __call__(self, case: Case, seen: Observation, want: object) -> bool:
+        if self.comparison.mode == "strict":
+            return seen.value_error is None and strictly_equal(seen.value, want, case.approx)
+        tolerance = self.tolerances.setdefault(case.group, GroupTolerance(self.comparison.atol))
+        atol = tolerance.for_case(want)
+        got = seen.value
+        if seen.value_error is not None:
+            if self.comparison.oracle != "not_none":
+                return False
+            got = NOT_NONE  # an object the sandbox cannot carry: all not_none asks is that
+        args = [parse_literal(a) for a in case.args] if self.comparison.oracle else []
+        return matches(got, want, atol, self.comparison.oracle, args)
 
 
 def _check_ids(case: Case) -> list[str]:
@@ -178,7 +257,7 @@ def _check_ids(case: Case) -> list[str]:
     return [case.id]
 
 
-def _compare(case: Case, seen: Observation) -> list[Check]:
+def _compare(case: Case, seen: Observation, judge: _Judge) -> list[Check]:
     elapsed = round(seen.elapsed_s, 6)
 
     def check(check_id: str, outcome: Outcome, detail: str) -> Check:
@@ -194,10 +273,10 @@ def _compare(case: Case, seen: Observation) -> list[Check]:
         want = parse_literal(case.expected or "None")
         if seen.status == "raised":
             return [check(case.id, Outcome.RAISED, f"raised {seen.exc_type}: {_message(seen)}")]
+        if judge(case, seen, want):
+            return [check(case.id, Outcome.PASSED, f"returned {show(want)}")]
         if seen.value_error is not None:
             return [check(case.id, Outcome.WRONG, seen.value_error)]
-        if strictly_equal(seen.value, want, case.approx):
-            return [check(case.id, Outcome.PASSED, f"returned {show(want)}")]
         return [
             check(case.id, Outcome.WRONG, f"returned {show(seen.value)}, expected {show(want)}")
         ]
@@ -233,6 +312,8 @@ def _failure(seen: Observation) -> tuple[Outcome, str] | None:
         return Outcome.CRASHED, seen.detail or "the case died without a report"
     if seen.status in ("no_entry", "compile_error"):
         return Outcome.NO_CODE, f"{seen.status}: {seen.detail}"
+    if seen.status == "not_run":
+        return Outcome.NOT_RUN, "not run: an earlier case failed"
     if seen.status in ("returned", "raised"):
         return None
     return Outcome.PROTOCOL_ERROR, seen.detail or "malformed case record"

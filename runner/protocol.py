@@ -9,10 +9,11 @@ protocol error, never a crash and never a pass.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.records import ContainerRun, Observation, Spec
+from runner.records import Case, ContainerRun, Observation, Spec
 from runner.values import Undecodable, decode
 
 
@@ -26,19 +27,38 @@ class Report:
     error: str | None = None
 
 
-def function_job(spec: Spec, code: str) -> bytes:
-    """The job line for a function candidate: code and inputs, never expected values."""
-    job = {
+def function_job(spec: Spec, code: str, cases: Sequence[Case] | None = None) -> bytes:
+    """The job line for a function candidate: code and inputs, never expected values.
+
+    ``cases`` (default: all of the spec's) may be a subset, e.g. one group. A suite spec
+    (``per_group`` scoring) runs in batch mode, with its cases' own limits and the group cap,
+    and stops at the first raise, timeout or crash when the spec says so (and no case
+    expects a raise: the harness must not learn which do).
+    """
+    chosen = spec.cases if cases is None else cases
+    job: dict[str, Any] = {
         "mode": "function",
         "code": code,
         "entry_point": spec.entry_point,
         "timeout": spec.limits.case_timeout_s,
-        "cases": [
-            {"id": case.id, "args": list(case.args), "kwargs": dict(case.kwargs)}
-            for case in spec.cases
-        ],
+        "cases": [_case_job(case) for case in chosen],
     }
+    if spec.scoring == "per_group":
+        job["batch"] = True
+        job["group_timeout"] = spec.limits.group_timeout_s
+        job["stop_on_failure"] = spec.stop_at_first_failure and not any(
+            case.raises for case in spec.cases
+        )
     return json.dumps(job, ensure_ascii=True).encode("ascii") + b"\n"
+
+
+def _case_job(case: Case) -> dict[str, Any]:
+    job: dict[str, Any] = {"id": case.id, "args": list(case.args), "kwargs": dict(case.kwargs)}
+    if case.group:
+        job["group"] = case.group
+    if case.timeout_s is not None:
+        job["timeout"] = case.timeout_s
+    return job
 
 
 def pytest_job(
@@ -131,7 +151,7 @@ def observation(case_id: str, record: dict[str, Any]) -> Observation:
         summary = {str(k)[:20]: v for k, v in counts.items() if type(v) is int}
         summary["exit_code"] = exit_code
         return Observation(case_id, "pytest", elapsed_s=elapsed, pytest=summary)
-    if status in ("timeout", "crashed", "no_entry", "compile_error", "protocol_error"):
+    if status in ("timeout", "crashed", "no_entry", "compile_error", "protocol_error", "not_run"):
         detail = record.get("detail")
         return Observation(case_id, str(status), elapsed_s=elapsed, detail=str(detail or "")[:300])
     return Observation(case_id, "protocol_error", detail="unknown case status")

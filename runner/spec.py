@@ -18,13 +18,16 @@ from typing import Any
 
 from runner.errors import SpecError
 from runner.records import (
+    Calibration,
     Case,
+    Comparison,
     Constraints,
     ExpectedRaise,
     Limits,
     ModuleUnderTest,
     Mutant,
     Spec,
+    SuiteTask,
 )
 from runner.settings import PROJECT_ROOT
 from runner.values import parse_literal
@@ -49,8 +52,10 @@ def spec_paths(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_specs(paths: Iterable[Path]) -> list[Spec]:
+def load_specs(paths: Iterable[Path], filled: bool = True) -> list[Spec]:
     """Load every spec under ``paths``, reporting the problems of all files together.
+
+    With ``filled`` (for grading), a case that does not say what it expects is a problem.
 
     Raises:
         SpecError: any file is missing, unreadable or invalid, no spec was found, or two
@@ -61,7 +66,7 @@ def load_specs(paths: Iterable[Path]) -> list[Spec]:
     specs: list[Spec] = []
     for path in files:
         try:
-            specs.append(load_spec(path))
+            specs.append(load_spec(path, filled))
         except SpecError as exc:
             problems.extend(exc.problems)
     seen: dict[str, Path] = {}
@@ -76,8 +81,8 @@ def load_specs(paths: Iterable[Path]) -> list[Spec]:
     return sorted(specs, key=lambda s: s.id)
 
 
-def load_spec(path: Path) -> Spec:
-    """Read, validate and build one spec.
+def load_spec(path: Path, filled: bool = True) -> Spec:
+    """Read, validate and build one spec; with ``filled``, every case must say what it expects.
 
     Raises:
         SpecError: with every problem found in the file.
@@ -96,7 +101,16 @@ def load_spec(path: Path) -> Spec:
     problems = _semantic_problems(path, data)
     if problems:
         raise SpecError([f"{path}: {pointer}: {reason}" for pointer, reason in problems])
-    return _build(path, data, hashlib.sha256(raw).hexdigest())
+    spec = _build(path, data, hashlib.sha256(raw).hexdigest())
+    unfilled = [index for index, case in enumerate(spec.cases) if not case.filled]
+    if filled and unfilled:
+        raise SpecError(
+            [
+                f"{path}: /cases/{unfilled[0]}: no 'expected' nor 'raises' "
+                f"({len(unfilled)} case(s) in all): run `chorebench spec fill {path}`"
+            ]
+        )
+    return spec
 
 
 def text(value: str | list[str]) -> str:
@@ -215,7 +229,11 @@ def _mutant_source(reference: str, mutant: dict[str, Any]) -> str:
 
 
 def _build(path: Path, data: dict[str, Any], sha256: str) -> Spec:
-    limits = Limits(**data.get("limits", {}))
+    raw_limits = dict(data.get("limits", {}))
+    if "calibration" in raw_limits:
+        raw_limits["calibration"] = Calibration(**raw_limits["calibration"])
+    limits = Limits(**raw_limits)
+    suite = data.get("suite")
     constraints = Constraints(
         **{
             key: tuple(value) if isinstance(value, list) else value
@@ -231,6 +249,8 @@ def _build(path: Path, data: dict[str, Any], sha256: str) -> Spec:
             raises=ExpectedRaise(**case["raises"]) if "raises" in case else None,
             points=case.get("points", 1),
             approx=case.get("approx"),
+            group=case.get("group", ""),
+            timeout_s=case.get("timeout_s"),
         )
         for case in data.get("cases", [])
     )
@@ -260,6 +280,9 @@ def _build(path: Path, data: dict[str, Any], sha256: str) -> Spec:
         cases=cases,
         module=module,
         scoring=data.get("scoring", "per_check"),
+        comparison=Comparison(**data.get("comparison", {})),
+        stop_at_first_failure=data.get("stop_at_first_failure", False),
+        suite=SuiteTask(suite["name"], suite["task_id"], text(suite["prompt"])) if suite else None,
         path=str(path),
         sha256=sha256,
     )

@@ -19,14 +19,77 @@ class Undecodable(ValueError):
     """A report's value is not a well-formed tagged value."""
 
 
+NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
 def parse_literal(source: str) -> Any:
-    """Read a Python literal; raises ValueError with a short reason if it is not one."""
+    """Read a Python literal; raises ValueError with a short reason if it is not one.
+
+    ``float('inf')``, ``float('-inf')`` and ``float('nan')`` count as literals too (the
+    harness reads them the same way): EvalPlus's inputs have them.
+    """
     try:
-        return ast.literal_eval(source)
+        tree = ast.parse(source.strip(), mode="eval")
+        if "float(" in source:
+            tree = _NonFinite().visit(tree)
+        return ast.literal_eval(tree.body)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
         raise ValueError(
             f"not a Python literal ({exc.__class__.__name__}): {source[:80]!r}"
         ) from exc
+
+
+class _NonFinite(ast.NodeTransformer):
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "float"
+            and len(node.args) == 1
+            and not node.keywords
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value in NON_FINITE
+        ):
+            return ast.Constant(NON_FINITE[node.args[0].value])
+        return node
+
+
+def write_literal(value: Any) -> str:
+    """The literal source ``parse_literal`` reads back as exactly ``value`` (same types).
+
+    Raises:
+        ValueError: the value has no exact literal form (a frozenset, a huge int, a
+            self-referencing container); the message says which.
+    """
+    source = _literal(value, 0)
+    if not strictly_equal(parse_literal(source), value):
+        raise ValueError(f"{show(value, 60)} does not read back as itself")
+    return source
+
+
+def _literal(value: Any, depth: int) -> str:
+    if depth > 100:
+        raise ValueError("nested too deeply for a literal")
+    kind = type(value)
+    if kind is float and not math.isfinite(value):
+        return f"float({'nan' if math.isnan(value) else ('-inf' if value < 0 else 'inf')!r})"
+    if kind is complex and not (math.isfinite(value.real) and math.isfinite(value.imag)):
+        raise ValueError("a complex number with a non-finite part has no literal form")
+    if value is None or kind in (bool, int, float, complex, str, bytes):
+        try:
+            return repr(value)
+        except ValueError as exc:  # ints past sys.get_int_max_str_digits
+            raise ValueError(f"{kind.__name__} too large for a literal") from exc
+    items = [_literal(item, depth + 1) for item in value] if kind in (list, tuple, set) else []
+    if kind is list:
+        return "[" + ", ".join(items) + "]"
+    if kind is tuple:
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if kind is set:
+        return "{" + ", ".join(items) + "}" if items else "set()"
+    if kind is dict:
+        pairs = [f"{_literal(k, depth + 1)}: {_literal(v, depth + 1)}" for k, v in value.items()]
+        return "{" + ", ".join(pairs) + "}"
+    raise ValueError(f"a {kind.__name__} has no literal form")
 
 
 def decode(tagged: Any, depth: int = 0) -> Any:
