@@ -76,8 +76,11 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
             handle.write("\n")
 
 
-def run_evalplus(dataset: str, data: Path, work: Path, samples: Path, parallel: int) -> list[dict]:
-    """One EvalPlus run on ``samples``; its verdicts in the samples' order."""
+def run_evalplus(
+    dataset: str, data: Path, work: Path, samples: Path, parallel: int, reuse: bool
+) -> list[dict]:
+    """One EvalPlus run on ``samples`` (or, with ``reuse``, its results from an earlier
+    run on the same file); its verdicts in the samples' order."""
     plain = work / DATA_FILES[dataset].removesuffix(".gz")
     if not plain.exists():
         with gzip.open(data / DATA_FILES[dataset], "rb") as src, plain.open("wb") as dst:
@@ -85,8 +88,10 @@ def run_evalplus(dataset: str, data: Path, work: Path, samples: Path, parallel: 
     env = dict(os.environ, **{OVERRIDE[dataset]: str(plain)})
     command = [sys.executable, "-c", EVALPLUS_RUN, dataset, str(samples), str(parallel)]
     quiet = {"stdout": subprocess.DEVNULL, "stdin": subprocess.DEVNULL}
-    subprocess.run(command, env=env, check=True, **quiet)
-    results = json.loads(samples.with_name(samples.stem + "_eval_results.json").read_text())
+    output = samples.with_name(samples.stem + "_eval_results.json")
+    if not (reuse and output.exists()):
+        subprocess.run(command, env=env, check=True, **quiet)
+    results = json.loads(output.read_text())
     verdicts: dict[str, list[dict]] = {
         task_id: list(rows) for task_id, rows in results["eval"].items()
     }
@@ -110,6 +115,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--runtime", default="runc")
     parser.add_argument("--evalplus-runs", type=int, default=2)
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep EvalPlus results already in --out"
+    )
     args = parser.parse_args()
     data = data_dir(args.data)
     settings = Settings.from_env().with_flags(runtime=args.runtime, jobs=args.jobs)
@@ -121,9 +129,12 @@ def main() -> None:
         runs = []
         for run in range(args.evalplus_runs):
             path = work / f"evalplus{run + 1}" / "samples.jsonl"
-            write_jsonl(path, samples)
+            results = path.with_name("samples_eval_results.json")
+            if not (args.reuse and results.exists()):
+                results.unlink(missing_ok=True)
+                write_jsonl(path, samples)
             started = time.monotonic()
-            runs.append(run_evalplus(dataset, data, work, path, args.jobs))
+            runs.append(run_evalplus(dataset, data, work, path, args.jobs, args.reuse))
             took = time.monotonic() - started
             print(f"{dataset}: EvalPlus run {run + 1}: {took:.0f} s", flush=True)
         ours_path = work / "chorebench" / "samples.jsonl"

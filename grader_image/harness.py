@@ -14,9 +14,14 @@ Expected values are never sent: the host compares.
 
 Suites add ``"batch": true``: the cases run in order in one child per group of consecutive
 cases with the same ``group`` (a fresh child after a case that timed out or crashed), as
-EvalPlus runs each group in one process. A case may carry its own ``timeout``; the job's
+EvalPlus runs each group in one process. A case may carry its own ``timeout``, which limits
+the call (as EvalPlus's does; the parent kills a child REPORT_ALLOWANCE_S later); the job's
 ``group_timeout`` caps a whole group; with ``stop_on_failure``, the first case that raises,
 times out or crashes ends its group and every later case of the job is reported ``not_run``.
+
+A value too large to carry is reported by its SHA-256 (``["digest", kind, sha256, size]``):
+a str, bytes or int past its cap by the digest of its bytes, a container past the node cap
+by its ``fingerprint``. The host compares digests with expected ones.
 
 Job, pytest kind: ``{"mode": "pytest", "timeout": float, "files": {relative path: source},
 "compiled": [relative path, ...], "test_file": relative path}``: one pytest run of the test
@@ -130,7 +135,7 @@ def encode(value, depth=0, budget=None, path=None):
         return ["bool", value]
     if kind is int:
         if int.bit_length(value) > MAX_INT_BITS:
-            raise TooLarge("int too large")
+            return digest("int", int.__format__(value, "x").encode("ascii"))
         return ["int", int.__format__(value, "x")]
     if kind is float:
         return ["float", float.hex(value)]
@@ -138,17 +143,26 @@ def encode(value, depth=0, budget=None, path=None):
         return ["complex", float.hex(value.real), float.hex(value.imag)]
     if kind is str:
         if str.__len__(value) > MAX_STR:
-            raise TooLarge("str too long")
+            return digest("str", str.encode(value, "utf-8", "surrogatepass"))
         return ["str", value]
     if kind is bytes:
         if bytes.__len__(value) > MAX_STR:
-            raise TooLarge("bytes too long")
+            return digest("bytes", value)
         return ["bytes", bytes.hex(value)]
     tags = {list: "list", tuple: "tuple", set: "set", frozenset: "frozenset", dict: "dict"}
-    if kind not in tags:
+    subdict = kind not in tags and dict in _MRO(kind)  # Counter, OrderedDict, defaultdict
+    if kind not in tags and not subdict:
         return ["unsupported", type_name(kind)]
     if id(value) in path:
         return ["unsupported", "cycle"]
+    if subdict:
+        path.add(id(value))
+        items = [
+            [encode(k, depth + 1, budget, path), encode(v, depth + 1, budget, path)]
+            for k, v in dict.items(value)
+        ]
+        path.discard(id(value))
+        return ["subdict", type_name(kind), items]
     path.add(id(value))
     if kind is dict:
         items = [
@@ -159,6 +173,82 @@ def encode(value, depth=0, budget=None, path=None):
         items = [encode(item, depth + 1, budget, path) for item in kind.__iter__(value)]
     path.discard(id(value))
     return [tags[kind], items]
+
+
+def encode_value(value):
+    """``encode``, or, for a value past the node cap, its fingerprint (``digest`` of kind value)."""
+    try:
+        return encode(value)
+    except TooLarge as exc:
+        if "nodes" not in str(exc):
+            raise
+
+    budget = [FINGERPRINT_NODES]
+    return ["digest", "value", fingerprint(value, 0, budget).hex(), FINGERPRINT_NODES - budget[0]]
+
+
+FINGERPRINT_NODES = 5_000_000
+_FIXED = {
+    type(None): b"N",
+    bool: b"B",
+    int: b"i",
+    float: b"f",
+    complex: b"c",
+    str: b"s",
+    bytes: b"b",
+}
+_TAGS = {list: b"L", tuple: b"T", set: b"S", frozenset: b"F", dict: b"D"}
+
+
+def fingerprint(value, depth, budget):
+    """SHA-256 of a value's exact type and content: equal values (same types) hash equal.
+
+    Set members and dict items are hashed each and sorted, so iteration order does not count.
+    """
+    import hashlib  # noqa: PLC0415
+
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_DEPTH:
+        raise TooLarge("too many nodes or too deep")
+    kind = type(value)
+    hasher = hashlib.sha256(_FIXED.get(kind) or _TAGS.get(kind) or b"?")
+    if value is None:
+        pass
+    elif kind is bool:
+        hasher.update(b"1" if value else b"0")
+    elif kind is int:
+        hasher.update(int.__format__(value, "x").encode("ascii"))
+    elif kind is float:
+        hasher.update(float.hex(value).encode("ascii"))
+    elif kind is complex:
+        hasher.update((float.hex(value.real) + "," + float.hex(value.imag)).encode("ascii"))
+    elif kind is str:
+        hasher.update(str.encode(value, "utf-8", "surrogatepass"))
+    elif kind is bytes:
+        hasher.update(value)
+    elif kind in (list, tuple):
+        for item in kind.__iter__(value):
+            hasher.update(fingerprint(item, depth + 1, budget))
+    elif kind in (set, frozenset):
+        for part in sorted(fingerprint(item, depth + 1, budget) for item in kind.__iter__(value)):
+            hasher.update(part)
+    elif kind is dict:
+        pairs = [
+            fingerprint(k, depth + 1, budget) + fingerprint(v, depth + 1, budget)
+            for k, v in dict.items(value)
+        ]
+        for part in sorted(pairs):
+            hasher.update(part)
+    else:
+        raise TooLarge("unsupported " + type_name(kind))
+    return hasher.digest()
+
+
+def digest(kind, data):
+    """A scalar too large to carry, as its SHA-256 (the host compares it with the expected's)."""
+    import hashlib  # noqa: PLC0415
+
+    return ["digest", kind, hashlib.sha256(data).hexdigest(), len(data)]
 
 
 def observe_exception(exc):
@@ -207,7 +297,7 @@ def call_case(func, case):
         elapsed = time.perf_counter() - started
         return dict(status="raised", elapsed_s=elapsed, **observe_exception(exc))
     try:
-        return {"status": "returned", "elapsed_s": elapsed, "value": encode(result)}
+        return {"status": "returned", "elapsed_s": elapsed, "value": encode_value(result)}
     except TooLarge as exc:
         return {"status": "returned", "elapsed_s": elapsed, "value": ["too_large", str(exc)]}
     except RecursionError:
@@ -352,10 +442,13 @@ def batch_child_main(job, cases, write_fd):
     write_record(write_fd, failed or {"status": "ready"})
     if func is not None:
         for case in cases:
+            limit = float(case.get("timeout") or job["timeout"])
             try:
                 observation = call_case(func, case)
             except BaseException as exc:
                 observation = {"status": "error", "detail": type_name(type(exc))}
+            if observation.get("elapsed_s", 0) > limit:
+                observation = {"status": "timeout", "elapsed_s": observation["elapsed_s"]}
             write_record(write_fd, observation)
     os._exit(0)
 
@@ -424,7 +517,7 @@ def run_chunk(job, cases, group_deadline):
         records = [dict(ready) for _ in cases]
     else:
         for case in cases:
-            limit = float(case.get("timeout") or default)
+            limit = float(case.get("timeout") or default) + REPORT_ALLOWANCE_S
             line, why = reader.line(min(mark + limit, group_deadline))
             now = time.monotonic()
             if line is None:
@@ -440,6 +533,10 @@ def run_chunk(job, cases, group_deadline):
     return records
 
 
+# Batch mode: a case's limit is on the call alone, as in EvalPlus (the child measures it and
+# reports a slower call as a timeout); the parent allows this much more for encoding and
+# writing a large value before it kills the child.
+REPORT_ALLOWANCE_S = 5.0
 FAILED = ("raised", "timeout", "crashed", "compile_error", "no_entry", "error", "protocol_error")
 
 
@@ -464,7 +561,7 @@ def run_batch(job, cases, emit):
                 pending = []
                 break
             records = run_chunk(job, pending, deadline)
-            for case, record in zip(pending, records):
+            for case, record in zip(pending, records, strict=False):
                 emit(dict(record, case=case["id"]))
                 stopped = stopped or (stop and record.get("status") in FAILED)
             pending = pending[len(records) :]

@@ -30,7 +30,7 @@ from runner.records import (
     Spec,
     Violation,
 )
-from runner.values import parse_literal, show, strictly_equal
+from runner.values import Digest, parse_literal, show, strictly_equal
 
 # A response with one of these has nothing to execute.
 UNRUNNABLE = frozenset({"empty_response", "syntax_error", "entry_point_missing"})
@@ -270,7 +270,7 @@ def _compare(case: Case, seen: Observation, judge: _Judge) -> list[Check]:
     if failure is not None:
         return [check(check_id, failure[0], failure[1]) for check_id in _check_ids(case)]
     if case.raises is None:
-        want = parse_literal(case.expected or "None")
+        want = _expected(case)
         if seen.status == "raised":
             return [check(case.id, Outcome.RAISED, f"raised {seen.exc_type}: {_message(seen)}")]
         if judge(case, seen, want):
@@ -302,6 +302,12 @@ def _compare(case: Case, seen: Observation, judge: _Judge) -> list[Check]:
             detail = f"message {show(seen.exc_message)} does not match {case.raises.match!r}"
             results.append(check(message_id, Outcome.WRONG, detail))
     return results
+
+
+def _expected(case: Case) -> object:
+    if case.expected_digest is not None:
+        return Digest(*case.expected_digest)
+    return parse_literal(case.expected or "None")
 
 
 def _failure(seen: Observation) -> tuple[Outcome, str] | None:

@@ -115,11 +115,12 @@ class Case:
     approx: float | None = None  # relative tolerance for floats; None means exact
     group: str = ""  # suites: "base" or "plus", each scored all or nothing
     timeout_s: float | None = None  # this case's own limit (calibrated); None: the spec's
+    expected_digest: tuple[str, str, int] | None = None  # (type, sha256, size): a huge value
 
     @property
     def filled(self) -> bool:
         """The case says what it expects (``spec fill`` writes it when it does not)."""
-        return self.expected is not None or self.raises is not None
+        return not (self.expected is None and self.raises is None and not self.expected_digest)
 
     @property
     def max_points(self) -> int:

@@ -228,6 +228,10 @@ def _mutant_source(reference: str, mutant: dict[str, Any]) -> str:
     return result
 
 
+def _digest(data: dict[str, Any] | None) -> tuple[str, str, int] | None:
+    return (data["type"], data["sha256"], data["size"]) if data else None
+
+
 def _build(path: Path, data: dict[str, Any], sha256: str) -> Spec:
     raw_limits = dict(data.get("limits", {}))
     if "calibration" in raw_limits:
@@ -251,6 +255,7 @@ def _build(path: Path, data: dict[str, Any], sha256: str) -> Spec:
             approx=case.get("approx"),
             group=case.get("group", ""),
             timeout_s=case.get("timeout_s"),
+            expected_digest=_digest(case.get("expected_digest")),
         )
         for case in data.get("cases", [])
     )

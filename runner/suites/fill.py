@@ -22,7 +22,7 @@ from runner.grade import Sandbox, grader_pool, host_units, run_error
 from runner.protocol import function_job, parse_report
 from runner.records import Calibration, Observation, Spec
 from runner.spec import load_spec, spec_paths
-from runner.values import write_literal
+from runner.values import Digest, write_literal
 
 PROBE_TIMEOUT_S = 60.0  # a reference case slower than this cannot be calibrated
 
@@ -118,6 +118,9 @@ def expectation(spec: Spec, seen: Observation) -> dict[str, Any]:
         return {"expected": write_literal(seen.value_error is not None or seen.value is not None)}
     if seen.value_error is not None:
         raise ValueError(f"the reference's value cannot be carried: {seen.value_error}")
+    if type(seen.value) is Digest:
+        value = seen.value
+        return {"expected_digest": {"type": value.kind, "sha256": value.sha256, "size": value.size}}
     return {"expected": write_literal(seen.value)}
 
 
