@@ -137,7 +137,7 @@ def test_nan_literal_reads_as_nan_on_both_sides():
 
 @pytest.mark.parametrize("value", [frozenset({1}), complex(math.inf, 0), object()], ids=repr)
 def test_values_without_a_literal_form_are_refused(value):
-    with pytest.raises(ValueError, match="literal|read back"):
+    with pytest.raises(ValueError, match=r"literal|read back"):
         write_literal(value)
 
 
