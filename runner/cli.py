@@ -241,6 +241,12 @@ def check_specs(
         )
         if not result.ok:
             click.echo(_summary(grade, failures_only=True))
+        tight = result.tight_limits
+        if tight:
+            click.echo(
+                f"  warning: {len(tight)} case limit(s) tighter than the calibration rule "
+                f"(run `chorebench spec fill` again to recalibrate), first {tight[0]}"
+            )
     broken = [r.grade.error or "" for r in results if r.grade.infra_failed]
     if broken:
         raise SandboxError(f"the sandbox failed while checking specs: {broken[0]}")

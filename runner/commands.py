@@ -40,6 +40,25 @@ class SpecCheck:
         )
 
     @property
+    def tight_limits(self) -> list[str]:
+        """Cases whose limits are tighter than the spec's calibration rule allows.
+
+        The rule (``limits.calibration``, EvalPlus's): a case's limit is at least
+        ``max(floor_s, factor x the reference's time)``, measured in this check.
+        """
+        rule = self.spec.limits.calibration
+        if rule is None:
+            return []
+        elapsed = {check.case: check.elapsed_s or 0.0 for check in self.grade.checks}
+        found = []
+        for case in self.spec.cases:
+            limit = case.timeout_s or self.spec.limits.case_timeout_s
+            needed = max(rule.floor_s, rule.factor * elapsed.get(case.id, 0.0))
+            if limit < needed:
+                found.append(f"{case.id}: limit {limit:g} s, the rule gives {needed:.2f} s")
+        return found
+
+    @property
     def problem(self) -> str | None:
         """Why the spec is not satisfiable, as ``FILE: /reference: reason``; None when ok."""
         if self.ok:
