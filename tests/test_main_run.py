@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from runner.cli import main
-from runner.regrade import grade_signature, regrade
+from runner.run import grade_signature, regrade
 from runner.rundir import read_samples
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -9,8 +9,7 @@ from dataclasses import replace
 import pytest
 
 from runner.grade import grade_response
-from runner.sandbox import DockerSandbox
-from runner.warm import WarmPool
+from runner.sandbox import DockerSandbox, WarmPool
 
 
 class Starter:

@@ -3,7 +3,7 @@ vLLM, LM Studio (and Ollama's ``/v1``, though chorebench talks to Ollama nativel
 
 Two endpoints: ``GET /v1/models`` for the model list, ``POST /v1/chat/completions`` with
 ``stream: false`` for one answer. The methods and records are those of ``OllamaClient``, so
-``runner.collect`` cannot tell the two apart:
+collection (``runner.run``) cannot tell the two apart:
 
 * ``models()`` keys by ``model_key`` like Ollama; a model's ``digest`` is a hash of the
   stable fields its ``/v1/models`` entry has (never ``created``, which llama.cpp sets to the
@@ -26,17 +26,17 @@ from typing import Any, ClassVar
 
 import httpx
 
-from runner.errors import BackendError
-from runner.httpbase import (
-    BadResponse,
+from runner.backends.httpbase import (
+    BACKOFF_S,
+    REQUEST_TIMEOUT_S,
+    RETRIES,
     Completion,
     HttpClient,
     ModelInfo,
-    ModelNotFound,
-    ThinkingUnsupported,
+    integer_field,
     model_key,
-    number,
 )
+from runner.errors import BackendError, BadResponse, ModelNotFound, ThinkingUnsupported
 
 API_KEY_VARIABLE = "CHOREBENCH_OPENAI_API_KEY"
 # The fields of a /v1/models entry that describe the model itself (llama.cpp's ``meta``,
@@ -77,9 +77,9 @@ class OpenAIClient(HttpClient):
     def __init__(
         self,
         base_url: str,
-        timeout_s: float = 1800.0,
-        retries: int = 3,
-        backoff_s: float = 1.0,
+        timeout_s: float = REQUEST_TIMEOUT_S,
+        retries: int = RETRIES,
+        backoff_s: float = BACKOFF_S,
         transport: httpx.BaseTransport | None = None,
         api_key: str | None = None,
     ) -> None:
@@ -188,11 +188,11 @@ def _model_info(item: dict[str, Any]) -> ModelInfo:
     stable = {key: item[key] for key in STABLE_FIELDS if key in item}
     digest = hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()
     meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
-    params = number(meta, "n_params")
+    params = integer_field(meta, "n_params")
     return ModelInfo(
         name=item["id"],
         digest=digest,
-        size=number(meta, "size") or 0,
+        size=integer_field(meta, "size") or 0,
         parameter_size=_short(params) if params else "",
     )
 
@@ -229,8 +229,8 @@ def _completion(data: dict[str, Any], wall_s: float, attempts: int) -> Completio
         response=response,
         thinking=thinking,
         done_reason=finish if isinstance(finish, str) else None,
-        eval_count=number(usage, "completion_tokens"),
-        prompt_eval_count=number(usage, "prompt_tokens"),
+        eval_count=integer_field(usage, "completion_tokens"),
+        prompt_eval_count=integer_field(usage, "prompt_tokens"),
         total_duration_ns=None,
         load_duration_ns=None,
         eval_duration_ns=(

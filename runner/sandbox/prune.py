@@ -9,21 +9,18 @@ time). Containers of live runners are never touched; containers owned on other h
 without a readable owner) are removed only with ``everyone``.
 
 Beyond the engine's containers, when the engine runs on this machine, the runtime-level sweep
-(``runner.orphans``) removes processes of chorebench containers the engine no longer knows.
+(``orphans``) removes processes of chorebench containers the engine no longer knows.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import docker
 
-from runner.orphans import RuntimeOrphan, sweep
-from runner.sandbox import HARNESS, LABEL, OWNER, connect, is_local
+from runner.sandbox.engine import HARNESS, LABEL, OWNER, connect, is_local, owner_state
+from runner.sandbox.orphans import RuntimeOrphan, sweep
 from runner.settings import Settings
 
 
@@ -37,7 +34,7 @@ class RemovedContainer:
 
 
 @dataclass(frozen=True)
-class PruneReport:
+class PruneResult:
     """What one prune removed, and what it found and left.
 
     Attributes:
@@ -51,30 +48,9 @@ class PruneReport:
     kept: int = 0
 
 
-def owner_id(pid: int | None = None) -> str:
-    """``<host>:<pid>:<start time>`` of a process (default: this one), as the owner label."""
-    pid = os.getpid() if pid is None else pid
-    return f"{socket.gethostname()}:{pid}:{_start_time(pid) or 0}"
-
-
-def owner_state(owner: str) -> str:
-    """``alive``, ``dead``, ``elsewhere`` (another host) or ``unknown`` (unreadable label)."""
-    host, _, rest = owner.partition(":")
-    pid, _, start = rest.partition(":")
-    if not host or not pid.isdigit():
-        return "unknown"
-    if host != socket.gethostname():
-        return "elsewhere"
-    if not _alive(int(pid)):
-        return "dead"
-    if start.isdigit() and int(start) and _start_time(int(pid)) not in (None, int(start)):
-        return "dead"  # the pid was reused by a process started later
-    return "alive"
-
-
 def prune_leftovers(
     client: Any, everyone: bool = False, local: bool = True, grace_s: float = 1.0
-) -> PruneReport:
+) -> PruneResult:
     """Remove labelled containers of dead owners, then (``local``) runtime-level orphans.
 
     Args:
@@ -110,10 +86,10 @@ def prune_leftovers(
             runtime = sweep(known_ids, HARNESS, data_root, grace_s)
         except OSError:
             runtime = []  # no /proc to read (not Linux): nothing to sweep
-    return PruneReport(tuple(removed), tuple(runtime), kept)
+    return PruneResult(tuple(removed), tuple(runtime), kept)
 
 
-def prune(settings: Settings, everyone: bool = False) -> PruneReport:
+def prune(settings: Settings, everyone: bool = False) -> PruneResult:
     """Connect to the engine of ``settings`` and prune (``chorebench sandbox prune``).
 
     Raises:
@@ -124,22 +100,3 @@ def prune(settings: Settings, everyone: bool = False) -> PruneReport:
         return prune_leftovers(client, everyone=everyone, local=is_local(settings))
     finally:
         client.close()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _start_time(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot (``/proc/<pid>/stat`` field 22)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text("ascii", "replace")
-        return int(stat.rpartition(")")[2].split()[19])
-    except (OSError, ValueError, IndexError):
-        return None

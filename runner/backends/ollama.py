@@ -7,11 +7,9 @@ wrapping. ``stream: false`` gives one JSON object holding the whole answer, the 
 thinking and the final metrics.
 
 Errors become ``BackendError`` subclasses with a message that says what to do (the mapping is
-``runner.httpbase``'s, shared with the OpenAI-compatible client). Transient failures (5xx, a
+``httpbase``'s, shared with the OpenAI-compatible client). Transient failures (5xx, a
 timeout, a dropped connection) are retried with backoff a bounded number of times by
 ``generate``; then the error is raised for the caller to record on the sample.
-
-The errors and records are defined in ``runner.httpbase`` and importable from here too.
 """
 
 from __future__ import annotations
@@ -21,35 +19,22 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from runner.errors import BackendError
-from runner.httpbase import (
-    BadResponse,
+from runner.backends.httpbase import (
+    BACKOFF_S,
+    REQUEST_TIMEOUT_S,
+    RETRIES,
     Completion,
     HttpClient,
     ModelInfo,
-    ModelNotFound,
-    ServerUnreachable,
-    ThinkingUnsupported,
-    TransientError,
+    integer_field,
     model_key,
-    number,
 )
-
-__all__ = [
-    "DEFAULT_HOST",
-    "BadResponse",
-    "Completion",
-    "ModelInfo",
-    "ModelNotFound",
-    "OllamaClient",
-    "ServerUnreachable",
-    "ThinkingUnsupported",
-    "TransientError",
-    "model_key",
-    "normalize_host",
-]
-
-DEFAULT_HOST = "http://127.0.0.1:11434"
+from runner.errors import (
+    BackendError,
+    BadResponse,
+    ModelNotFound,
+    ThinkingUnsupported,
+)
 
 
 def normalize_host(host: str) -> str:
@@ -71,9 +56,9 @@ class OllamaClient(HttpClient):
     def __init__(
         self,
         base_url: str,
-        timeout_s: float = 1800.0,
-        retries: int = 3,
-        backoff_s: float = 1.0,
+        timeout_s: float = REQUEST_TIMEOUT_S,
+        retries: int = RETRIES,
+        backoff_s: float = BACKOFF_S,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         super().__init__(normalize_host(base_url), timeout_s, retries, backoff_s, transport)
@@ -182,22 +167,12 @@ def _completion(data: dict[str, Any], wall_s: float, attempts: int) -> Completio
         response=response,
         thinking=thinking if isinstance(thinking, str) else "",
         done_reason=data.get("done_reason") if isinstance(data.get("done_reason"), str) else None,
-        eval_count=number(data, "eval_count"),
-        prompt_eval_count=number(data, "prompt_eval_count"),
-        total_duration_ns=number(data, "total_duration"),
-        load_duration_ns=number(data, "load_duration"),
-        eval_duration_ns=number(data, "eval_duration"),
+        eval_count=integer_field(data, "eval_count"),
+        prompt_eval_count=integer_field(data, "prompt_eval_count"),
+        total_duration_ns=integer_field(data, "total_duration"),
+        load_duration_ns=integer_field(data, "load_duration"),
+        eval_duration_ns=integer_field(data, "eval_duration"),
         wall_s=wall_s,
         attempts=attempts,
         raw={k: v for k, v in data.items() if k not in ("response", "thinking", "context")},
     )
-
-
-def __getattr__(name: str) -> Any:
-    """``require_a_server`` moved to ``runner.backends`` (it serves every backend); the old
-    import path still works. Imported lazily: ``runner.backends`` imports this module."""
-    if name == "require_a_server":
-        from runner.backends import require_a_server
-
-        return require_a_server
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """Per-spec charts for ``report.html``: every run's score per model, as inline SVG.
 
-Importing this module needs matplotlib (the ``plots`` extra); ``render_html`` copes without.
+Importing this module needs matplotlib (the ``plots`` extra); ``render`` copes without.
 A glance shows what the variance table says in words: a perfect model is one dot at the top,
 a bimodal one two clusters, a wild one a scatter.
 """
@@ -16,7 +16,7 @@ matplotlib.use("Agg")  # no display: render to memory only
 
 import matplotlib.pyplot as plt
 
-from runner.report import Report
+from runner.report.build import Report
 
 _PHASES = (("runs", "o", "repeated runs"), ("best_of", "x", "best-of-N samples"))
 

@@ -1,6 +1,6 @@
 """The report's sections as format-free blocks: paragraphs, tables and bullet lists.
 
-``render_md`` and ``render_html`` only lay these out, so both formats say the same thing.
+``render`` only lays these out, in markdown and in HTML, so both formats say the same thing.
 Text may use markdown's inline `code` and **bold**; nothing else.
 """
 
@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner import stats
-from runner.report import HIT_RULE, Report
-from runner.routing import ROUTING_RULE, RoutingRow, gigabytes
-from runner.tables import BestOfRow, VarianceRow
+from runner.report import stats
+from runner.report.build import HIT_RULE, Report
+from runner.report.routing import ROUTING_RULE, RoutingRow, gigabytes
+from runner.report.tables import BestOfRow, VarianceRow
 
 
 def model_label(model: str, think: Any) -> str:

@@ -1,16 +1,79 @@
-"""``report.html``: the report's tables and a chart per spec, in one self-contained file.
+"""The report laid out, and written: GitHub markdown (tabulate) and one self-contained HTML page.
 
-Charts need matplotlib (``pip install 'chorebench[plots]'``); they are inline SVG, so the file
-opens with no network. Without matplotlib the page says how to get them.
+Both render the same format-free sections (``sections``), so both formats say the same thing.
+``write_report`` writes ``report.md``, ``report.json`` and ``report.html`` into the run
+directory; the markdown it wrote is what ``chorebench report`` prints.
+
+The page's charts need matplotlib (``pip install 'chorebench[plots]'``); they are inline SVG,
+so the file opens with no network. Without matplotlib the page says how to get them.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
-from runner.report import Report
-from runner.sections import Block, Bullets, Section, Table, sections, summary
+from tabulate import tabulate
+
+from runner.report.build import Report
+from runner.report.sections import Block, Bullets, Section, Table, sections, summary
+from runner.rundir import write_json_atomic, write_text_atomic
+
+REPORT_FILES = ("report.md", "report.json", "report.html")
+
+
+@dataclass(frozen=True)
+class Written:
+    """A report, its markdown, and the files it was written to."""
+
+    report: Report
+    markdown: str
+    files: tuple[Path, ...]
+
+
+def write_report(report: Report) -> Written:
+    """Write ``report.md``, ``report.json`` and ``report.html`` into the run directory."""
+    out = report.run_dir
+    markdown = render_markdown(report)
+    write_text_atomic(out / "report.md", markdown)
+    write_json_atomic(out / "report.json", report.to_json())
+    write_text_atomic(out / "report.html", render_html(report))
+    return Written(report, markdown, tuple(out / name for name in REPORT_FILES))
+
+
+# Markdown
+
+
+def _md_block(block: Block) -> str:
+    if isinstance(block, Table):
+        return tabulate(
+            list(block.rows), headers=list(block.headers), tablefmt="github", disable_numparse=True
+        )
+    if isinstance(block, Bullets):
+        return "\n".join(f"{'  ' * depth}- {text}" for depth, text in block.items)
+    return block
+
+
+def _md_section(section: Section) -> list[str]:
+    lines = [f"{'#' * section.level} {section.title}", ""]
+    for block in section.blocks:
+        lines += [_md_block(block), ""]
+    for child in section.children:
+        lines += _md_section(child)
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    """The whole report; each section only when the run has the data for it."""
+    lines = [f"# chorebench report: {report.run_dir.name}", "", summary(report), ""]
+    for section in sections(report):
+        lines += _md_section(section)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# HTML
 
 _STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
@@ -69,7 +132,7 @@ def _section(section: Section, charts: dict[str, str]) -> str:
 def render_html(report: Report) -> str:
     """The whole page. Charts are drawn when matplotlib is installed."""
     try:
-        from runner.charts import spec_charts
+        from runner.report.charts import spec_charts  # needs matplotlib, an optional extra
     except ImportError:
         charts: dict[str, str] = {}
         notice = (

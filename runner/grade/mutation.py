@@ -15,14 +15,21 @@ forged outcome then appears on the reference and on every mutant.
 
 from __future__ import annotations
 
-from runner.diagnostics import stale_reference_diagnostics
 from runner.errors import SandboxError
-from runner.grade import UNRUNNABLE, Sandbox, run_error, sandbox_facts, untrusted
-from runner.protocol import parse_report, pytest_job
+from runner.grade.compliance import UNRUNNABLE
+from runner.grade.diagnostics import stale_reference_diagnostics
+from runner.grade.protocol import (
+    Sandbox,
+    execution_error,
+    pytest_job,
+    read_transcript,
+    sandbox_facts,
+    why_untrusted,
+)
 from runner.records import Check, Observation, Outcome, Spec, Violation
 
 TEST_FILE = "test_chore.py"
-RUN_ID = "run"  # the harness's single case for a pytest job
+PYTEST_CASE = "run"  # the harness's one case id for a pytest job (its wire name)
 
 
 def variant_sources(spec: Spec) -> list[tuple[str, str]]:
@@ -39,7 +46,7 @@ def module_file(import_path: str) -> str:
 
 
 def layout(import_path: str, module_source: str, test_code: str) -> dict[str, str]:
-    """The files of one run: packages with ``__init__.py``, the module, the test file."""
+    """The files of one execution: packages with ``__init__.py``, the module, the test file."""
     parts = import_path.split(".")
     files = {"/".join([*parts[:depth], "__init__.py"]): "" for depth in range(1, len(parts))}
     files[module_file(import_path)] = module_source
@@ -69,17 +76,18 @@ def grade_test_module(
         files = layout(spec.module.import_path, source, code)
         job = pytest_job(spec, files, TEST_FILE, (module_file(spec.module.import_path),))
         try:
-            run = sandbox.run(job, spec.limits, 1)
+            execution = sandbox.execute(job, spec.limits, 1)
         except SandboxError as exc:
             checks.append(Check(name, False, 0, 1, Outcome.INFRA_ERROR, str(exc)))
             errors.append(str(exc))
             continue
-        report = parse_report(run, [RUN_ID])
-        facts = sandbox_facts(run, report.python)
-        error = run_error(report, run)
+        transcript = read_transcript(execution, [PYTEST_CASE])
+        facts = sandbox_facts(execution, transcript.python)
+        error = execution_error(transcript, execution)
         if error and name == "reference":
             errors.append(f"reference run: {error}")
-        seen = None if untrusted(report, run) else report.observations.get(RUN_ID)
+        trusted = why_untrusted(transcript, execution) is None
+        seen = transcript.observations.get(PYTEST_CASE) if trusted else None
         checks.append(judge(name, seen, error))
     return checks, diagnostics, (errors[0] if errors else None), facts
 

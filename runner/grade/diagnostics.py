@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import warnings
 
-from runner.compliance import callee
+from runner.grade.compliance import callee
 from runner.records import ModuleUnderTest, Violation
 
 

@@ -25,7 +25,6 @@ CI_METHOD = (
     "is weak evidence that there is none."
 )
 
-DEFAULT_HIT_AT = 0.82  # the write-up's 18/22, as a fraction
 
 # Stability labels, from the spread (max - min) and mean of a model's scores on one spec.
 STABLE_SPREAD = 0.20  # at most this spread: the runs agree

@@ -2,7 +2,8 @@
 
 Reads only the run directory (``manifest.json`` and ``samples.jsonl``), so every figure can be
 traced to the stored responses: variance and best-of rows carry the sample keys they used.
-Writes ``report.md``, ``report.json`` and ``report.html`` beside them.
+``render`` lays the report out and writes ``report.md``, ``report.json`` and ``report.html``
+beside them.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from runner import stats
-from runner.findings import ranking_notes, variance_notes
 from runner.records import Sample
-from runner.routing import ROUTING_RULE, RoutingRow, routing
-from runner.rundir import load_samples, read_manifest, write_json_atomic, write_text_atomic
-from runner.tables import (
+from runner.report import stats
+from runner.report.findings import ranking_notes, variance_notes
+from runner.report.routing import ROUTING_RULE, RoutingRow, routing
+from runner.report.tables import (
     BestOfRow,
     ComplianceRow,
     RankingRow,
@@ -29,8 +29,8 @@ from runner.tables import (
     thinking,
     variance,
 )
-
-REPORT_FILES = ("report.md", "report.json", "report.html")
+from runner.rundir import load_samples, read_manifest
+from runner.settings import DEFAULT_HIT_AT
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
         families[family_of[spec]] = (*families.get(family_of[spec], ()), spec)
     sizes = {m: (manifest.get("models", {}).get(m) or {}).get("size") for m in models}
     phase_hit = manifest.get("phases", {}).get("best_of", {}).get("hit_at")
-    threshold = next((v for v in (hit_at, phase_hit) if v is not None), stats.DEFAULT_HIT_AT)
+    threshold = next((v for v in (hit_at, phase_hit) if v is not None), DEFAULT_HIT_AT)
 
     runs = by_model_and_spec(samples, "runs")
     variance_rows = variance(runs, models, specs)
@@ -136,18 +136,6 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
             families, variance_rows, best_rows, sizes, [r.model for r in thinking_rows if r.traps]
         ),
     )
-
-
-def write_report(report: Report) -> tuple[Path, ...]:
-    """Write ``report.md``, ``report.json`` and ``report.html`` into the run directory."""
-    from runner.render_html import render_html
-    from runner.render_md import render_markdown
-
-    out = report.run_dir
-    write_text_atomic(out / "report.md", render_markdown(report))
-    write_json_atomic(out / "report.json", report.to_json())
-    write_text_atomic(out / "report.html", render_html(report))
-    return tuple(out / name for name in REPORT_FILES)
 
 
 def _ordered(first: Any, then: Any) -> tuple[str, ...]:

@@ -1,7 +1,8 @@
 """Grade one raw response to one spec: extract, check compliance, execute, compare.
 
-The comparison happens here, on the host, against expected values that never left it.
-``score_function`` is pure: it turns a report into checks, so it is unit-tested without Docker.
+A function candidate is executed on every case here and compared, on the host, against
+expected values that never left it; a generated test goes to ``mutation``. ``score_function``
+is pure: it turns a transcript into checks, so it is unit-tested without Docker.
 """
 
 from __future__ import annotations
@@ -10,33 +11,22 @@ import re
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
 
-from runner.compliance import check_compliance
 from runner.errors import SandboxError
-from runner.extract import extract_code
-from runner.protocol import Report, function_job, parse_report
-from runner.records import (
-    Case,
-    Check,
-    ContainerRun,
-    Grade,
-    Limits,
-    Observation,
-    Outcome,
-    Spec,
-    Violation,
+from runner.grade.compliance import UNRUNNABLE, check_compliance
+from runner.grade.extract import extract_code
+from runner.grade.mutation import grade_test_module
+from runner.grade.protocol import (
+    Sandbox,
+    Transcript,
+    execution_error,
+    function_job,
+    read_transcript,
+    sandbox_facts,
+    why_untrusted,
 )
-from runner.values import parse_literal, show, strictly_equal
-
-# A response with one of these has nothing to execute.
-UNRUNNABLE = frozenset({"empty_response", "syntax_error", "entry_point_missing"})
-
-
-class Sandbox(Protocol):
-    """Runs one job in a fresh container (``runner.sandbox.DockerSandbox``)."""
-
-    def run(self, job: bytes, limits: Limits, cases: int) -> ContainerRun: ...
+from runner.records import Case, Check, Execution, Grade, Observation, Outcome, Spec, Violation
+from runner.values import parse_literal, short_repr, strictly_equal
 
 
 def grader_pool(jobs: int) -> ThreadPoolExecutor:
@@ -65,14 +55,12 @@ def grade_response(spec: Spec, raw: str, sandbox: Sandbox) -> Grade:
     extraction = extract_code(raw)
     violations = check_compliance(extraction, spec.constraints, spec.entry_point, kind=spec.kind)
     if spec.kind == "pytest":
-        from runner.mutation import grade_test_module
-
         checks, diagnostics, error, facts = grade_test_module(
             spec, extraction.code, violations, sandbox
         )
     else:
         diagnostics = ()
-        checks, error, facts = _run_function(spec, extraction.code, violations, sandbox)
+        checks, error, facts = grade_function(spec, extraction.code, violations, sandbox)
     points = sum(check.points for check in checks)
     max_points = spec.max_points
     if spec.scoring == "all_or_nothing":
@@ -91,60 +79,22 @@ def grade_response(spec: Spec, raw: str, sandbox: Sandbox) -> Grade:
     )
 
 
-def _run_function(
+def grade_function(
     spec: Spec, code: str, violations: tuple[Violation, ...], sandbox: Sandbox
 ) -> tuple[list[Check], str | None, dict[str, object]]:
+    """Execute ``code`` on every case of ``spec``: the checks, a run-level error, sandbox facts."""
     unrunnable = [v for v in violations if v.rule in UNRUNNABLE]
     if unrunnable:
         reason = f"not executed: {unrunnable[0].rule}"
         return unscored(spec.cases, Outcome.NO_CODE, reason), None, {}
     try:
-        run = sandbox.run(function_job(spec, code), spec.limits, len(spec.cases))
+        execution = sandbox.execute(function_job(spec, code), spec.limits, len(spec.cases))
     except SandboxError as exc:
         return unscored(spec.cases, Outcome.INFRA_ERROR, str(exc)), str(exc), {}
-    report = parse_report(run, [case.id for case in spec.cases])
-    facts = sandbox_facts(run, report.python)
-    return score_function(spec, report, run), run_error(report, run), facts
-
-
-def sandbox_facts(run: ContainerRun, python: str) -> dict[str, object]:
-    """What a grade records about where it ran, for reproducibility."""
-    return {
-        "image": run.image,
-        "image_id": run.image_id,
-        "runtime": run.runtime,
-        "python": python,
-        "exit_code": run.exit_code,
-        "oom_killed": run.oom_killed,
-        "container_s": round(run.elapsed_s, 4),
-    }
-
-
-def run_error(report: Report, run: ContainerRun) -> str | None:
-    """A run-level explanation for the grade's ``error`` field, or None when all went well."""
-    return report.error or untrusted(report, run)
-
-
-def untrusted(report: Report, run: ContainerRun) -> str | None:
-    """Why no record of this run may earn points, or None when the report can be trusted.
-
-    Records count only from a harness that finished on its own: the host did not kill the
-    container (deadline, output cap), the report is complete (hello, every case, done) and the
-    container exited 0. Under gVisor a case's process can write to the report channel and
-    kill the harness, so a report that was cut short may end in forged records; refusing every
-    record of such a run makes forging worth nothing (docs/SECURITY.md).
-    """
-    if run.output_capped:
-        return "killed: the candidate wrote more output than the limit"
-    if run.timed_out:
-        return "killed at the host's deadline"
-    if not report.complete:
-        if run.oom_killed:
-            return "killed: out of memory"
-        return "the harness stopped before reporting every case"
-    if run.exit_code != 0:
-        return f"the harness did not finish normally (exit status {run.exit_code})"
-    return None
+    transcript = read_transcript(execution, [case.id for case in spec.cases])
+    facts = sandbox_facts(execution, transcript.python)
+    error = execution_error(transcript, execution)
+    return score_function(spec, transcript, execution), error, facts
 
 
 def unscored(cases: tuple[Case, ...], outcome: Outcome, detail: str) -> list[Check]:
@@ -156,20 +106,21 @@ def unscored(cases: tuple[Case, ...], outcome: Outcome, detail: str) -> list[Che
     ]
 
 
-def score_function(spec: Spec, report: Report, run: ContainerRun) -> list[Check]:
+def score_function(spec: Spec, transcript: Transcript, execution: Execution) -> list[Check]:
     """Compare each case's observation with its hidden expectation.
 
-    A report that did not parse scores nothing (``protocol_error``); nor does one from a run
-    that did not end normally (``untrusted``): every check is then a ``timeout`` (the host's
-    deadline) or ``crashed``, with the reason.
+    A transcript that did not parse scores nothing (``protocol_error``); nor does one from an
+    execution that did not end normally (``why_untrusted``): every check is then a ``timeout``
+    (the host's deadline) or ``crashed``, with the reason.
     """
-    if report.error:
-        return unscored(spec.cases, Outcome.PROTOCOL_ERROR, report.error)
-    reason = untrusted(report, run)
+    if transcript.error:
+        return unscored(spec.cases, Outcome.PROTOCOL_ERROR, transcript.error)
+    reason = why_untrusted(transcript, execution)
     if reason is not None:
-        outcome = Outcome.TIMEOUT if run.timed_out else Outcome.CRASHED
+        outcome = Outcome.TIMEOUT if execution.timed_out else Outcome.CRASHED
         return unscored(spec.cases, outcome, f"not counted: {reason}")
-    return [check for case in spec.cases for check in _compare(case, report.observations[case.id])]
+    observations = transcript.observations
+    return [check for case in spec.cases for check in _compare(case, observations[case.id])]
 
 
 def _check_ids(case: Case) -> list[str]:
@@ -197,13 +148,17 @@ def _compare(case: Case, seen: Observation) -> list[Check]:
         if seen.value_error is not None:
             return [check(case.id, Outcome.WRONG, seen.value_error)]
         if strictly_equal(seen.value, want, case.approx):
-            return [check(case.id, Outcome.PASSED, f"returned {show(want)}")]
+            return [check(case.id, Outcome.PASSED, f"returned {short_repr(want)}")]
         return [
-            check(case.id, Outcome.WRONG, f"returned {show(seen.value)}, expected {show(want)}")
+            check(
+                case.id,
+                Outcome.WRONG,
+                f"returned {short_repr(seen.value)}, expected {short_repr(want)}",
+            )
         ]
     name = case.raises.type
     if seen.status != "raised":
-        got = seen.value_error or f"returned {show(seen.value)}"
+        got = seen.value_error or f"returned {short_repr(seen.value)}"
         results = [check(case.id, Outcome.WRONG, f"{got}, expected {name}")]
     elif name in seen.exc_builtins:
         results = [check(case.id, Outcome.PASSED, f"raised {seen.exc_type}")]
@@ -218,9 +173,11 @@ def _compare(case: Case, seen: Observation) -> list[Check]:
                 check(message_id, Outcome.WRONG, "message not observable (not one str argument)")
             )
         elif re.search(case.raises.match, seen.exc_message):
-            results.append(check(message_id, Outcome.PASSED, f"message {show(seen.exc_message)}"))
+            results.append(
+                check(message_id, Outcome.PASSED, f"message {short_repr(seen.exc_message)}")
+            )
         else:
-            detail = f"message {show(seen.exc_message)} does not match {case.raises.match!r}"
+            detail = f"message {short_repr(seen.exc_message)} does not match {case.raises.match!r}"
             results.append(check(message_id, Outcome.WRONG, detail))
     return results
 
@@ -239,4 +196,6 @@ def _failure(seen: Observation) -> tuple[Outcome, str] | None:
 
 
 def _message(seen: Observation) -> str:
-    return show(seen.exc_message) if seen.exc_message is not None else "<message not observable>"
+    return (
+        short_repr(seen.exc_message) if seen.exc_message is not None else "<message not observable>"
+    )

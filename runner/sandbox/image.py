@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import docker
+
 from runner.errors import SandboxError
 
 REPOSITORY = "chorebench-grader"
@@ -52,8 +54,6 @@ def ensure_image(
     Raises:
         SandboxError: the image cannot be built; the message says what to install or run.
     """
-    import docker.errors
-
     tag = grader_tag(grader_dir)
     try:
         return GraderImage(tag, client.images.get(tag).id)
@@ -73,8 +73,6 @@ def ensure_image(
 
 
 def _base_image(client: Any, log: Callable[[str], None]) -> str:
-    import docker.errors
-
     for name in (SLIM_BASE, DEBIAN_BASE):
         try:
             client.images.get(name)

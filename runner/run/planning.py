@@ -1,22 +1,139 @@
-"""The run/bench configuration file (``schemas/bench.schema.json``), validated and read."""
+"""What a run is asked to do: the plan of each phase, from flags over the config file.
+
+The configuration file (``schemas/bench.schema.json``) is validated and read here; flags win
+over it, it wins over the environment (``Settings``), which wins over the defaults below. Each
+sample's identity (``sample_key``) is decided here too.
+
+Pure but for reading the config file: nothing here talks to a server or a container.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
+from runner.backends import BACKOFF_S, REQUEST_TIMEOUT_S, RETRIES, model_key
 from runner.errors import BadInputError
-from runner.ollama import model_key
-from runner.plan import ModelOptions, RunPlan, parse_think, timestamp_dir
 from runner.records import Spec
 from runner.rundir import read_json
-from runner.settings import PROJECT_ROOT, Settings
-from runner.spec import json_pointer
-from runner.stats import DEFAULT_HIT_AT
+from runner.settings import DEFAULT_HIT_AT, PROJECT_ROOT, Settings
+from runner.spec import json_pointer, load_specs
 
 SCHEMA_PATH = PROJECT_ROOT / "schemas" / "bench.schema.json"
+DEFAULT_TEMPERATURE = 0.2  # low, not zero: the write-up's setting, where variance still shows
+DEFAULT_BEST_OF_TEMPERATURE = 0.7  # best-of wants diverse samples to choose from
+
+THINK_VALUES = ("true", "false", "low", "medium", "high", "max")
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Per-model overrides of the run's options (from the config file)."""
+
+    think: bool | str | None = None
+    temperature: float | None = None
+    seed: int | None = None
+    num_predict: int | None = None
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything a run needs to know; built by the CLI from flags and the config file."""
+
+    models: tuple[str, ...]
+    specs: tuple[Spec, ...]
+    out: Path
+    hosts: tuple[str, ...]
+    runs: int = 1
+    temperature: float = DEFAULT_TEMPERATURE
+    think: bool | str | None = None
+    seed: int | None = None
+    num_predict: int | None = None
+    timeout_s: float = REQUEST_TIMEOUT_S
+    concurrency: int = 1
+    per_model: dict[str, ModelOptions] = field(default_factory=dict)
+    phase: str = "runs"  # "best_of" for the best-of-N phase
+    hit_at: float | None = None  # best-of: the score fraction that counts as a hit
+    command: tuple[str, ...] = ()
+    retries: int = RETRIES
+    backoff_s: float = BACKOFF_S
+
+
+@dataclass(frozen=True)
+class RequestOptions:
+    """What is sent for a model: the ``options`` object and the ``think`` value."""
+
+    options: dict[str, Any]
+    think: bool | str | None
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One sample to collect: ``run`` is its index in its phase (1..runs)."""
+
+    model: str
+    spec: Spec
+    phase: str
+    run: int
+    options: dict[str, Any]  # sent as given
+    think: bool | str | None
+    key: str
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did: counts, for the CLI to print."""
+
+    out: Path
+    collected: int
+    skipped: int
+    failed: int
+    hosts_down: tuple[str, ...]
+
+
+def parse_think(value: str | None) -> bool | str | None:
+    """``--think`` text as sent to the server: true/false as booleans, levels as strings."""
+    if value is None:
+        return None
+    lowered = value.strip().lower()
+    if lowered not in THINK_VALUES:
+        raise BadInputError(f"--think {value!r}: use one of {', '.join(THINK_VALUES)}")
+    return {"true": True, "false": False}.get(lowered, lowered)
+
+
+def request_options(plan: RunPlan, model: str) -> RequestOptions:
+    """What is sent for ``model``: its own options over the plan's."""
+    own = plan.per_model.get(model_key(model), ModelOptions())
+    options: dict[str, Any] = {
+        "temperature": own.temperature if own.temperature is not None else plan.temperature
+    }
+    seed = own.seed if own.seed is not None else plan.seed
+    num_predict = own.num_predict if own.num_predict is not None else plan.num_predict
+    if seed is not None:
+        options["seed"] = seed
+    if num_predict is not None:
+        options["num_predict"] = num_predict
+    return RequestOptions(options, own.think if own.think is not None else plan.think)
+
+
+def sample_key(
+    digest: str, spec: Spec, options: dict[str, Any], think: Any, phase: str, run: int
+) -> str:
+    """The identity of a sample: any change in model, spec or options makes a new one."""
+    identity = {"digest": digest, "spec": spec.sha256, "options": options, "think": think}
+    identity.update(phase=phase, run=run)
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def timestamp_dir(root: Path) -> Path:
+    """``runs/<UTC timestamp>``, the default --out."""
+    return root / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 @dataclass(frozen=True)
@@ -37,8 +154,6 @@ def load_config(path: Path) -> BenchConfig:
     Raises:
         BadInputError: unreadable, not JSON, or invalid (``FILE: /pointer: reason`` each).
     """
-    from jsonschema import Draft202012Validator
-
     data = read_json(path, "/: no such config file")
     validator = Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
@@ -75,9 +190,6 @@ def load_config(path: Path) -> BenchConfig:
     )
 
 
-DEFAULT_BEST_OF_TEMPERATURE = 0.7
-
-
 def make_plan(
     flags: dict[str, Any],
     config: BenchConfig | None,
@@ -98,11 +210,11 @@ def make_plan(
         out=values.get("out") or timestamp_dir(settings.runs_dir),
         hosts=hosts,
         runs=values.get("runs", 1),
-        temperature=values.get("temperature", 0.2),
+        temperature=values.get("temperature", DEFAULT_TEMPERATURE),
         think=think,
         seed=values.get("seed"),
         num_predict=values.get("num_predict"),
-        timeout_s=values.get("timeout_s", 1800.0),
+        timeout_s=values.get("timeout_s", REQUEST_TIMEOUT_S),
         concurrency=values.get("concurrency", 1),
         per_model=dict(config.per_model) if config else {},
         command=command,
@@ -168,3 +280,21 @@ def _best_of_plan(base: RunPlan, block: dict[str, Any], config: BenchConfig | No
 
 def _given(value: float | None, default: float) -> float:
     return default if value is None else value
+
+
+def plans_for(
+    config_path: Path | None,
+    flags: dict[str, Any],
+    settings: Settings,
+    command: tuple[str, ...],
+) -> list[RunPlan]:
+    """The phases a ``run``/``bench`` command asks for: flags over the config file.
+
+    Raises:
+        BadInputError: the config or a spec is invalid.
+    """
+    flags = dict(flags)
+    config = load_config(config_path) if config_path else None
+    paths = list(flags.pop("spec_paths", ()) or ()) or list(config.specs if config else ())
+    specs = tuple(load_specs(paths or [settings.specs_dir]))
+    return make_plans(flags, config, settings, specs, command)

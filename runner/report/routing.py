@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from runner import stats
-from runner.tables import BestOfRow, VarianceRow
+from runner.report import stats
+from runner.report.tables import BestOfRow, VarianceRow
 
 ROUTING_RULE = (
     "Per task family, over the specs of that family: a model is trusted when its stability is "

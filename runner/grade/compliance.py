@@ -30,6 +30,10 @@ from collections.abc import Iterable, Iterator
 
 from runner.records import Constraints, Extraction, Violation
 
+# A response with one of these has nothing to execute.
+UNRUNNABLE = frozenset({"empty_response", "syntax_error", "entry_point_missing"})
+
+
 KINDS = ("function", "pytest")
 PREVIEW_CHARS = 60
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)

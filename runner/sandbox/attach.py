@@ -16,7 +16,7 @@ from runner.records import Limits
 
 
 @dataclass
-class Live:
+class LiveContainer:
     """A started container whose harness waits for its one job, with its attach socket."""
 
     id: str
@@ -46,7 +46,9 @@ class Live:
                     handle.close()
 
 
-class Frames:
+class AttachOutput:
+    """What came out of the attach stream: stdout, stderr, and whether the host cut it off."""
+
     def __init__(self) -> None:
         self.stdout = b""
         self.stderr = b""
@@ -54,9 +56,9 @@ class Frames:
         self.capped = False
 
 
-def read_frames(sock: Any, deadline: float, limits: Limits) -> Frames:
+def read_frames(sock: Any, deadline: float, limits: Limits) -> AttachOutput:
     """Demultiplex Docker's attach stream (8-byte headers) until EOF, the deadline or the cap."""
-    out = Frames()
+    out = AttachOutput()
     buffer = b""
     chunks: dict[int, list[bytes]] = {1: [], 2: []}
     total = 0

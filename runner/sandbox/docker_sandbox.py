@@ -11,7 +11,7 @@ What it gives, for every execution:
 - no host environment, no mounts, no logs written on the host (``log_driver=none``), a label on
   every container naming its runner, and removal in ``finally`` (also on Ctrl-C); a failed
   start's runtime leftovers are removed too, and every start removes what dead runners left
-  (``runner.prune``).
+  (``prune``).
 
 Code goes in on the attach stream's stdin, observations come out on its stdout: the root is
 read-only, so there is no file channel to race. Expected values never enter the container.
@@ -23,117 +23,44 @@ What it does not give: protection from kernel or runtime exploits under runc (us
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import docker
 import requests
-from docker.types import LogConfig, Ulimit
 
-from runner.attach import Live, read_frames
 from runner.errors import SandboxError
-from runner.image import GraderImage, ensure_image
-from runner.records import ContainerRun, Limits
+from runner.records import Execution, Limits
+from runner.sandbox import orphans
+from runner.sandbox.attach import LiveContainer, read_frames
+from runner.sandbox.engine import (
+    HARNESS,
+    LABEL,
+    OWNER,
+    UID,
+    connect,
+    container_options,
+    is_local,
+    owner_id,
+)
+from runner.sandbox.image import GraderImage, ensure_image
+from runner.sandbox.prune import prune_leftovers
+from runner.sandbox.warm import WarmPool
 from runner.settings import Settings
-from runner.warm import WarmPool
 
-LABEL = "chorebench"
-OWNER = f"{LABEL}.owner"  # <host>:<pid>:<start time> of the runner (runner.prune)
-API_VERSION = "1.41"
-HARNESS = ["python3", "-I", "-B", "/opt/chorebench/harness.py"]
-TMPFS = "rw,noexec,nosuid,nodev,size=16m,mode=1777"
-SHM_SIZE = "16m"
-UID = "65534:65534"
 STARTUP_MARGIN_S = 10.0  # container start, interpreter start-up, a loaded machine
 PER_CASE_MARGIN_S = 0.5  # the harness kills a hung case itself; the host only backs it up
 EXIT_WAIT_S = 10.0  # from the end of the output to the engine recording the exit
 
 
-def container_options(limits: Limits, runtime: str) -> dict[str, Any]:
-    """The host config for a candidate container (docker-py ``create_host_config`` kwargs)."""
-    memory = f"{limits.memory_mb}m"
-    ulimits = [
-        Ulimit(name="nofile", soft=256, hard=256),
-        Ulimit(name="fsize", soft=8 << 20, hard=8 << 20),
-        Ulimit(name="core", soft=0, hard=0),
-    ]
-    if runtime == "runsc":
-        # nproc counts per uid across the host under runc, so it would couple parallel
-        # containers there; gVisor counts it per sandbox and needs it to cap threads.
-        ulimits.append(Ulimit(name="nproc", soft=limits.pids, hard=limits.pids))
-    return {
-        "network_mode": "none",
-        "read_only": True,
-        "tmpfs": {"/tmp": TMPFS},
-        "cap_drop": ["ALL"],
-        "security_opt": ["no-new-privileges"],
-        "pids_limit": limits.pids if runtime == "runc" else sandbox_pids(limits),
-        "mem_limit": memory,
-        "memswap_limit": memory,
-        "nano_cpus": 1_000_000_000,
-        "ulimits": ulimits,
-        "ipc_mode": "none" if runtime == "runc" else "private",
-        # runc with ipc none has no /dev/shm; gVisor always has one (64 MiB by default): cap
-        # it like /tmp.
-        "shm_size": SHM_SIZE,
-        # No init: the harness is PID 1 and reaps. tini would keep the report channel open on a
-        # descriptor that the candidate (same uid) could write to through /proc/1/fd/1.
-        "init": False,
-        "log_config": LogConfig(type="none"),
-        "runtime": runtime,
-    }
-
-
-def sandbox_pids(limits: Limits) -> int:
-    """The host pids limit of a gVisor sandbox: room for the Sentry's own threads.
-
-    Under gVisor the pids cgroup counts the Sentry's and gofer's host threads, not the
-    candidate's processes (``nproc`` caps those). The Sentry needs more threads as the guest
-    gets busier, and a Go runtime that cannot create one dies (exit status 2): with the same
-    limit as under runc, a candidate leaving one sleeping process behind killed the harness.
-    """
-    return max(256, 4 * limits.pids)
-
-
 def execution_deadline(limits: Limits, cases: int) -> float:
     """Seconds the host allows one container, from start to its last byte of output."""
     return STARTUP_MARGIN_S + cases * (limits.case_timeout_s + PER_CASE_MARGIN_S)
-
-
-def connect(settings: Settings) -> docker.DockerClient:
-    """A client of the engine at ``settings.docker_host`` that has answered ``info``.
-
-    Raises:
-        SandboxError: no engine answers; the message says what to do.
-    """
-    where = settings.docker_host or "the local Docker socket"
-    socket_path = (settings.docker_host or "unix:///var/run/docker.sock").removeprefix("unix://")
-    if "://" not in socket_path and not os.path.exists(socket_path):
-        raise SandboxError(
-            f"no Docker engine answers at {where}: {socket_path} does not exist. Start one "
-            "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
-        )
-    # A fixed API version: "auto" would connect inside the constructor, where a failure
-    # leaks the socket. 1.41 is Debian 12's engine (20.10); newer engines still speak it.
-    client = docker.DockerClient(base_url=settings.docker_host, version=API_VERSION, timeout=60)
-    try:
-        client.ping()
-    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-        client.close()
-        raise SandboxError(
-            f"no Docker engine answers at {where} ({exc.__class__.__name__}): start one "
-            "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
-        ) from exc
-    return client
-
-
-def is_local(settings: Settings) -> bool:
-    """Whether the engine runs on this machine (a unix socket), so its processes are ours to see."""
-    return settings.docker_host is None or settings.docker_host.startswith("unix://")
 
 
 class DockerSandbox:
@@ -142,14 +69,12 @@ class DockerSandbox:
     def __init__(self, settings: Settings, log: Any = lambda _: None) -> None:
         """Connect, make sure the grader image and runtime are there, prune dead runners' leftovers.
 
-        ``pruned`` records what the start removed (``runner.prune.prune_leftovers``).
+        ``pruned`` records what the start removed (``prune.prune_leftovers``).
 
         Raises:
             SandboxError: no engine answers, the runtime is not registered, or the image
                 cannot be built. The message says what to do.
         """
-        from runner.prune import owner_id, prune_leftovers
-
         self.runtime = settings.runtime
         self.local = is_local(settings)
         self.client = connect(settings)
@@ -163,8 +88,8 @@ class DockerSandbox:
         self._remover = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chorebench-rm")
         self._removals: list[Future[None]] = []
         self._removals_lock = threading.Lock()
-        self._pool: WarmPool[Limits, Live] = WarmPool(
-            settings.pool or 0, self._launch, Live.usable, self._dispose
+        self._pool: WarmPool[Limits, LiveContainer] = WarmPool(
+            settings.pool or 0, self._launch, LiveContainer.usable, self._dispose
         )
 
     def _prepare(self, settings: Settings, log: Any) -> None:
@@ -210,7 +135,7 @@ class DockerSandbox:
         self._pool.refill(limits)
         return bool(wait_s) and self._pool.wait_ready(limits, self._pool.size, wait_s)
 
-    def run(self, job: bytes, limits: Limits, cases: int) -> ContainerRun:
+    def execute(self, job: bytes, limits: Limits, cases: int) -> Execution:
         """Run the harness on ``job`` (one JSON line) in a container of its own, then remove it.
 
         The container is a warm one (started ahead, its harness blocked on stdin, never used)
@@ -244,7 +169,7 @@ class DockerSandbox:
             # After the job, not beside it: a start competes with the job for the CPU.
             self._pool.refill(limits)
 
-    def _launch(self, limits: Limits) -> Live:
+    def _launch(self, limits: Limits) -> LiveContainer:
         """Create, attach and start a container; its harness then waits for a job on stdin."""
         api = self.client.api
         container = api.create_container(
@@ -266,7 +191,7 @@ class DockerSandbox:
             host_config=api.create_host_config(**container_options(limits, self.runtime)),
             use_config_proxy=False,
         )
-        live = Live(container["Id"])
+        live = LiveContainer(container["Id"])
         try:
             live.stream = api.attach_socket(
                 container, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
@@ -283,8 +208,8 @@ class DockerSandbox:
         return live
 
     def _execute(
-        self, live: Live, job: bytes, limits: Limits, cases: int, started: float
-    ) -> ContainerRun:
+        self, live: LiveContainer, job: bytes, limits: Limits, cases: int, started: float
+    ) -> Execution:
         api = self.client.api
         try:
             live.raw.sendall(job)
@@ -299,7 +224,7 @@ class DockerSandbox:
         if out.timed_out or out.capped or state.get("Running"):
             # Nothing of a candidate may run once its grade is known.
             _ignore_missing(lambda: api.kill(live.id))
-        return ContainerRun(
+        return Execution(
             stdout=out.stdout,
             stderr=out.stderr,
             timed_out=out.timed_out,
@@ -312,14 +237,14 @@ class DockerSandbox:
             runtime=self.runtime,
         )
 
-    def _dispose(self, live: Live) -> None:
+    def _dispose(self, live: LiveContainer) -> None:
         """Remove a used or unwanted container off the caller's path."""
         live.close()
         future = self._remover.submit(self._remove, live)
         with self._removals_lock:
             self._removals = [f for f in self._removals if not f.done()] + [future]
 
-    def _remove(self, live: Live) -> None:
+    def _remove(self, live: LiveContainer) -> None:
         live.close()
         # When the engine fails here, the next start's prune removes the container by label.
         with contextlib.suppress(
@@ -330,8 +255,6 @@ class DockerSandbox:
 
 def remove_runtime_leftovers(container_id: str) -> None:
     """Best effort: remove host processes of one of our own containers after its removal."""
-    from runner import orphans
-
     try:
         left = orphans.by_container(orphans.scan()).get(container_id, [])
         if left:
@@ -358,3 +281,15 @@ def _ignore_missing(call: Any) -> None:
     except docker.errors.APIError as exc:
         if exc.status_code not in (304, 409):
             raise
+
+
+@contextmanager
+def open_sandbox(
+    settings: Settings, log: Callable[[str], None] = lambda _: None
+) -> Iterator[DockerSandbox]:
+    """A connected DockerSandbox, closed on exit. Raises SandboxError when none can be had."""
+    sandbox = DockerSandbox(settings, log)
+    try:
+        yield sandbox
+    finally:
+        sandbox.close()

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from runner import stats
 from runner.records import Sample
+from runner.report import stats
 
 FORBIDDEN_RULES = ("forbidden_import", "forbidden_call", "forbidden_name")
 BROKEN_RULES = ("empty_response", "syntax_error", "entry_point_missing")

@@ -11,7 +11,8 @@ index): rerunning the same command resumes, a changed spec or model is sampled a
 repeated runs are never collapsed into one cached answer.
 
 Each host has the client its host string names (``runner.backends``: Ollama's native API or
-an OpenAI-compatible server); nothing here depends on which.
+an OpenAI-compatible server); nothing here depends on which. Grading is ``runner.grade``'s,
+in whatever ``Sandbox`` is handed in.
 """
 
 from __future__ import annotations
@@ -22,26 +23,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
 
-from runner.backends import Client, make_client
-from runner.errors import BackendError
+from runner.backends import Client, Completion, ModelInfo, make_client, model_key
+from runner.errors import BackendError, ModelNotFound, ServerUnreachable, TransientError
 from runner.grade import Sandbox, grade_response, grader_pool
-from runner.httpbase import (
-    Completion,
-    ModelInfo,
-    ModelNotFound,
-    ServerUnreachable,
-    TransientError,
-    model_key,
-)
-from runner.plan import RunPlan, RunSummary, WorkItem, effective, sample_key
+from runner.run.planning import RunPlan, RunSummary, WorkItem, request_options, sample_key
+from runner.run.recording import run_manifest, sample_record
 from runner.rundir import (
     MANIFEST,
     SampleLog,
     now,
     read_manifest,
     read_samples,
-    run_manifest,
-    sample_record,
     write_json_atomic,
 )
 
@@ -81,32 +73,36 @@ def collect(
         todo = [item for item in work if item.key not in done]
         skipped = len(work) - len(todo)
         log = SampleLog(plan.out)
-        state = _State(log, progress, sandbox, jobs)
+        recorder = _Recorder(log, progress, sandbox, jobs)
         for model, reason in missing.items():
             for item in (i for i in todo if i.model == model):
-                state.record(item, None, None, reason)
+                recorder.record(item, None, None, reason)
         todo = [item for item in todo if item.model not in missing]
         try:
-            _run_rounds(plan, clients, listings, todo, state)
+            _collect_rounds(plan, clients, listings, todo, recorder)
         except BaseException:
-            state.status = "interrupted"
+            recorder.status = "interrupted"
             raise
         finally:
-            state.finish()
-            for model, loaded in state.loaded.items():
+            recorder.finish()
+            for model, loaded in recorder.loaded.items():
                 manifest["models"].setdefault(model, {})["loaded"] = loaded
-            manifest.update(ended_at=now(), status=state.status)
+            manifest.update(ended_at=now(), status=recorder.status)
             write_json_atomic(plan.out / MANIFEST, manifest)
         return RunSummary(
-            plan.out, state.collected, skipped, state.failed, tuple(sorted(state.hosts_down))
+            plan.out,
+            recorder.collected,
+            skipped,
+            recorder.failed,
+            tuple(sorted(recorder.hosts_down)),
         )
     finally:
         for client in clients.values():
             client.close()
 
 
-class _State:
-    """Shared by host workers: the log, the grading worker, counters."""
+class _Recorder:
+    """Shared by host workers: grades each sample off their threads, appends it, counts."""
 
     def __init__(
         self,
@@ -184,7 +180,7 @@ def _plan_work(
     every = sorted({info.name for listed in listings.values() for info in listed.values()})
     for model in plan.models or tuple(every):
         hosts = [h for h, listed in listings.items() if model_key(model) in listed]
-        options, think = effective(plan, model)
+        sent = request_options(plan, model)
         if hosts:
             meta = _model_meta(clients[hosts[0]], listings[hosts[0]][model_key(model)], model)
             meta["hosts"] = hosts
@@ -196,10 +192,8 @@ def _plan_work(
         models_meta[model] = meta
         for spec in plan.specs:
             for run in range(1, plan.runs + 1):
-                key = sample_key(meta["digest"], spec, options, think, plan.phase, run)
-                work.append(
-                    WorkItem(model, spec, run, {**options, "phase": plan.phase}, think, key)
-                )
+                key = sample_key(meta["digest"], spec, sent.options, sent.think, plan.phase, run)
+                work.append(WorkItem(model, spec, plan.phase, run, sent.options, sent.think, key))
     if len(missing) == len(models_meta):
         raise ModelNotFound("; ".join(missing.values()))
     return models_meta, work, missing
@@ -235,12 +229,12 @@ def _model_meta(client: Client, listed: ModelInfo, model: str) -> dict[str, Any]
     return meta
 
 
-def _run_rounds(
+def _collect_rounds(
     plan: RunPlan,
     clients: dict[str, Client],
     listings: dict[str, dict[str, ModelInfo]],
     todo: list[WorkItem],
-    state: _State,
+    recorder: _Recorder,
 ) -> None:
     """Run work host by host in parallel; reassign a dead host's leftovers, round after round."""
     live = set(listings)
@@ -248,25 +242,25 @@ def _run_rounds(
     while leftovers:
         assignment, homeless = _assign(leftovers, live, listings)
         for item in homeless:
-            state.record(item, None, None, "every host that lists this model stopped answering")
+            recorder.record(item, None, None, "every host that lists this model stopped answering")
         leftovers = []
         if not assignment:
             return
         with ThreadPoolExecutor(max_workers=len(assignment)) as pool:
             futures = {
-                host: pool.submit(_host_worker, plan, clients[host], host, items, state)
+                host: pool.submit(_host_worker, plan, clients[host], host, items, recorder)
                 for host, items in assignment.items()
             }
             for host, future in futures.items():
                 rest = future.result()
                 if rest:
                     live.discard(host)
-                    state.hosts_down.add(host)
+                    recorder.hosts_down.add(host)
                     leftovers += rest
 
 
 def _host_worker(
-    plan: RunPlan, client: Client, host: str, items: list[WorkItem], state: _State
+    plan: RunPlan, client: Client, host: str, items: list[WorkItem], recorder: _Recorder
 ) -> list[WorkItem]:
     """Collect ``items`` on one host, model by model; return what is left if the host dies.
 
@@ -276,28 +270,28 @@ def _host_worker(
     for position, model in enumerate(models):
         group = [item for item in items if item.model == model]
         with ThreadPoolExecutor(max_workers=max(1, plan.concurrency)) as pool:
-            lost = [i for i in pool.map(lambda item: _one(client, host, item, state), group) if i]
+            returned = pool.map(lambda item: _collect_one(client, host, item, recorder), group)
+            lost = [item for item in returned if item]
         if lost:
             later = [item for item in items if item.model in models[position + 1 :]]
             return lost + later
-        _note_loaded(client, model, state)
+        _note_loaded(client, model, recorder)
     return []
 
 
-def _one(client: Client, host: str, item: WorkItem, state: _State) -> WorkItem | None:
+def _collect_one(client: Client, host: str, item: WorkItem, recorder: _Recorder) -> WorkItem | None:
     """Collect one sample; return it back when the host is gone (to run elsewhere)."""
-    options = {k: v for k, v in item.options.items() if k != "phase"}
     try:
-        completion = client.generate(item.model, item.spec.prompt, options, item.think)
+        completion = client.generate(item.model, item.spec.prompt, item.options, item.think)
     except (ServerUnreachable, TransientError) as exc:
         if isinstance(exc, ServerUnreachable) or _host_gone(client):
             return item
-        state.record(item, host, None, str(exc))
+        recorder.record(item, host, None, str(exc))
         return None
     except BackendError as exc:
-        state.record(item, host, None, str(exc))
+        recorder.record(item, host, None, str(exc))
         return None
-    state.record(item, host, completion, None)
+    recorder.record(item, host, completion, None)
     return None
 
 
@@ -309,14 +303,14 @@ def _host_gone(client: Client) -> bool:
     return False
 
 
-def _note_loaded(client: Client, model: str, state: _State) -> None:
+def _note_loaded(client: Client, model: str, recorder: _Recorder) -> None:
     """After a model's samples on a host: its resident size and VRAM share, from /api/ps."""
     try:
         loaded = client.loaded().get(model_key(model))
     except BackendError:
         return
     if loaded:
-        with state.lock:
-            state.loaded[model] = {
+        with recorder.lock:
+            recorder.loaded[model] = {
                 k: loaded.get(k) for k in ("size", "size_vram", "context_length")
             }

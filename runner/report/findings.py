@@ -6,8 +6,8 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from runner.stats import intervals_overlap
-from runner.tables import RankingRow, VarianceRow
+from runner.report.stats import intervals_overlap
+from runner.report.tables import RankingRow, VarianceRow
 
 T = TypeVar("T")
 

@@ -13,17 +13,23 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Protocol
 
-from runner.errors import BackendError, BadInputError
-from runner.httpbase import Completion, ModelInfo, ServerUnreachable
-from runner.ollama import OllamaClient
-from runner.openai_compat import OpenAIClient
+from runner.backends.httpbase import (
+    BACKOFF_S,
+    REQUEST_TIMEOUT_S,
+    RETRIES,
+    Completion,
+    ModelInfo,
+)
+from runner.backends.ollama import OllamaClient
+from runner.backends.openai_compat import OpenAIClient
+from runner.errors import BackendError, BadInputError, ServerUnreachable
 
 BACKENDS = ("ollama", "openai")
 DEMO_HINT = "no model server at hand? `make demo` runs a small real model on this machine"
 
 
 class Client(Protocol):
-    """What ``runner.collect`` needs of a model server (OllamaClient, OpenAIClient)."""
+    """What ``runner.run``'s collection needs of a model server (OllamaClient, OpenAIClient)."""
 
     backend: str
     base_url: str
@@ -77,9 +83,9 @@ def backend_of(host: str | None) -> str | None:
 
 def make_client(
     host: str,
-    timeout_s: float = 1800.0,
-    retries: int = 3,
-    backoff_s: float = 1.0,
+    timeout_s: float = REQUEST_TIMEOUT_S,
+    retries: int = RETRIES,
+    backoff_s: float = BACKOFF_S,
     api_key: str | None = None,
 ) -> Client:
     """The client for ``host``; ``api_key`` is used by OpenAI-compatible servers only.

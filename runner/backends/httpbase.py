@@ -1,7 +1,7 @@
-"""What every model-server client shares: the errors, the records, the HTTP plumbing.
+"""What every model-server client shares: the records and the HTTP plumbing.
 
-A client (``runner.ollama.OllamaClient``, ``runner.openai_compat.OpenAIClient``) is an
-``HttpClient`` with the methods ``runner.collect`` calls (``version``, ``models``, ``show``,
+A client (``ollama.OllamaClient``, ``openai_compat.OpenAIClient``) is an ``HttpClient``
+with the methods ``runner.run``'s collection calls (``version``, ``models``, ``show``,
 ``loaded``, ``generate``), returning the records below. The base maps what goes wrong on the
 wire to one error each, the same way for every backend:
 
@@ -9,6 +9,8 @@ wire to one error each, the same way for every backend:
     timeout, dropped connection, 5xx    TransientError (``retrying`` tries again, with backoff)
     404 naming the model                ModelNotFound (the backend decides, ``_classify``)
     any other 4xx, a body not JSON      BadResponse
+
+The errors are in ``runner.errors``, so the tree drawn there is the whole tree.
 """
 
 from __future__ import annotations
@@ -21,29 +23,20 @@ from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
 
-from runner.errors import BackendError
+from runner.errors import (
+    BackendError,
+    BadResponse,
+    ServerUnreachable,
+    TransientError,
+)
 
 T = TypeVar("T")
 
-
-class ServerUnreachable(BackendError):
-    """No server answered at the URL."""
-
-
-class ModelNotFound(BackendError):
-    """The server does not have the model (not pulled, not loaded)."""
-
-
-class ThinkingUnsupported(BackendError):
-    """A thinking setting was sent for a model without the thinking capability."""
-
-
-class TransientError(BackendError):
-    """A 5xx, a timeout or a dropped connection: worth retrying."""
-
-
-class BadResponse(BackendError):
-    """The server answered with something that is not the documented JSON."""
+# Each default once: a generation may take long on a slow machine; transient failures are
+# retried a few times, with a backoff doubling from one second.
+REQUEST_TIMEOUT_S = 1800.0
+RETRIES = 3
+BACKOFF_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -103,9 +96,9 @@ class HttpClient:
     def __init__(
         self,
         base_url: str,
-        timeout_s: float = 1800.0,
-        retries: int = 3,
-        backoff_s: float = 1.0,
+        timeout_s: float = REQUEST_TIMEOUT_S,
+        retries: int = RETRIES,
+        backoff_s: float = BACKOFF_S,
         transport: httpx.BaseTransport | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
@@ -229,7 +222,7 @@ def error_text(response: httpx.Response) -> str:
     return str(error)[:500]
 
 
-def number(data: dict[str, Any], key: str) -> int | None:
+def integer_field(data: dict[str, Any], key: str) -> int | None:
     """``data[key]`` when it is an integer, else None (absent means not reported)."""
     value = data.get(key)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
