@@ -35,7 +35,7 @@ from suites_gold import DATA_FILES, SPEC_FOLDERS, data_dir
 
 from runner.commands import grade_samples_file
 from runner.settings import Settings
-from runner.suites.evalplus import read_tasks
+from runner.suites import read_tasks
 
 EVALPLUS_RUN = (
     "import sys; from evalplus.evaluate import evaluate; "

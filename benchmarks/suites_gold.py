@@ -23,8 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from runner.commands import import_suite, open_sandbox
+from runner.commands import import_suite
 from runner.grade import grade_all
+from runner.sandbox import open_sandbox
 from runner.settings import PROJECT_ROOT, Settings
 from runner.spec import load_specs
 

@@ -65,7 +65,7 @@ def write_literal(value: Any) -> str:
     source = _literal(value, 0)
     back = parse_literal(source)
     if not strictly_equal(back, value) and not (_has_foreign(value) and back == value):
-        raise ValueError(f"{show(value, 60)} does not read back as itself")
+        raise ValueError(f"{short_repr(value, 60)} does not read back as itself")
     return source
 
 
@@ -296,7 +296,7 @@ def canonical(value: Any) -> Any:
     return (kind.__name__, value)
 
 
-def show(value: Any, limit: int = 120) -> str:
+def short_repr(value: Any, limit: int = 120) -> str:
     """A short, escaped repr for details: candidate text must not inject control characters."""
     try:
         text = repr(value)

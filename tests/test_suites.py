@@ -15,13 +15,19 @@ from typing import Any
 import pytest
 
 from runner.errors import BadInputError
-from runner.grade import group_results, score_function
-from runner.oracles import GroupTolerance, is_floats, matches
-from runner.protocol import Report
-from runner.records import Check, ContainerRun, Observation, Outcome
+from runner.grade import (
+    NOT_NONE,
+    GroupTolerance,
+    Transcript,
+    group_results,
+    is_floats,
+    matches,
+    read_transcript,
+    score_function,
+)
+from runner.records import Check, Execution, Observation, Outcome
 from runner.spec import load_spec
-from runner.suites.evalplus import SUITES, mbpp_inputs, read_tasks, spec_id, task_spec
-from runner.suites.samples import read_samples
+from runner.suites import SUITES, mbpp_inputs, read_samples, read_tasks, spec_id, task_spec
 from runner.values import Digest, canonical, decode, digest_of, parse_literal, write_literal
 
 DATA = Path("/work/shared/data/evalplus")
@@ -209,8 +215,6 @@ def test_set_equal_ignores_order_and_repeats():
 
 
 def test_not_none_compares_presence_or_bools():
-    from runner.oracles import NOT_NONE
-
     assert matches(NOT_NONE, True, 0, "not_none", [])
     assert matches(None, False, 0, "not_none", [])
     assert not matches(None, True, 0, "not_none", [])
@@ -254,14 +258,12 @@ def suite_spec(tmp_path: Path, oracle: str | None = None) -> Any:
     return load_spec(written(tmp_path, data))
 
 
-def run(*records: dict[str, Any]) -> tuple[Report, ContainerRun]:
+def run(*records: dict[str, Any]) -> tuple[Transcript, Execution]:
     lines = [{"kind": "hello", "python": "3.11"}, *records, {"kind": "done"}]
     stdout = "".join(json.dumps(line) + "\n" for line in lines).encode()
-    container = ContainerRun(stdout, b"", False, False, 0, False, 1.0, "img", "sha256:x", "runc")
-    from runner.protocol import parse_report
-
+    container = Execution(stdout, b"", False, False, 0, False, 1.0, "img", "sha256:x", "runc")
     ids = [r["case"] for r in records]
-    return parse_report(container, ids), container
+    return read_transcript(container, ids), container
 
 
 def returned(case: str, tagged: list[Any]) -> dict[str, Any]:

@@ -18,8 +18,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from runner.grade import Sandbox, grader_pool, host_units, run_error
-from runner.protocol import function_job, parse_report
+from runner.grade import (
+    Sandbox,
+    execution_error,
+    function_job,
+    grader_pool,
+    host_units,
+    read_transcript,
+)
 from runner.records import Calibration, Observation, Spec
 from runner.spec import load_spec, spec_paths
 from runner.values import Digest, write_literal
@@ -75,11 +81,11 @@ def fill_spec(spec: Spec, sandbox: Sandbox) -> FillResult:
         cases=tuple(replace(case, timeout_s=None) for case in spec.cases),
         stop_at_first_failure=False,
     )
-    run = sandbox.run(
+    execution = sandbox.execute(
         function_job(probe, spec.reference), probe.limits, host_units(probe, probe.cases)
     )
-    report = parse_report(run, [case.id for case in spec.cases])
-    error = run_error(report, run)
+    report = read_transcript(execution, [case.id for case in spec.cases])
+    error = execution_error(report, execution)
     if error:
         return FillResult(path, problem=f"{path}: /reference: the run failed: {error}")
     data = json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,300 @@
+"""Grade one raw response to one spec: extract, check compliance, execute, compare.
+
+A function candidate is executed on every case here and compared, on the host, against
+expected values that never left it; a generated test goes to ``mutation``. ``score_function``
+is pure: it turns a transcript into checks, so it is unit-tested without Docker.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from runner.errors import SandboxError
+from runner.grade.compliance import UNRUNNABLE, check_compliance
+from runner.grade.extract import extract_code
+from runner.grade.mutation import grade_test_module
+from runner.grade.oracles import NOT_NONE, GroupTolerance, matches
+from runner.grade.protocol import (
+    Sandbox,
+    Transcript,
+    execution_error,
+    function_job,
+    read_transcript,
+    sandbox_facts,
+    why_untrusted,
+)
+from runner.records import (
+    Case,
+    Check,
+    Execution,
+    Grade,
+    GroupResult,
+    Observation,
+    Outcome,
+    Spec,
+    Violation,
+)
+from runner.values import Digest, parse_literal, short_repr, strictly_equal
+
+
+def grader_pool(jobs: int) -> ThreadPoolExecutor:
+    """The bounded pool candidates are graded in: ``jobs`` at once, each one container."""
+    return ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="chorebench-grade")
+
+
+def grade_all(work: Sequence[tuple[Spec, str]], sandbox: Sandbox, jobs: int) -> list[Grade]:
+    """Grade each (spec, raw response) pair, up to ``jobs`` at once; grades in input order.
+
+    Each grade is what ``grade_response`` alone gives: candidates share nothing but the engine.
+    """
+    if jobs <= 1 or len(work) <= 1:
+        return [grade_response(spec, raw, sandbox) for spec, raw in work]
+    with grader_pool(min(jobs, len(work))) as pool:
+        return list(pool.map(lambda pair: grade_response(pair[0], pair[1], sandbox), work))
+
+
+def grade_response(spec: Spec, raw: str, sandbox: Sandbox) -> Grade:
+    """Grade ``raw`` (the model's whole response text) against ``spec``.
+
+    The grade always comes back: a sandbox failure in mid-run is an ``infra_error`` on every
+    check (``Grade.infra_failed``), never the candidate's failure.
+    """
+    started = time.monotonic()
+    extraction = extract_code(raw)
+    violations = check_compliance(extraction, spec.constraints, spec.entry_point, kind=spec.kind)
+    if spec.kind == "pytest":
+        checks, diagnostics, error, facts = grade_test_module(
+            spec, extraction.code, violations, sandbox
+        )
+    else:
+        diagnostics = ()
+        checks, error, facts = grade_function(spec, extraction.code, violations, sandbox)
+    points = sum(check.points for check in checks)
+    max_points = spec.max_points
+    if spec.scoring == "all_or_nothing":
+        points = max_points if checks and all(check.passed for check in checks) else 0
+    groups = group_results(spec, checks) if spec.scoring == "per_group" else ()
+    if groups:
+        points = sum(group.ok for group in groups)
+    return Grade(
+        spec=spec.id,
+        points=points,
+        max_points=max_points,
+        compliant=not violations,
+        violations=tuple(violations),
+        checks=tuple(checks),
+        diagnostics=tuple(diagnostics),
+        error=error,
+        elapsed_s=time.monotonic() - started,
+        sandbox=facts,
+        groups=groups,
+    )
+
+
+def group_results(spec: Spec, checks: Sequence[Check]) -> tuple[GroupResult, ...]:
+    """Each group's passed and total cases, in the spec's group order (all or nothing each)."""
+    group_of = {case.id: case.group for case in spec.cases}
+    counts = {group: [0, 0] for group in spec.groups}
+    for check in checks:
+        count = counts[group_of[check.case.split(":", 1)[0]]]
+        count[0] += check.passed
+        count[1] += 1
+    return tuple(GroupResult(group, passed, total) for group, (passed, total) in counts.items())
+
+
+def grade_function(
+    spec: Spec, code: str, violations: tuple[Violation, ...], sandbox: Sandbox
+) -> tuple[list[Check], str | None, dict[str, object]]:
+    """Execute ``code`` on every case of ``spec``: the checks, a run-level error, sandbox facts."""
+    unrunnable = [v for v in violations if v.rule in UNRUNNABLE]
+    if unrunnable:
+        reason = f"not executed: {unrunnable[0].rule}"
+        return unscored(spec.cases, Outcome.NO_CODE, reason), None, {}
+    checks: list[Check] = []
+    error: str | None = None
+    facts: dict[str, object] = {}
+    for stage in _stages(spec):
+        if checks and not all(check.passed for check in checks):
+            checks += unscored(stage, Outcome.NOT_RUN, "not run: an earlier group failed")
+            continue
+        job = function_job(spec, code, stage)
+        try:
+            execution = sandbox.execute(job, spec.limits, host_units(spec, stage))
+        except SandboxError as exc:
+            return unscored(spec.cases, Outcome.INFRA_ERROR, str(exc)), str(exc), {}
+        transcript = read_transcript(execution, [case.id for case in stage])
+        facts = sandbox_facts(execution, transcript.python)
+        checks += score_function(spec, transcript, execution, stage)
+        error = error or execution_error(transcript, execution)
+    return checks, error, facts
+
+
+def host_units(spec: Spec, cases: tuple[Case, ...]) -> int:
+    """How many cases' worth of time (``case_timeout_s`` each) the host's deadline must hold.
+
+    Hand-written specs: one per case. Suites (batch mode): every case's own limit, plus a
+    module load for each (a case that times out restarts the child), within the group cap.
+    """
+    if spec.scoring != "per_group":
+        return len(cases)
+    slot = spec.limits.case_timeout_s + 0.5
+    needed = 0.0
+    for group in dict.fromkeys(case.group for case in cases):
+        limits = [c.timeout_s or spec.limits.case_timeout_s for c in cases if c.group == group]
+        total = sum(limits) + len(limits) * slot
+        cap = spec.limits.group_timeout_s
+        needed += min(total, cap + slot) if cap else total
+    return max(1, math.ceil(needed / slot))
+
+
+def _stages(spec: Spec) -> list[tuple[Case, ...]]:
+    """The cases each container runs: all at once, or (stop at first failure) group by group."""
+    if spec.scoring != "per_group" or not spec.stop_at_first_failure:
+        return [spec.cases]
+    return [tuple(c for c in spec.cases if c.group == group) for group in spec.groups]
+
+
+def unscored(cases: tuple[Case, ...], outcome: Outcome, detail: str) -> list[Check]:
+    """Every check of every case, failed with one outcome (nothing ran, or nothing counts)."""
+    return [
+        Check(check_id, False, 0, case.points, outcome, detail)
+        for case in cases
+        for check_id in _check_ids(case)
+    ]
+
+
+def score_function(
+    spec: Spec,
+    transcript: Transcript,
+    execution: Execution,
+    cases: tuple[Case, ...] | None = None,
+) -> list[Check]:
+    """Compare each case's observation with its hidden expectation.
+
+    ``cases`` are the ones the execution was given (default: all). A transcript that did not
+    parse scores nothing (``protocol_error``); nor does one from an execution that did not end
+    normally (``why_untrusted``): every check is then a ``timeout`` (the host's deadline) or
+    ``crashed``, with the reason. Values are compared by the spec's ``comparison``
+    (``oracles``).
+    """
+    cases = spec.cases if cases is None else cases
+    if transcript.error:
+        return unscored(cases, Outcome.PROTOCOL_ERROR, transcript.error)
+    reason = why_untrusted(transcript, execution)
+    if reason is not None:
+        outcome = Outcome.TIMEOUT if execution.timed_out else Outcome.CRASHED
+        return unscored(cases, outcome, f"not counted: {reason}")
+    judge = _Judge(spec)
+    observations = transcript.observations
+    return [check for case in cases for check in _compare(case, observations[case.id], judge)]
+
+
+class _Judge:
+    """Whether a returned value is right, by the spec's comparison mode."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.comparison = spec.comparison
+        self.tolerances: dict[str, GroupTolerance] = {}
+
+    def __call__(self, case: Case, seen: Observation, want: object) -> bool:
+        if self.comparison.mode == "strict":
+            return seen.value_error is None and strictly_equal(seen.value, want, case.approx)
+        tolerance = self.tolerances.setdefault(case.group, GroupTolerance(self.comparison.atol))
+        atol = tolerance.for_case(want)
+        got = seen.value
+        if seen.value_error is not None:
+            if self.comparison.oracle != "not_none":
+                return False
+            got = NOT_NONE  # an object the sandbox cannot carry: all not_none asks is that
+        args = [parse_literal(a) for a in case.args] if self.comparison.oracle else []
+        return matches(got, want, atol, self.comparison.oracle, args)
+
+
+def _check_ids(case: Case) -> list[str]:
+    if case.raises is not None and case.raises.match is not None:
+        return [case.id, f"{case.id}:message"]
+    return [case.id]
+
+
+def _compare(case: Case, seen: Observation, judge: _Judge) -> list[Check]:
+    elapsed = round(seen.elapsed_s, 6)
+
+    def check(check_id: str, outcome: Outcome, detail: str) -> Check:
+        passed = outcome is Outcome.PASSED
+        return Check(
+            check_id, passed, case.points if passed else 0, case.points, outcome, detail, elapsed
+        )
+
+    failure = _failure(seen)
+    if failure is not None:
+        return [check(check_id, failure[0], failure[1]) for check_id in _check_ids(case)]
+    if case.raises is None:
+        want = _expected(case)
+        if seen.status == "raised":
+            return [check(case.id, Outcome.RAISED, f"raised {seen.exc_type}: {_message(seen)}")]
+        if judge(case, seen, want):
+            return [check(case.id, Outcome.PASSED, f"returned {short_repr(want)}")]
+        if seen.value_error is not None:
+            return [check(case.id, Outcome.WRONG, seen.value_error)]
+        return [
+            check(
+                case.id,
+                Outcome.WRONG,
+                f"returned {short_repr(seen.value)}, expected {short_repr(want)}",
+            )
+        ]
+    name = case.raises.type
+    if seen.status != "raised":
+        got = seen.value_error or f"returned {short_repr(seen.value)}"
+        results = [check(case.id, Outcome.WRONG, f"{got}, expected {name}")]
+    elif name in seen.exc_builtins:
+        results = [check(case.id, Outcome.PASSED, f"raised {seen.exc_type}")]
+    else:
+        results = [check(case.id, Outcome.WRONG, f"raised {seen.exc_type}, expected {name}")]
+    if case.raises.match is not None:
+        message_id = f"{case.id}:message"
+        if not results[0].passed:
+            results.append(check(message_id, Outcome.WRONG, f"not checked: no {name} raised"))
+        elif seen.exc_message is None:
+            results.append(
+                check(message_id, Outcome.WRONG, "message not observable (not one str argument)")
+            )
+        elif re.search(case.raises.match, seen.exc_message):
+            results.append(
+                check(message_id, Outcome.PASSED, f"message {short_repr(seen.exc_message)}")
+            )
+        else:
+            detail = f"message {short_repr(seen.exc_message)} does not match {case.raises.match!r}"
+            results.append(check(message_id, Outcome.WRONG, detail))
+    return results
+
+
+def _expected(case: Case) -> object:
+    if case.expected_digest is not None:
+        return Digest(*case.expected_digest)
+    return parse_literal(case.expected or "None")
+
+
+def _failure(seen: Observation) -> tuple[Outcome, str] | None:
+    """An observation that ended without a result, as an outcome and a detail."""
+    if seen.status == "timeout":
+        return Outcome.TIMEOUT, "the case exceeded its time limit and was killed"
+    if seen.status == "crashed":
+        return Outcome.CRASHED, seen.detail or "the case died without a report"
+    if seen.status in ("no_entry", "compile_error"):
+        return Outcome.NO_CODE, f"{seen.status}: {seen.detail}"
+    if seen.status == "not_run":
+        return Outcome.NOT_RUN, "not run: an earlier case failed"
+    if seen.status in ("returned", "raised"):
+        return None
+    return Outcome.PROTOCOL_ERROR, seen.detail or "malformed case record"
+
+
+def _message(seen: Observation) -> str:
+    return (
+        short_repr(seen.exc_message) if seen.exc_message is not None else "<message not observable>"
+    )
