@@ -377,6 +377,7 @@ class Sample(_Scored):
     max_points: int = 0
     compliant: bool = False
     violations: tuple[str, ...] = ()
+    groups: tuple[tuple[str, bool], ...] = ()  # suites: (group, every case passed) per group
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Sample:
@@ -411,4 +412,7 @@ class Sample(_Scored):
             max_points=int(grade["max_points"]),
             compliant=bool(grade["compliant"]),
             violations=tuple(v["rule"] for v in grade.get("violations", ())),
+            groups=tuple(
+                (str(g["group"]), g["passed"] == g["total"]) for g in grade.get("groups", ())
+            ),
         )

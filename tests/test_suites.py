@@ -372,3 +372,46 @@ def test_unknown_task_and_damaged_lines_are_named(tmp_path, suite):
         f"{path}: line 4: neither a 'solution' nor a 'completion' string",
         f"{path}: line 5: not a JSON object with task_id and solution or completion",
     ]
+
+
+# -- the report at suite scale ------------------------------------------------------------------
+
+
+def test_report_at_suite_scale_summarizes_per_suite(tmp_path):
+    from rundirs import sample, write_run
+
+    from runner.report import build_report, render_html, render_markdown
+
+    specs = [(f"humaneval_{i}", "humanevalplus") for i in range(164)]
+    specs += [(f"mbpp_{i}", "mbppplus") for i in range(378)] + [("flatten_dict", "transformers")]
+    records = []
+    for model in ("small", "large"):
+        for spec, family in specs:
+            for run in (1, 2):
+                number = int(spec.rsplit("_", 1)[-1]) if family != "transformers" else 0
+                base = (number + run) % (2 if model == "small" else 5) != 0
+                plus = base and number % 3 != 0
+                record = sample(model, spec, run, int(base) + int(plus), 2, family=family)
+                if family != "transformers":
+                    record["grade"]["groups"] = [
+                        {"group": "base", "passed": 3 if base else 1, "total": 3},
+                        {"group": "plus", "passed": 9 if plus else 0, "total": 9},
+                    ]
+                records.append(record)
+    run_dir = write_run(tmp_path / "run", {"small": 1, "large": 9}, specs, records)
+    report = build_report(run_dir)
+    rows = {(r.model, r.family): r for r in report.suites}
+    assert set(rows) == {(m, f) for m in ("small", "large") for f in ("humanevalplus", "mbppplus")}
+    large = rows[("large", "humanevalplus")]
+    assert large.tasks == 164 and 0 < large.base_plus < large.base < 1
+    assert large.base_low < large.base < large.base_high
+    assert len(report.suite_tasks) == 2 * 542
+    assert report.detail_specs == ("flatten_dict",)
+    markdown = render_markdown(report)
+    assert "## Standard suites" in markdown and "pass@1 base + plus [95% CI]" in markdown
+    assert "humaneval_17" not in markdown and "mbpp_300" not in markdown  # readable at 542
+    assert len(markdown.splitlines()) < 200
+    html = render_html(report)
+    assert "<details><summary>Per task (1084 rows)</summary>" in html and "mbpp_300" in html
+    data = report.to_json()
+    assert len(data["suite_tasks"]) == 1084 and data["suites"][0]["tasks"] in (164, 378)

@@ -8,7 +8,7 @@ beside them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from runner.records import Sample
 from runner.report import stats
 from runner.report.findings import ranking_notes, variance_notes
 from runner.report.routing import ROUTING_RULE, RoutingRow, routing
+from runner.report.suites import SUITE_CI, SuiteRow, SuiteTaskRow, suite_summary, suite_tasks
 from runner.report.tables import (
     BestOfRow,
     ComplianceRow,
@@ -52,6 +53,18 @@ class Report:
     thinking: list[ThinkingRow]
     best_of: list[BestOfRow]
     routing: list[RoutingRow]
+    suites: list[SuiteRow] = field(default_factory=list)
+    suite_tasks: list[SuiteTaskRow] = field(default_factory=list)
+
+    @property
+    def suite_specs(self) -> frozenset[str]:
+        """Specs of standard suites: summarized per suite, not listed one by one."""
+        return frozenset(row.spec for row in self.suite_tasks)
+
+    @property
+    def detail_specs(self) -> tuple[str, ...]:
+        """The specs the per-spec tables list: every one but the suites' tasks."""
+        return tuple(spec for spec in self.specs if spec not in self.suite_specs)
 
     @property
     def not_counted(self) -> int:
@@ -78,6 +91,15 @@ class Report:
             "thinking": [asdict(row) for row in self.thinking],
             "best_of": [asdict(row) for row in self.best_of],
             "routing": [asdict(row) for row in self.routing],
+            **(
+                {
+                    "suites": [asdict(row) for row in self.suites],
+                    "suite_tasks": [asdict(row) for row in self.suite_tasks],
+                    "methods_suites": SUITE_CI,
+                }
+                if self.suite_tasks
+                else {}
+            ),
         }
 
 
@@ -115,6 +137,7 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
     best_rows = best_of(by_model_and_spec(samples, "best_of"), models, specs, sizes, threshold)
     ranking_rows = ranking(runs, models, specs, sizes)
     thinking_rows = thinking(samples, models)
+    task_rows = suite_tasks(samples)
     return Report(
         run_dir=run_dir,
         manifest=manifest,
@@ -135,6 +158,8 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
         routing=routing(
             families, variance_rows, best_rows, sizes, [r.model for r in thinking_rows if r.traps]
         ),
+        suites=suite_summary(task_rows),
+        suite_tasks=task_rows,
     )
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from runner.report.build import Report
-from runner.report.sections import Block, Bullets, Section, Table, sections, summary
+from runner.report.sections import Block, Bullets, Details, Section, Table, sections, summary
 from runner.rundir import write_json_atomic, write_text_atomic
 
 REPORT_FILES = ("report.md", "report.json", "report.html")
@@ -59,7 +59,8 @@ def _md_block(block: Block) -> str:
 def _md_section(section: Section) -> list[str]:
     lines = [f"{'#' * section.level} {section.title}", ""]
     for block in section.blocks:
-        lines += [_md_block(block), ""]
+        if not isinstance(block, Details):  # HTML only: the markdown stays short
+            lines += [_md_block(block), ""]
     for child in section.children:
         lines += _md_section(child)
     return lines
@@ -117,6 +118,8 @@ def _block(block: Block) -> str:
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     if isinstance(block, Bullets):
         return _bullets(block)
+    if isinstance(block, Details):
+        return f"<details><summary>{inline(block.summary)}</summary>{_block(block.table)}</details>"
     return f"<p>{inline(block)}</p>"
 
 
