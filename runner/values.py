@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,9 @@ class Undecodable(ValueError):
 
 
 NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+# CPython 3.11's parser keeps its AST recursion depth in state shared by threads: two graders
+# parsing at once can fail with "AST constructor recursion depth mismatch" (a SystemError).
+PARSER_LOCK = threading.Lock()  # held around every ast.parse of chorebench's
 
 
 def parse_literal(source: str) -> Any:
@@ -31,7 +35,8 @@ def parse_literal(source: str) -> Any:
     harness reads them the same way): EvalPlus's inputs have them.
     """
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        with PARSER_LOCK:
+            tree = ast.parse(source.strip(), mode="eval")
         if "float(" in source:
             tree = _NonFinite().visit(tree)
         return ast.literal_eval(tree.body)

@@ -30,6 +30,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 
 from runner.records import Constraints, Extraction, Violation
+from runner.values import PARSER_LOCK
 
 # A response with one of these has nothing to execute.
 UNRUNNABLE = frozenset({"empty_response", "syntax_error", "entry_point_missing"})
@@ -79,7 +80,7 @@ def _compile(code: str) -> ast.Module:
     ``return`` outside a function.
     """
     try:
-        with warnings.catch_warnings():
+        with PARSER_LOCK, warnings.catch_warnings():
             # A SyntaxWarning ("is" with a literal) is no error, even when warnings are errors.
             warnings.simplefilter("ignore")
             tree = ast.parse(code)

@@ -14,12 +14,13 @@ import warnings
 
 from runner.grade.compliance import callee
 from runner.records import ModuleUnderTest, Violation
+from runner.values import PARSER_LOCK
 
 
 def stale_reference_diagnostics(code: str, module: ModuleUnderTest) -> tuple[Violation, ...]:
     """Every stale-reference pattern in ``code`` for the module's rebinding globals."""
     try:
-        with warnings.catch_warnings():
+        with PARSER_LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):

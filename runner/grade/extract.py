@@ -29,6 +29,7 @@ import textwrap
 import warnings
 
 from runner.records import Extraction
+from runner.values import PARSER_LOCK
 
 PYTHON_TAGS = frozenset({"", "python", "py", "python3", "py3"})
 CODE_STARTS = ("def ", "async def ", "class ", "import ", "from ", "@", "#", "if __name__")
@@ -133,7 +134,7 @@ def _find_unfenced(lines: list[str]) -> tuple[str, tuple[str, ...]]:
 def _parse(code: str) -> ast.Module | None:
     """The module's AST, or None when ``code`` is not valid Python."""
     try:
-        with warnings.catch_warnings():
+        with PARSER_LOCK, warnings.catch_warnings():
             # Deprecation warnings (e.g. "\d" in a string) must not spam, nor fail under -W error.
             warnings.simplefilter("ignore")
             return ast.parse(code)
