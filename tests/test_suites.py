@@ -415,3 +415,24 @@ def test_report_at_suite_scale_summarizes_per_suite(tmp_path):
     assert "<details><summary>Per task (1084 rows)</summary>" in html and "mbpp_300" in html
     data = report.to_json()
     assert len(data["suite_tasks"]) == 1084 and data["suites"][0]["tasks"] in (164, 378)
+
+
+def test_plain_cases_skip_the_schema_walk_but_bad_ones_are_still_named(tmp_path):
+    from runner.spec import schema_problems
+
+    data = json.loads(
+        (Path(__file__).resolve().parent.parent / "specs/flatten_dict.json").read_text()
+    )
+    data["cases"] += [
+        {"id": f"c{i}", "args": ["1"], "expected": "1", "group": "g", "timeout_s": 5}
+        for i in range(500)
+    ]
+    assert schema_problems(data) == []
+    data["cases"][300]["timeout_s"] = 0
+    data["cases"][12]["args"] = [1]
+    data["cases"][7]["wat"] = 1
+    assert schema_problems(data) == [
+        "/cases/7: Additional properties are not allowed ('wat' was unexpected)",
+        "/cases/12/args/0: 1 is not of type 'string'",
+        "/cases/300/timeout_s: 0 is less than or equal to the minimum of 0",
+    ]
