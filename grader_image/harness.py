@@ -80,7 +80,11 @@ NON_FINITE = {"inf": float("inf"), "-inf": float("-inf"), "nan": float("nan")}
 
 
 def literal(source):
-    """A Python literal, where ``float('inf')``, ``float('-inf')`` and ``float('nan')`` are too."""
+    """A Python literal, where ``float('inf')``, ``float('-inf')`` and ``float('nan')`` are too.
+
+    The same reading as the host's ``runner.values.parse_literal`` (this file runs alone in
+    the container, so it cannot import it).
+    """
     tree = ast.parse(source.strip(), mode="eval")
     for node in ast.walk(tree):
         for name, child in ast.iter_fields(node):

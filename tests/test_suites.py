@@ -6,13 +6,13 @@ The import reads a handful of tasks of each dataset from ../shared/data (never a
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_values import _load_harness
 
 from runner.errors import BadInputError
 from runner.grade import (
@@ -39,16 +39,7 @@ HUMANEVAL = DATA / "HumanEvalPlus-v0.1.10.jsonl.gz"
 MBPP = DATA / "MbppPlus-v0.2.0.jsonl.gz"
 
 
-def _harness() -> Any:
-    path = Path(__file__).resolve().parent.parent / "grader_image" / "harness.py"
-    spec = importlib.util.spec_from_file_location("chorebench_harness_suites", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-HARNESS = _harness()
+HARNESS = _load_harness()  # the real in-container harness
 
 
 @pytest.fixture(scope="module")
