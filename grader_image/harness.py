@@ -14,10 +14,11 @@ Expected values are never sent: the host compares.
 
 Suites add ``"batch": true``: the cases run in order in one child per group of consecutive
 cases with the same ``group`` (a fresh child after a case that timed out or crashed), as
-EvalPlus runs each group in one process. A case may carry its own ``timeout``, which limits
-the call (as EvalPlus's does; the parent kills a child REPORT_ALLOWANCE_S later); the job's
-``group_timeout`` caps a whole group; with ``stop_on_failure``, the first case that raises,
-times out or crashes ends its group and every later case of the job is reported ``not_run``.
+EvalPlus runs each group in one process. A case may carry its own ``timeout``: a limit on
+the CPU time of the call (``run_chunk``); the job's ``group_timeout`` caps the CPU time of a
+whole group's calls; ``wall_slack`` and ``report_allowance`` size the wall-clock backstops.
+With ``stop_on_failure``, the first case that raises, times out or crashes ends its group
+and every later case of the job is reported ``not_run``.
 
 A value too large to carry is reported by its SHA-256 (``["digest", kind, sha256, size]``):
 a str, bytes or int past its cap by the digest of its bytes, a container past the node cap
@@ -290,24 +291,39 @@ def load_candidate(job):
     return func, None
 
 
-def call_case(func, case):
-    """Child side: call the entry point on one case's arguments; the observation."""
-    started = time.perf_counter()
+def invoke(func, case):
+    """Child side: call the entry point on one case's arguments.
+
+    Returns the observation (``returned`` without its value yet, or ``raised``), with the
+    call's wall time ``elapsed_s`` and CPU time ``cpu_s``, and the result.
+    """
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         args = [literal(a) for a in case["args"]]
         kwargs = {k: literal(v) for k, v in case["kwargs"].items()}
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = func(*args, **kwargs)
-        elapsed = time.perf_counter() - started
     except BaseException as exc:
-        elapsed = time.perf_counter() - started
-        return dict(status="raised", elapsed_s=elapsed, **observe_exception(exc))
+        timing = {"elapsed_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu}
+        return dict(status="raised", **timing, **observe_exception(exc)), None
+    timing = {"elapsed_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu}
+    return dict(status="returned", **timing), result
+
+
+def with_value(observation, result):
+    """A ``returned`` observation with its encoded value."""
     try:
-        return {"status": "returned", "elapsed_s": elapsed, "value": encode_value(result)}
+        return dict(observation, value=encode_value(result))
     except TooLarge as exc:
-        return {"status": "returned", "elapsed_s": elapsed, "value": ["too_large", str(exc)]}
+        return dict(observation, value=["too_large", str(exc)])
     except RecursionError:
-        return {"status": "returned", "elapsed_s": elapsed, "value": ["too_large", "too deep"]}
+        return dict(observation, value=["too_large", "too deep"])
+
+
+def call_case(func, case):
+    """Child side: call the entry point on one case's arguments; the observation."""
+    observation, result = invoke(func, case)
+    return with_value(observation, result) if observation["status"] == "returned" else observation
 
 
 def run_function_case(job, case):
@@ -450,11 +466,15 @@ def batch_child_main(job, cases, write_fd):
         for case in cases:
             limit = float(case.get("timeout") or job["timeout"])
             try:
-                observation = call_case(func, case)
+                observation, result = invoke(func, case)
+                if observation["cpu_s"] > limit:
+                    detail = "used %.2f s of CPU, over its %g s" % (observation["cpu_s"], limit)
+                    observation = dict(observation, status="timeout", detail=detail)
+                elif observation["status"] == "returned":
+                    write_record(write_fd, {"status": "called"})  # encoding is not timed
+                    observation = with_value(observation, result)
             except BaseException as exc:
                 observation = {"status": "error", "detail": type_name(type(exc))}
-            if observation.get("elapsed_s", 0) > limit:
-                observation = {"status": "timeout", "elapsed_s": observation["elapsed_s"]}
             write_record(write_fd, observation)
     os._exit(0)
 
@@ -465,15 +485,18 @@ class LineReader:
     def __init__(self, fd):
         self.fd, self.buffer, self.eof = fd, b"", False
 
-    def line(self, deadline):
-        """The next line, or None with why: ``timeout``, ``eof`` or ``too_large``."""
+    def line(self, deadline, over_cpu=lambda: False):
+        """The next line, or None with why: ``timeout``, ``eof`` or ``too_large``.
+
+        ``over_cpu`` is asked every CPU_POLL_S: True ends the wait as a timeout.
+        """
         while b"\n" not in self.buffer:
             if len(self.buffer) > RECORD_LIMIT:
                 return None, "too_large"
             left = deadline - time.monotonic()
-            if self.eof or left <= 0:
+            if self.eof or left <= 0 or over_cpu():
                 return None, "eof" if self.eof else "timeout"
-            ready, _, _ = select.select([self.fd], [], [], left)
+            ready, _, _ = select.select([self.fd], [], [], min(left, CPU_POLL_S))
             if ready:
                 chunk = os.read(self.fd, 65536)
                 self.buffer += chunk
@@ -500,11 +523,44 @@ def lost(why, wall, where):
     return {"status": "crashed", "detail": "died without a report " + where, "wall_s": wall}
 
 
-def run_chunk(job, cases, group_deadline):
+def cpu_seconds(pid):
+    """CPU time (user + system) a process has used, from /proc; 0 when it cannot be read."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+class Group:
+    """One group's time budget in batch mode: CPU spent on calls against the cap, and the
+    wall-clock backstop (``wall_slack`` times the cap, plus the allowance)."""
+
+    def __init__(self, job):
+        self.cap = float(job["group_timeout"]) if job.get("group_timeout") else None
+        self.slack = float(job.get("wall_slack") or 1)
+        self.allowance = float(job.get("report_allowance") or 0)
+        self.cpu = 0.0
+        wall = self.slack * self.cap + self.allowance if self.cap else float("inf")
+        self.wall_deadline = time.monotonic() + wall
+
+    def exceeded(self):
+        return (self.cap is not None and self.cpu > self.cap) or (
+            time.monotonic() >= self.wall_deadline
+        )
+
+
+def run_chunk(job, cases, group):
     """Parent side: one child runs ``cases`` in order, each under its own time limit.
 
-    Returns records for a prefix of ``cases``: every case the child finished, then the one
-    that timed out or crashed, if one did. A module that fails to load fails every case.
+    A case's limit is on the CPU time of its call, as measured by the child (it reports a
+    slower call as a timeout), or watched here from /proc for a call that never returns; the
+    wall clock only backs these up (``wall_slack`` times the limit, plus the allowance), so a
+    loaded machine does not time out an honest candidate. Encoding a returned value is not
+    timed but for the backstop. Returns records for a prefix of ``cases``: every case the
+    child finished, then the one that timed out or crashed, if one did. A module that fails
+    to load fails every case.
     """
     default = float(job["timeout"])
     read_fd, write_fd = os.pipe()
@@ -516,22 +572,34 @@ def run_chunk(job, cases, group_deadline):
     os.close(write_fd)
     reader = LineReader(read_fd)
     records = []
-    line, why = reader.line(min(started + default, group_deadline))
+    backstop = min(started + group.slack * default + group.allowance, group.wall_deadline)
+    line, why = reader.line(backstop)
     mark = time.monotonic()
     ready = parse_record(line) if line is not None else lost(why, mark - started, "loading")
     if ready.get("status") != "ready":
         records = [dict(ready) for _ in cases]
     else:
         for case in cases:
-            limit = float(case.get("timeout") or default) + REPORT_ALLOWANCE_S
-            line, why = reader.line(min(mark + limit, group_deadline))
+            limit = float(case.get("timeout") or default)
+            cpu_mark = cpu_seconds(pid)
+            backstop = min(mark + group.slack * limit + group.allowance, group.wall_deadline)
+            line, why = reader.line(
+                backstop, lambda m=cpu_mark, t=limit: cpu_seconds(pid) - m > t + CPU_MARGIN_S
+            )
+            if line is not None and parse_record(line).get("status") == "called":
+                line, why = reader.line(group.wall_deadline if group.cap else backstop + 60)
             now = time.monotonic()
             if line is None:
-                capped = why == "timeout" and now >= group_deadline
+                capped = why == "timeout" and now >= group.wall_deadline
                 records.append(lost(why, now - mark, "(group time cap)" if capped else ""))
+                group.cpu += cpu_seconds(pid) - cpu_mark
                 break
-            records.append(dict(parse_record(line), wall_s=now - mark))
+            record = dict(parse_record(line), wall_s=now - mark)
+            records.append(record)
+            group.cpu += _number(record.get("cpu_s"))
             mark = now
+            if group.exceeded():
+                break
     os.close(read_fd)
     _kill_group(pid)
     _reap(pid, time.monotonic() + 0.5)
@@ -539,16 +607,18 @@ def run_chunk(job, cases, group_deadline):
     return records
 
 
-# Batch mode: a case's limit is on the call alone, as in EvalPlus (the child measures it and
-# reports a slower call as a timeout); the parent allows this much more for encoding and
-# writing a large value before it kills the child.
-REPORT_ALLOWANCE_S = 10.0
+def _number(value):
+    return float(value) if type(value) in (int, float) else 0.0
+
+
+CPU_POLL_S = 0.25  # how often the parent reads a running case's CPU time
+CPU_MARGIN_S = 0.5  # the parent's watch kills a call this far past its limit (the child
+# reports one that returns late itself, exactly)
 FAILED = ("raised", "timeout", "crashed", "compile_error", "no_entry", "error", "protocol_error")
 
 
 def run_batch(job, cases, emit):
     """Batch mode: each group in as few children as it takes; see the module docstring."""
-    cap = job.get("group_timeout")
     stop = bool(job.get("stop_on_failure"))
     stopped = False
     groups = []
@@ -557,16 +627,16 @@ def run_batch(job, cases, emit):
             groups[-1].append(case)
         else:
             groups.append([case])
-    for group in groups:
-        deadline = time.monotonic() + float(cap) if cap else float("inf")
-        pending = list(group)
+    for cases_of_group in groups:
+        group = Group(job)
+        pending = list(cases_of_group)
         while pending and not stopped:
-            if time.monotonic() >= deadline:
+            if group.exceeded():
                 for case in pending:
                     emit(dict(status="timeout", detail="(group time cap)", case=case["id"]))
                 pending = []
                 break
-            records = run_chunk(job, pending, deadline)
+            records = run_chunk(job, pending, group)
             for case, record in zip(pending, records, strict=False):
                 emit(dict(record, case=case["id"]))
                 stopped = stopped or (stop and record.get("status") in FAILED)

@@ -158,13 +158,29 @@ def test_stop_at_first_failure_runs_nothing_after_it(sandbox, tmp_path):
     assert outcomes == [Outcome.PASSED, Outcome.TIMEOUT] + [Outcome.NOT_RUN] * 6
 
 
-def test_group_cap_times_out_the_rest_of_the_group(sandbox, tmp_path):
-    slow = "import time\ndef f(x):\n    time.sleep(0.9)\n    return x\n"
-    spec = batch_spec(tmp_path, limits={"case_timeout_s": 1, "group_timeout_s": 2})
-    grade = grade_response(spec, slow, sandbox)
-    base = [c for c in grade.checks if c.case.startswith("base")]
-    assert base[0].passed and base[-1].outcome is Outcome.TIMEOUT
+def test_group_cap_counts_the_cpu_time_of_calls(sandbox, tmp_path):
+    burn = (
+        "import time\n"
+        "def f(x):\n"
+        "    start = time.process_time()\n"
+        "    while time.process_time() - start < 0.9:\n"
+        "        pass\n"
+        "    return x\n"
+    )
+    spec = batch_spec(tmp_path, limits={"case_timeout_s": 1.5, "group_timeout_s": 2})
+    grade = grade_response(spec, burn, sandbox)
+    base = [c.outcome for c in grade.checks if c.case.startswith("base")]
+    assert base[:2] == [Outcome.PASSED, Outcome.PASSED]
+    assert base[3] is Outcome.TIMEOUT  # 3 x 0.9 s of CPU is past the 2 s cap
     assert grade.error is None
+
+
+def test_a_sleeping_call_is_not_cpu_but_the_wall_clock_backs_it_up(sandbox, tmp_path):
+    sleepy = "import time\ndef f(x):\n    time.sleep(0.3 if x != 1 else 60)\n    return x\n"
+    spec = batch_spec(tmp_path, limits={"case_timeout_s": 0.2, "group_timeout_s": 1})
+    grade = grade_response(spec, sleepy, sandbox)
+    outcomes = [c.outcome for c in grade.checks][:2]
+    assert outcomes == [Outcome.PASSED, Outcome.TIMEOUT]  # 0.3 s asleep is no CPU at all
 
 
 def test_spec_fill_writes_what_the_reference_returns_and_raises(sandbox, tmp_path):

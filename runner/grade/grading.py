@@ -19,6 +19,8 @@ from runner.grade.extract import extract_code
 from runner.grade.mutation import grade_test_module
 from runner.grade.oracles import NOT_NONE, GroupTolerance, matches
 from runner.grade.protocol import (
+    REPORT_ALLOWANCE_S,
+    WALL_SLACK,
     Sandbox,
     Transcript,
     execution_error,
@@ -136,8 +138,9 @@ def grade_function(
 def host_units(spec: Spec, cases: tuple[Case, ...]) -> int:
     """How many cases' worth of time (``case_timeout_s`` each) the host's deadline must hold.
 
-    Hand-written specs: one per case. Suites (batch mode): every case's own limit, plus a
-    module load for each (a case that times out restarts the child), within the group cap.
+    Hand-written specs: one per case. Suites (batch mode): each group's wall-clock backstop
+    in the harness (``WALL_SLACK`` times its cap, or times every case's limit, plus the
+    allowances for loading and encoding).
     """
     if spec.scoring != "per_group":
         return len(cases)
@@ -145,9 +148,11 @@ def host_units(spec: Spec, cases: tuple[Case, ...]) -> int:
     needed = 0.0
     for group in dict.fromkeys(case.group for case in cases):
         limits = [c.timeout_s or spec.limits.case_timeout_s for c in cases if c.group == group]
-        total = sum(limits) + len(limits) * slot
         cap = spec.limits.group_timeout_s
-        needed += min(total, cap + slot) if cap else total
+        if cap:
+            needed += WALL_SLACK * cap + REPORT_ALLOWANCE_S + 5
+        else:
+            needed += sum(WALL_SLACK * t + 2 * REPORT_ALLOWANCE_S + 60 for t in limits)
     return max(1, math.ceil(needed / slot))
 
 
