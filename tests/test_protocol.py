@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import DONE, PYTHON, case, execution, hello, line
 
 from runner.grade import Transcript, function_job, observation, pytest_job, read_transcript
-from runner.records import Execution, Observation, Spec
+from runner.records import Observation, Spec
 from runner.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,50 +18,12 @@ ISO_PATH = ROOT / "specs" / "iso_duration.json"
 FLATTEN_PATH = ROOT / "specs" / "flatten_dict.json"
 CANDIDATE = "def parse_iso_duration(s):\n    return 0\n"
 IDS = ["a", "b", "c"]
-PY = "3.12.3"
+PY = PYTHON
 
 
 @pytest.fixture(scope="module")
 def iso() -> Spec:
     return load_spec(ISO_PATH)
-
-
-def run(stdout: bytes) -> Execution:
-    return Execution(
-        stdout=stdout,
-        stderr=b"",
-        timed_out=False,
-        output_capped=False,
-        exit_code=0,
-        oom_killed=False,
-        elapsed_s=0.5,
-        image="chorebench-grader:test",
-        image_id="sha256:0",
-        runtime="runc",
-    )
-
-
-def line(record: Any) -> bytes:
-    return json.dumps(record).encode("ascii") + b"\n"
-
-
-def hello(python: str = PY) -> bytes:
-    return line({"kind": "hello", "python": python, "undumpable": True})
-
-
-def case(case_id: str, value: int = 1) -> bytes:
-    return line(
-        {
-            "kind": "case",
-            "case": case_id,
-            "status": "returned",
-            "elapsed_s": 0.25,
-            "value": ["int", int.__format__(value, "x")],
-        }
-    )
-
-
-DONE = line({"kind": "done"})
 
 
 def returned(case_id: str, value: int = 1) -> Observation:
@@ -159,7 +122,7 @@ def test_pytest_job_names_the_files_laid_out_as_bytecode_only() -> None:
 def test_parse_report_good_report(iso: Spec) -> None:
     ids = [c.id for c in iso.cases]
     stdout = hello() + b"".join(case(cid, n) for n, cid in enumerate(ids)) + DONE
-    report = read_transcript(run(stdout), ids)
+    report = read_transcript(execution(stdout), ids)
     assert report == Transcript(
         observations={cid: returned(cid, n) for n, cid in enumerate(ids)},
         python=PY,
@@ -170,12 +133,12 @@ def test_parse_report_good_report(iso: Spec) -> None:
 
 
 def test_parse_report_keeps_at_most_40_characters_of_python_version() -> None:
-    report = read_transcript(run(hello("3" * 100) + DONE), [])
+    report = read_transcript(execution(hello("3" * 100) + DONE), [])
     assert report == Transcript(observations={}, python="3" * 40, complete=True)
 
 
 def test_parse_report_missing_tail_is_incomplete_with_earlier_observations() -> None:
-    report = read_transcript(run(hello() + case("a", 1) + case("b", 2)), IDS)
+    report = read_transcript(execution(hello() + case("a", 1) + case("b", 2)), IDS)
     assert report == Transcript(
         observations={"a": returned("a", 1), "b": returned("b", 2)},
         python=PY,
@@ -185,13 +148,13 @@ def test_parse_report_missing_tail_is_incomplete_with_earlier_observations() -> 
 
 
 def test_parse_report_hello_only_is_incomplete_and_empty() -> None:
-    assert read_transcript(run(hello()), IDS) == Transcript(python=PY, complete=False)
+    assert read_transcript(execution(hello()), IDS) == Transcript(python=PY, complete=False)
 
 
 def test_parse_report_drops_a_final_line_cut_by_a_kill() -> None:
     cut = case("b", 2)[:30]
     assert not cut.endswith(b"\n")
-    report = read_transcript(run(hello() + case("a", 1) + cut), IDS)
+    report = read_transcript(execution(hello() + case("a", 1) + cut), IDS)
     assert report == Transcript(
         observations={"a": returned("a", 1)}, python=PY, complete=False, error=None
     )
@@ -199,7 +162,7 @@ def test_parse_report_drops_a_final_line_cut_by_a_kill() -> None:
 
 def test_parse_report_a_cut_line_followed_by_a_newline_is_an_error() -> None:
     cut = case("b", 2)[:30] + b"\n"
-    report = read_transcript(run(hello() + case("a", 1) + cut), IDS)
+    report = read_transcript(execution(hello() + case("a", 1) + cut), IDS)
     assert report == Transcript(error="report line 3 is not JSON")
 
 
@@ -334,7 +297,7 @@ EARLY_DONE = "the report ended before every case"
     ],
 )
 def test_parse_report_rejects_malformed_reports(stdout: bytes, error: str, python: str) -> None:
-    report = read_transcript(run(stdout), IDS)
+    report = read_transcript(execution(stdout), IDS)
     assert report == Transcript(observations={}, python=python, complete=False, error=error)
 
 
@@ -346,12 +309,16 @@ def test_parse_report_rejects_malformed_reports(stdout: bytes, error: str, pytho
     ],
 )
 def test_parse_report_rejects_a_case_record_beyond_the_known_ids(extra: dict[str, Any]) -> None:
-    report = read_transcript(run(hello() + case("a") + case("b") + case("c") + line(extra)), IDS)
+    report = read_transcript(
+        execution(hello() + case("a") + case("b") + case("c") + line(extra)), IDS
+    )
     assert report == Transcript(observations={}, python=PY, complete=False, error=BAD_CASE)
 
 
 def test_parse_report_rejects_a_second_done() -> None:
-    report = read_transcript(run(hello() + case("a") + case("b") + case("c") + DONE + DONE), IDS)
+    report = read_transcript(
+        execution(hello() + case("a") + case("b") + case("c") + DONE + DONE), IDS
+    )
     assert report == Transcript(observations={}, python=PY, complete=False, error=UNEXPECTED)
 
 
@@ -550,7 +517,7 @@ def test_parse_report_builds_observations_through_observation() -> None:
         + line({"kind": "case", "case": "c", "status": "returned", "value": ["unsupported", "X"]})
         + DONE
     )
-    assert read_transcript(run(stdout), IDS) == Transcript(
+    assert read_transcript(execution(stdout), IDS) == Transcript(
         observations={
             "a": Observation(
                 "a",
