@@ -1,7 +1,7 @@
-"""Which reports may earn points: only one from a harness that finished on its own.
+"""Which transcripts may earn points: only one from a harness that finished on its own.
 
 Under gVisor a case's process can write to the report channel and kill the harness, so a
-report cut short may end in forged records. No Docker needed: reports are built here.
+transcript cut short may end in forged records. No Docker needed: transcripts are built here.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def report_bytes(*values: int, done: bool = True) -> bytes:
 
 
 def grade(spec: Spec, run: Execution) -> list[tuple[str, bool, Outcome]]:
-    report = read_transcript(run, [case.id for case in spec.cases])
-    return [(c.case, c.passed, c.outcome) for c in score_function(spec, report, run)]
+    transcript = read_transcript(run, [case.id for case in spec.cases])
+    return [(c.case, c.passed, c.outcome) for c in score_function(spec, transcript, run)]
 
 
 def test_a_complete_report_of_a_clean_exit_counts(spec: Spec) -> None:
@@ -97,8 +97,8 @@ def test_records_of_a_run_that_did_not_end_normally_earn_nothing(
         ("minutes_only", False, outcome),
         ("seconds_only", False, outcome),
     ]
-    report = read_transcript(run, ["minutes_only", "seconds_only"])
-    assert execution_error(report, run) == reason
+    transcript = read_transcript(run, ["minutes_only", "seconds_only"])
+    assert execution_error(transcript, run) == reason
 
 
 def test_a_report_cut_after_one_record_earns_nothing(spec: Spec) -> None:

@@ -62,7 +62,7 @@ def test_a_sample_of_an_older_format_keeps_what_it_does_not_know(tmp_path: Path)
 
 @pytest.mark.docker
 def test_a_run_directory_of_main_regrades_with_no_change(copy: Path, sandbox):
-    before = {r.key: r.grade.verdict() for r in read_samples(copy)}
+    before = {r.key: r.grade and r.grade.verdict() for r in read_samples(copy)}
     summary = regrade(RUN, sandbox, jobs=2)
     assert (summary.regraded, summary.changed, summary.skipped) == (27, 0, 3)
-    assert {r.key: r.grade.verdict() for r in read_samples(copy)} == before
+    assert {r.key: r.grade and r.grade.verdict() for r in read_samples(copy)} == before

@@ -116,30 +116,30 @@ def test_pytest_job_names_the_files_laid_out_as_bytecode_only() -> None:
     }
 
 
-# --- read_transcript: good reports ----------------------------------------------------------------
+# --- read_transcript: good transcripts ------------------------------------------------------------
 
 
-def test_parse_report_good_report(iso: Spec) -> None:
+def test_read_transcript_good_transcript(iso: Spec) -> None:
     ids = [c.id for c in iso.cases]
     stdout = hello() + b"".join(case(cid, n) for n, cid in enumerate(ids)) + DONE
-    report = read_transcript(execution(stdout), ids)
-    assert report == Transcript(
+    transcript = read_transcript(execution(stdout), ids)
+    assert transcript == Transcript(
         observations={cid: returned(cid, n) for n, cid in enumerate(ids)},
         python=PY,
         complete=True,
         error=None,
     )
-    assert list(report.observations) == ids
+    assert list(transcript.observations) == ids
 
 
-def test_parse_report_keeps_at_most_40_characters_of_python_version() -> None:
-    report = read_transcript(execution(hello("3" * 100) + DONE), [])
-    assert report == Transcript(observations={}, python="3" * 40, complete=True)
+def test_read_transcript_keeps_at_most_40_characters_of_python_version() -> None:
+    transcript = read_transcript(execution(hello("3" * 100) + DONE), [])
+    assert transcript == Transcript(observations={}, python="3" * 40, complete=True)
 
 
-def test_parse_report_missing_tail_is_incomplete_with_earlier_observations() -> None:
-    report = read_transcript(execution(hello() + case("a", 1) + case("b", 2)), IDS)
-    assert report == Transcript(
+def test_read_transcript_missing_tail_is_incomplete_with_earlier_observations() -> None:
+    transcript = read_transcript(execution(hello() + case("a", 1) + case("b", 2)), IDS)
+    assert transcript == Transcript(
         observations={"a": returned("a", 1), "b": returned("b", 2)},
         python=PY,
         complete=False,
@@ -147,26 +147,26 @@ def test_parse_report_missing_tail_is_incomplete_with_earlier_observations() -> 
     )
 
 
-def test_parse_report_hello_only_is_incomplete_and_empty() -> None:
+def test_read_transcript_hello_only_is_incomplete_and_empty() -> None:
     assert read_transcript(execution(hello()), IDS) == Transcript(python=PY, complete=False)
 
 
-def test_parse_report_drops_a_final_line_cut_by_a_kill() -> None:
+def test_read_transcript_drops_a_final_line_cut_by_a_kill() -> None:
     cut = case("b", 2)[:30]
     assert not cut.endswith(b"\n")
-    report = read_transcript(execution(hello() + case("a", 1) + cut), IDS)
-    assert report == Transcript(
+    transcript = read_transcript(execution(hello() + case("a", 1) + cut), IDS)
+    assert transcript == Transcript(
         observations={"a": returned("a", 1)}, python=PY, complete=False, error=None
     )
 
 
-def test_parse_report_a_cut_line_followed_by_a_newline_is_an_error() -> None:
+def test_read_transcript_a_cut_line_followed_by_a_newline_is_an_error() -> None:
     cut = case("b", 2)[:30] + b"\n"
-    report = read_transcript(execution(hello() + case("a", 1) + cut), IDS)
-    assert report == Transcript(error="report line 3 is not JSON")
+    transcript = read_transcript(execution(hello() + case("a", 1) + cut), IDS)
+    assert transcript == Transcript(error="report line 3 is not JSON")
 
 
-# --- read_transcript: bad reports -----------------------------------------------------------------
+# --- read_transcript: bad transcripts -------------------------------------------------------------
 
 NOT_STARTED = "the harness did not start (no hello line)"
 BAD_CASE = "a case record is unknown, repeated or out of order"
@@ -296,9 +296,9 @@ EARLY_DONE = "the report ended before every case"
         ),
     ],
 )
-def test_parse_report_rejects_malformed_reports(stdout: bytes, error: str, python: str) -> None:
-    report = read_transcript(execution(stdout), IDS)
-    assert report == Transcript(observations={}, python=python, complete=False, error=error)
+def test_read_transcript_rejects_malformed_ones(stdout: bytes, error: str, python: str) -> None:
+    transcript = read_transcript(execution(stdout), IDS)
+    assert transcript == Transcript(observations={}, python=python, complete=False, error=error)
 
 
 @pytest.mark.parametrize(
@@ -308,18 +308,18 @@ def test_parse_report_rejects_malformed_reports(stdout: bytes, error: str, pytho
         {"kind": "case", "case": None, "status": "returned", "value": ["int", "2"]},
     ],
 )
-def test_parse_report_rejects_a_case_record_beyond_the_known_ids(extra: dict[str, Any]) -> None:
-    report = read_transcript(
+def test_read_transcript_rejects_a_case_record_beyond_the_known_ids(extra: dict[str, Any]) -> None:
+    transcript = read_transcript(
         execution(hello() + case("a") + case("b") + case("c") + line(extra)), IDS
     )
-    assert report == Transcript(observations={}, python=PY, complete=False, error=BAD_CASE)
+    assert transcript == Transcript(observations={}, python=PY, complete=False, error=BAD_CASE)
 
 
-def test_parse_report_rejects_a_second_done() -> None:
-    report = read_transcript(
+def test_read_transcript_rejects_a_second_done() -> None:
+    transcript = read_transcript(
         execution(hello() + case("a") + case("b") + case("c") + DONE + DONE), IDS
     )
-    assert report == Transcript(observations={}, python=PY, complete=False, error=UNEXPECTED)
+    assert transcript == Transcript(observations={}, python=PY, complete=False, error=UNEXPECTED)
 
 
 # --- observation -------------------------------------------------------------------------------
@@ -499,7 +499,7 @@ def test_observation_other_statuses_keep_their_detail(
     assert observation("c1", record) == expected
 
 
-def test_parse_report_builds_observations_through_observation() -> None:
+def test_read_transcript_builds_observations_through_observation() -> None:
     stdout = (
         hello()
         + line(
