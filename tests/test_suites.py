@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_values import _load_harness
+from fakes import harness
 
 from runner.errors import BadInputError
 from runner.grade import (
@@ -39,7 +39,7 @@ HUMANEVAL = DATA / "HumanEvalPlus-v0.1.10.jsonl.gz"
 MBPP = DATA / "MbppPlus-v0.2.0.jsonl.gz"
 
 
-HARNESS = _load_harness()  # the real in-container harness
+HARNESS = harness()  # the real in-container harness
 
 
 @pytest.fixture(scope="module")
@@ -369,8 +369,11 @@ def test_unknown_task_and_damaged_lines_are_named(tmp_path, suite):
 
 
 def test_report_at_suite_scale_summarizes_per_suite(tmp_path):
-    from rundirs import sample, write_run
+    from dataclasses import replace
 
+    from fakes import sample, write_run
+
+    from runner.records import GroupResult
     from runner.report import build_report, render_html, render_markdown
 
     specs = [(f"humaneval_{i}", "humanevalplus") for i in range(164)]
@@ -383,11 +386,12 @@ def test_report_at_suite_scale_summarizes_per_suite(tmp_path):
                 base = (number + run) % (2 if model == "small" else 5) != 0
                 plus = base and number % 3 != 0
                 record = sample(model, spec, run, int(base) + int(plus), 2, family=family)
-                if family != "transformers":
-                    record["grade"]["groups"] = [
-                        {"group": "base", "passed": 3 if base else 1, "total": 3},
-                        {"group": "plus", "passed": 9 if plus else 0, "total": 9},
-                    ]
+                if family != "transformers" and record.grade:
+                    groups = (
+                        GroupResult("base", 3 if base else 1, 3),
+                        GroupResult("plus", 9 if plus else 0, 9),
+                    )
+                    record = replace(record, grade=replace(record.grade, groups=groups))
                 records.append(record)
     run_dir = write_run(tmp_path / "run", {"small": 1, "large": 9}, specs, records)
     report = build_report(run_dir)

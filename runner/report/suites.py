@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from runner.records import Sample
 from runner.report import stats
+from runner.rundir import SampleRecord
 
 SUITE_CI = (
     "pass@1 per task is the fraction of a model's samples passing every case of the groups "
@@ -51,15 +51,15 @@ class SuiteRow:
     base_plus_high: float | None
 
 
-def suite_tasks(samples: Sequence[Sample]) -> list[SuiteTaskRow]:
+def suite_tasks(samples: Sequence[SampleRecord]) -> list[SuiteTaskRow]:
     """Per model and suite task, in sample order; only counted samples of the runs phase."""
-    found: dict[tuple[str, str], list[Sample]] = {}
+    found: dict[tuple[str, str], list[SampleRecord]] = {}
     for sample in samples:
-        if sample.groups and sample.counted and sample.phase == "runs":
+        if sample.grade and sample.grade.groups and sample.counted and sample.phase == "runs":
             found.setdefault((sample.model, sample.spec), []).append(sample)
     rows = []
     for (model, spec), group in found.items():
-        passed = [dict(s.groups) for s in group]
+        passed = [{g.group: g.ok for g in s.grade.groups} for s in group if s.grade]
         rows.append(
             SuiteTaskRow(
                 model=model,
