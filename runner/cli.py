@@ -54,10 +54,20 @@ jobs_option = click.option(
     help="Candidates graded at once (default: CHOREBENCH_JOBS, else the number of cores).",
 )
 
+sandboxes_option = click.option(
+    "--sandbox",
+    "sandboxes",
+    multiple=True,
+    metavar="ENGINE",
+    help="Docker engine to grade on (repeatable): local, unix:///PATH, tcp://HOST:PORT or "
+    "ssh://[USER@]HOST, each optionally ?jobs=N&runtime=runsc (default: CHOREBENCH_SANDBOXES, "
+    "else the local engine).",
+)
+
 
 def sandbox_options(command: Any) -> Any:
-    """--runtime and --jobs: how candidates are executed."""
-    return runtime_option(jobs_option(command))
+    """--runtime, --jobs and --sandbox: how and where candidates are executed."""
+    return runtime_option(jobs_option(sandboxes_option(command)))
 
 
 @click.group(cls=_Group)
@@ -81,6 +91,7 @@ def grade(
     as_json: bool,
     runtime: str | None,
     jobs: int | None,
+    sandboxes: tuple[str, ...],
 ) -> None:
     """Grade each RESPONSE (a file of raw model output, or - for stdin) against SPEC.
 
@@ -90,7 +101,8 @@ def grade(
     from runner.commands import grade_files
 
     texts = [r.read().decode("utf-8", errors="replace") for r in responses]
-    results = grade_files(spec, texts, settings.with_flags(runtime=runtime, jobs=jobs), _log)
+    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
+    results = grade_files(spec, texts, settings, _log)
     for handle, result in zip(responses, results, strict=True):
         if as_json:
             click.echo(json.dumps(result.to_json(), indent=None))
@@ -109,7 +121,11 @@ def grade(
 @sandbox_options
 @click.pass_obj
 def check_specs(
-    settings: Settings, specs: tuple[Path, ...], runtime: str | None, jobs: int | None
+    settings: Settings,
+    specs: tuple[Path, ...],
+    runtime: str | None,
+    jobs: int | None,
+    sandboxes: tuple[str, ...],
 ) -> None:
     """Validate SPECS (default: every spec in specs/) and prove each satisfiable.
 
@@ -119,7 +135,7 @@ def check_specs(
     """
     from runner.commands import check_specs as run_checks
 
-    settings = settings.with_flags(runtime=runtime, jobs=jobs)
+    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
     results = run_checks(list(specs) or [settings.specs_dir], settings, _log)
     for result in results:
         grade = result.grade
@@ -166,6 +182,7 @@ def _run_options(command: Any) -> Any:
             click.option("--quiet", is_flag=True, help="No progress lines on stderr."),
             runtime_option,
             jobs_option,
+            sandboxes_option,
         ]
     ):
         command = option(command)
@@ -213,13 +230,15 @@ def run(
     quiet: bool,
     runtime: str | None,
     jobs: int | None,
+    sandboxes: tuple[str, ...],
     **flags: Any,
 ) -> None:
     """Sample models on model servers, grade each response, write a resumable run directory."""
-    from runner.commands import plans_for, run_samples
+    from runner.commands import configured, plans_for, run_samples
 
-    settings = settings.with_flags(runtime=runtime, jobs=jobs)
+    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
     plans = plans_for(config, flags, settings, tuple(sys.argv))
+    settings = configured(config, settings)
     _log(f"run directory {plans[0].out}")
     with _interruptible(plans[0].out):
         summaries = run_samples(plans, settings, _progress(quiet), _log)
@@ -242,6 +261,7 @@ def bench(
     quiet: bool,
     runtime: str | None,
     jobs: int | None,
+    sandboxes: tuple[str, ...],
     **flags: Any,
 ) -> None:
     """Run, grade and report in one command, from a config file.
@@ -253,7 +273,7 @@ def bench(
     from runner.render_md import render_markdown
     from runner.settings import PROJECT_ROOT
 
-    settings = settings.with_flags(runtime=runtime, jobs=jobs)
+    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
     path = config or PROJECT_ROOT / "bench.json"
     out = flags.get("out")
     with _interruptible(out or Path("the run directory")):
@@ -310,11 +330,18 @@ def _print_summary(summary: Any) -> None:
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @sandbox_options
 @click.pass_obj
-def regrade(settings: Settings, run_dir: Path, runtime: str | None, jobs: int | None) -> None:
+def regrade(
+    settings: Settings,
+    run_dir: Path,
+    runtime: str | None,
+    jobs: int | None,
+    sandboxes: tuple[str, ...],
+) -> None:
     """Grade the stored responses of RUN_DIR again (after a spec or grader change)."""
     from runner.commands import regrade_run
 
-    summary = regrade_run(run_dir, settings.with_flags(runtime=runtime, jobs=jobs), _log)
+    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
+    summary = regrade_run(run_dir, settings, _log)
     click.echo(
         f"{run_dir}: {summary.regraded} regraded, {summary.changed} grades changed, "
         f"{summary.skipped} skipped (no response or unknown spec)"
@@ -338,12 +365,13 @@ def _progress(quiet: bool) -> Any:
 
 @main.command()
 @runtime_option
+@sandboxes_option
 @click.pass_obj
-def image(settings: Settings, runtime: str | None) -> None:
-    """Build the grader image if it is missing or stale, and print its tag."""
+def image(settings: Settings, runtime: str | None, sandboxes: tuple[str, ...]) -> None:
+    """Build the grader image if it is missing or stale (shipping it to every engine)."""
     from runner.commands import build_image
 
-    click.echo(build_image(settings.with_flags(runtime=runtime), _log))
+    click.echo(build_image(settings.with_flags(runtime=runtime, sandboxes=sandboxes), _log))
 
 
 def _summary(grade: Grade, failures_only: bool = False) -> str:
@@ -383,23 +411,32 @@ def sandbox() -> None:
     help="Also remove chorebench containers owned on other hosts or with no readable owner "
     "(only when no runner elsewhere shares this engine).",
 )
+@sandboxes_option
 @click.pass_obj
-def sandbox_prune(settings: Settings, everyone: bool) -> None:
+def sandbox_prune(settings: Settings, everyone: bool, sandboxes: tuple[str, ...]) -> None:
     """Remove chorebench containers of dead runners and runtime-level orphans; list them.
 
+    Every configured engine is pruned (--sandbox, CHOREBENCH_SANDBOXES, else the local one).
     Containers of live runners are never touched. Runtime-level orphans (processes of
     chorebench containers the engine no longer lists, such as a runsc-sandbox after a failed
     start) are swept when the engine runs on this machine; removing them needs root.
     """
     from runner.prune import prune
 
-    report = prune(settings, everyone=everyone)
-    for container in report.containers:
+    reports = prune(settings.with_flags(sandboxes=sandboxes), everyone=everyone)
+    for report in reports:
+        where = f" on {report.engine}" if len(reports) > 1 else ""
+        for container in report.containers:
+            click.echo(
+                f"removed container {container.name}{where} ({container.status}, "
+                f"owner {container.owner})"
+            )
+        for orphan in report.runtime:
+            processes = ", ".join(f"{name} {pid}" for pid, name in orphan.processes)
+            click.echo(
+                f"runtime orphan {orphan.container[:12]}{where} [{processes}]: {orphan.detail}"
+            )
+        removed = len(report.containers) + sum(orphan.removed for orphan in report.runtime)
         click.echo(
-            f"removed container {container.name} ({container.status}, owner {container.owner})"
+            f"{removed} removed{where}; {report.kept} kept (owner alive, or on another host)"
         )
-    for orphan in report.runtime:
-        processes = ", ".join(f"{name} {pid}" for pid, name in orphan.processes)
-        click.echo(f"runtime orphan {orphan.container[:12]} [{processes}]: {orphan.detail}")
-    removed = len(report.containers) + sum(orphan.removed for orphan in report.runtime)
-    click.echo(f"{removed} removed; {report.kept} kept (owner alive, or on another host)")

@@ -23,7 +23,7 @@ from dataclasses import asdict
 from typing import Any
 
 from runner.backends import Client, make_client
-from runner.errors import BackendError
+from runner.errors import BackendError, NoEngineLeft
 from runner.grade import Sandbox, grade_response, grader_pool
 from runner.httpbase import (
     Completion,
@@ -53,15 +53,19 @@ def collect(
     progress: Callable[[dict[str, Any]], None] = lambda _: None,
     jobs: int = 1,
     api_key: str | None = None,
+    engines: Callable[[], list[dict[str, Any]]] = list,
 ) -> RunSummary:
     """Collect and grade every missing sample of ``plan`` into ``plan.out``.
 
     Up to ``jobs`` responses are graded at once, while the next ones are awaited.
-    ``api_key`` is sent to OpenAI-compatible hosts (never written anywhere).
+    ``api_key`` is sent to OpenAI-compatible hosts (never written anywhere). ``engines``
+    describes the sandbox's engines for the manifest (at the start and again at the end).
 
     Raises:
         ServerUnreachable: no host answers at all.
         ModelNotFound: no host lists any of the models.
+        NoEngineLeft: every engine was lost; the samples it left ungraded are not recorded,
+            so the same command resumes them.
     """
     started_at = now()
     clients = {
@@ -71,7 +75,7 @@ def collect(
     try:
         servers, listings = _survey(clients)
         previous = read_manifest(plan.out) if (plan.out / MANIFEST).exists() else None
-        manifest = run_manifest(plan, servers, image, started_at, previous)
+        manifest = run_manifest(plan, servers, image, started_at, previous, engines())
         models_meta, work, missing = _plan_work(plan, clients, listings)
         manifest["models"].update(models_meta)
         write_json_atomic(plan.out / MANIFEST, manifest)
@@ -92,11 +96,13 @@ def collect(
             state.status = "interrupted"
             raise
         finally:
-            state.finish()
-            for model, loaded in state.loaded.items():
-                manifest["models"].setdefault(model, {})["loaded"] = loaded
-            manifest.update(ended_at=now(), status=state.status)
-            write_json_atomic(plan.out / MANIFEST, manifest)
+            try:
+                state.finish()
+            finally:
+                for model, loaded in state.loaded.items():
+                    manifest["models"].setdefault(model, {})["loaded"] = loaded
+                manifest.update(ended_at=now(), status=state.status, engines=engines())
+                write_json_atomic(plan.out / MANIFEST, manifest)
         return RunSummary(
             plan.out, state.collected, skipped, state.failed, tuple(sorted(state.hosts_down))
         )
@@ -124,6 +130,7 @@ class _State:
         self.collected = 0
         self.failed = 0
         self.hosts_down: set[str] = set()
+        self.stopped: NoEngineLeft | None = None  # set when no engine is left: stop asking
         self.status = "running"
         self.loaded: dict[str, dict[str, Any]] = {}
 
@@ -135,7 +142,12 @@ class _State:
         def work() -> None:
             grade = None
             if completion is not None:
-                grade = grade_response(item.spec, completion.response, self.sandbox).to_json()
+                try:
+                    grade = grade_response(item.spec, completion.response, self.sandbox).to_json()
+                except NoEngineLeft as exc:
+                    self.stopped = self.stopped or exc
+                    return  # not recorded: resuming collects and grades it
+
             record = sample_record(item, host, completion, error, grade)
             self.log.append(record)
             with self.lock:
@@ -146,9 +158,13 @@ class _State:
         self.pending.append(self.grader.submit(work))
 
     def finish(self) -> None:
+        """Wait for every grade; raise NoEngineLeft when the engines ran out."""
         for future in self.pending:
             future.result()
         self.grader.shutdown(wait=True)
+        if self.stopped is not None:
+            self.status = "interrupted"
+            raise self.stopped
         if self.status == "running":
             self.status = "complete"
 
@@ -287,6 +303,8 @@ def _host_worker(
 def _one(client: Client, host: str, item: WorkItem, state: _State) -> WorkItem | None:
     """Collect one sample; return it back when the host is gone (to run elsewhere)."""
     options = {k: v for k, v in item.options.items() if k != "phase"}
+    if state.stopped is not None:
+        raise state.stopped  # no engine left to grade on: stop asking the servers
     try:
         completion = client.generate(item.model, item.spec.prompt, options, item.think)
     except (ServerUnreachable, TransientError) as exc:

@@ -13,7 +13,7 @@ from typing import Any
 
 from runner.backends import require_a_server
 from runner.collect import collect
-from runner.config import load_config, make_plans
+from runner.config import load_config, make_plans, with_config_engines
 from runner.grade import grade_all
 from runner.plan import RunPlan, RunSummary
 from runner.records import Grade, Spec
@@ -55,14 +55,17 @@ class SpecCheck:
 
 @contextmanager
 def open_sandbox(settings: Settings, log: Callable[[str], None] = lambda _: None) -> Iterator:
-    """A connected DockerSandbox, closed on exit. Raises SandboxError when none can be had."""
-    from runner.sandbox import DockerSandbox
+    """An EnginePool over the configured engines, closed on exit.
 
-    sandbox = DockerSandbox(settings, log)
+    Raises SandboxError when no engine can be had.
+    """
+    from runner.scheduler import open_engines
+
+    pool = open_engines(settings, log)
     try:
-        yield sandbox
+        yield pool
     finally:
-        sandbox.close()
+        pool.close()
 
 
 def grade_files(
@@ -81,7 +84,7 @@ def grade_files(
     if len(responses) > settings.jobs:
         settings = settings.for_many()
     with open_sandbox(settings, log) as sandbox:
-        return grade_all([(spec, raw) for raw in responses], sandbox, settings.jobs)
+        return grade_all([(spec, raw) for raw in responses], sandbox, sandbox.capacity)
 
 
 def check_specs(
@@ -95,7 +98,7 @@ def check_specs(
     """
     specs = load_specs(paths)
     with open_sandbox(settings, log) as sandbox:
-        grades = grade_all([(spec, spec.reference) for spec in specs], sandbox, settings.jobs)
+        grades = grade_all([(spec, spec.reference) for spec in specs], sandbox, sandbox.capacity)
         return [SpecCheck(spec, grade) for spec, grade in zip(specs, grades, strict=True)]
 
 
@@ -119,7 +122,10 @@ def run_samples(
     require_a_server(plans[0].hosts, api_key=key)
     with open_sandbox(settings.for_many(), log) as sandbox:
         image = {"tag": sandbox.image.tag, "id": sandbox.image.id, "runtime": sandbox.runtime}
-        return [collect(plan, sandbox, image, progress, settings.jobs, key) for plan in plans]
+        return [
+            collect(plan, sandbox, image, progress, sandbox.capacity, key, sandbox.engines)
+            for plan in plans
+        ]
 
 
 @dataclass(frozen=True)
@@ -164,7 +170,7 @@ def bench(
     """
     plans = plans_for(config_path, flags, settings, command)
     log(f"run directory {plans[0].out}")
-    summaries = run_samples(plans, settings, progress, log)
+    summaries = run_samples(plans, configured(config_path, settings), progress, log)
     return BenchResult(summaries, report_run(plans[0].out, flags.get("hit_at")))
 
 
@@ -186,12 +192,21 @@ def plans_for(
     return make_plans(flags, config, settings, specs, command)
 
 
+def configured(config_path: Path | None, settings: Settings) -> Settings:
+    """``settings`` with the config file's ``sandboxes`` (flag, then environment, then file).
+
+    Raises:
+        BadInputError: the config is invalid.
+    """
+    return with_config_engines(settings, load_config(config_path) if config_path else None)
+
+
 def regrade_run(
     run_dir: Path, settings: Settings, log: Callable[[str], None] = lambda _: None
 ) -> RegradeSummary:
     """Grade a run directory's stored responses again."""
     with open_sandbox(settings.for_many(), log) as sandbox:
-        return regrade(run_dir, sandbox, settings.jobs)
+        return regrade(run_dir, sandbox, sandbox.capacity)
 
 
 def build_image(settings: Settings, log: Callable[[str], None] = lambda _: None) -> str:

@@ -5,6 +5,7 @@
     │   └── SpecError             a spec file is invalid (each problem ``FILE: /pointer: reason``)
     └── InfraError                chorebench could not do its job: exit 1
         ├── SandboxError          the Docker engine or the grader image failed
+        ├── NoEngineLeft          every configured engine was lost: the run stops, resumable
         └── BackendError          a model server could not be reached or answered badly
 
 An ``InfraError`` is never a candidate's failure: a grade that meets one is marked
@@ -46,6 +47,12 @@ class InfraError(ChorebenchError):
 
 class SandboxError(InfraError):
     """The Docker engine did not answer, or the grader image could not be built or started."""
+
+
+class NoEngineLeft(InfraError):
+    """Every configured Docker engine was lost. Not a ``SandboxError`` on purpose: a grade
+    never absorbs it (as an ``infra_error``); it stops the command, and nothing ungraded is
+    recorded, so the same command resumes once an engine is back."""
 
 
 class BackendError(InfraError):

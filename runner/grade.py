@@ -113,6 +113,8 @@ def sandbox_facts(run: ContainerRun, python: str) -> dict[str, object]:
         "image": run.image,
         "image_id": run.image_id,
         "runtime": run.runtime,
+        "engine": run.engine,
+        "engine_version": run.engine_version,
         "python": python,
         "exit_code": run.exit_code,
         "oom_killed": run.oom_killed,

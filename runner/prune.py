@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import docker
 
+from runner.engines import connect, is_local
 from runner.orphans import RuntimeOrphan, sweep
-from runner.sandbox import HARNESS, LABEL, OWNER, connect, is_local
+from runner.sandbox import HARNESS, LABEL, OWNER
 from runner.settings import Settings
 
 
@@ -49,6 +50,7 @@ class PruneReport:
     containers: tuple[RemovedContainer, ...] = ()
     runtime: tuple[RuntimeOrphan, ...] = ()
     kept: int = 0
+    engine: str = "local"
 
 
 def owner_id(pid: int | None = None) -> str:
@@ -113,17 +115,22 @@ def prune_leftovers(
     return PruneReport(tuple(removed), tuple(runtime), kept)
 
 
-def prune(settings: Settings, everyone: bool = False) -> PruneReport:
-    """Connect to the engine of ``settings`` and prune (``chorebench sandbox prune``).
+def prune(settings: Settings, everyone: bool = False) -> list[PruneReport]:
+    """Prune every configured engine (``chorebench sandbox prune``), one report each.
 
     Raises:
-        SandboxError: no engine answers.
+        SandboxError: an engine does not answer (the ones before it are pruned).
     """
-    client = connect(settings)
-    try:
-        return prune_leftovers(client, everyone=everyone, local=is_local(settings))
-    finally:
-        client.close()
+    reports = []
+    for engine in settings.engines():
+        client = connect(engine, settings)
+        try:
+            local = is_local(engine, settings)
+            report = prune_leftovers(client, everyone=everyone, local=local)
+        finally:
+            client.close()
+        reports.append(replace(report, engine=engine.url))
+    return reports
 
 
 def _alive(pid: int) -> bool:

@@ -201,8 +201,9 @@ def run_manifest(
     image: dict[str, str],
     started_at: str,
     previous: dict[str, Any] | None = None,
+    engines: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The manifest of a run about to collect ``plan``.
+    """The manifest of a run about to collect ``plan``; ``engines``: the sandbox's engines.
 
     A run directory can hold several phases (the repeated runs, best-of-N) and be resumed:
     ``previous`` (the manifest already there) keeps its first start time, its other phases,
@@ -238,6 +239,7 @@ def run_manifest(
         "models": dict(previous.get("models", {})),
         "servers": {**previous.get("servers", {}), **servers},
         "grader_image": image,
+        "engines": engines or [],
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "started_at": previous.get("started_at", started_at),

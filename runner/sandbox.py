@@ -23,7 +23,6 @@ What it does not give: protection from kernel or runtime exploits under runc (us
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 import uuid
@@ -35,15 +34,16 @@ import requests
 from docker.types import LogConfig, Ulimit
 
 from runner.attach import Live, read_frames
+from runner.engines import EngineFacts, answers, connect, describe, display, is_local
 from runner.errors import SandboxError
 from runner.image import GraderImage, ensure_image
 from runner.records import ContainerRun, Limits
-from runner.settings import Settings
+from runner.settings import LOCAL, EngineSpec, Settings
+from runner.ship import ensure_shipped
 from runner.warm import WarmPool
 
 LABEL = "chorebench"
 OWNER = f"{LABEL}.owner"  # <host>:<pid>:<start time> of the runner (runner.prune)
-API_VERSION = "1.41"
 HARNESS = ["python3", "-I", "-B", "/opt/chorebench/harness.py"]
 TMPFS = "rw,noexec,nosuid,nodev,size=16m,mode=1777"
 SHM_SIZE = "16m"
@@ -104,60 +104,51 @@ def execution_deadline(limits: Limits, cases: int) -> float:
     return STARTUP_MARGIN_S + cases * (limits.case_timeout_s + PER_CASE_MARGIN_S)
 
 
-def connect(settings: Settings) -> docker.DockerClient:
-    """A client of the engine at ``settings.docker_host`` that has answered ``info``.
-
-    Raises:
-        SandboxError: no engine answers; the message says what to do.
-    """
-    where = settings.docker_host or "the local Docker socket"
-    socket_path = (settings.docker_host or "unix:///var/run/docker.sock").removeprefix("unix://")
-    if "://" not in socket_path and not os.path.exists(socket_path):
-        raise SandboxError(
-            f"no Docker engine answers at {where}: {socket_path} does not exist. Start one "
-            "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
-        )
-    # A fixed API version: "auto" would connect inside the constructor, where a failure
-    # leaks the socket. 1.41 is Debian 12's engine (20.10); newer engines still speak it.
-    client = docker.DockerClient(base_url=settings.docker_host, version=API_VERSION, timeout=60)
-    try:
-        client.ping()
-    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-        client.close()
-        raise SandboxError(
-            f"no Docker engine answers at {where} ({exc.__class__.__name__}): start one "
-            "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
-        ) from exc
-    return client
-
-
-def is_local(settings: Settings) -> bool:
-    """Whether the engine runs on this machine (a unix socket), so its processes are ours to see."""
-    return settings.docker_host is None or settings.docker_host.startswith("unix://")
-
-
 class DockerSandbox:
     """Runs jobs in fresh grader containers on one Docker engine."""
 
-    def __init__(self, settings: Settings, log: Any = lambda _: None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        log: Any = lambda _: None,
+        engine: EngineSpec | None = None,
+        donor: DockerSandbox | None = None,
+    ) -> None:
         """Connect, make sure the grader image and runtime are there, prune dead runners' leftovers.
 
-        ``pruned`` records what the start removed (``runner.prune.prune_leftovers``).
+        ``engine`` is the engine to use (default: the local one); with a ``donor`` (the
+        sandbox of another engine), the grader image is shipped from there instead of built.
+        ``pruned`` records what the start removed (``runner.prune.prune_leftovers``);
+        ``facts`` what grades record of this engine.
 
         Raises:
             SandboxError: no engine answers, the runtime is not registered, or the image
-                cannot be built. The message says what to do.
+                cannot be built or shipped. The message says what to do.
         """
         from runner.prune import owner_id, prune_leftovers
 
-        self.runtime = settings.runtime
-        self.local = is_local(settings)
-        self.client = connect(settings)
+        engine = engine or EngineSpec(LOCAL)
+        self._engine, self._settings = engine, settings
+        self.where = display(engine, settings)
+        self.runtime = engine.runtime or settings.runtime
+        self.local = is_local(engine, settings)
+        self.client = connect(engine, settings)
         try:
-            self._prepare(settings, log)
+            info = self._prepare(settings, log, donor)
         except BaseException:
             self.client.close()
             raise
+        local_jobs = settings.jobs if engine.url == LOCAL else int(info.get("NCPU") or 1)
+        self.jobs = engine.jobs or local_jobs
+        self.facts = EngineFacts(
+            name=engine.url,
+            version=str(info.get("ServerVersion", "")),
+            runtime=self.runtime,
+            image_id=self.image.id,
+            jobs=self.jobs,
+            os=str(info.get("OperatingSystem", "")),
+            arch=str(info.get("Architecture", "")),
+        )
         self.owner = owner_id()
         self.pruned = prune_leftovers(self.client, local=self.local)
         self._remover = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chorebench-rm")
@@ -167,24 +158,26 @@ class DockerSandbox:
             settings.pool or 0, self._launch, Live.usable, self._dispose
         )
 
-    def _prepare(self, settings: Settings, log: Any) -> None:
-        where = settings.docker_host or "the local Docker socket"
-        try:
-            runtimes = self.client.info().get("Runtimes", {})
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            raise SandboxError(f"the engine at {where} failed answering info: {exc}") from exc
+    def _prepare(self, settings: Settings, log: Any, donor: DockerSandbox | None) -> dict[str, Any]:
+        """Check the runtime; build, ship or find the grader image. Returns the engine's info."""
+        where = self.where
+        info = describe(self.client, where)
+        runtimes = info.get("Runtimes", {})
         if self.runtime not in runtimes:
             raise SandboxError(
                 f"the engine at {where} has no runtime {self.runtime!r} (it has "
                 f"{', '.join(sorted(runtimes))}); `scripts/provision-docker.sh` registers runsc"
             )
-        if settings.image:
+        if donor is not None:
+            self.image = ensure_shipped(donor.client, donor.image, self.client, where, log)
+        elif settings.image:
             try:
                 self.image = GraderImage(settings.image, self.client.images.get(settings.image).id)
             except docker.errors.DockerException as exc:
                 raise SandboxError(f"grader image {settings.image!r} not found: {exc}") from exc
         else:
             self.image = ensure_image(self.client, settings.grader_dir, log)
+        return info
 
     def close(self) -> None:
         """Remove the warm containers, wait for pending removals, release the engine."""
@@ -193,6 +186,10 @@ class DockerSandbox:
             self._remover.shutdown(wait=True)
         finally:
             self.client.close()
+
+    def answers(self) -> str | None:
+        """None when the engine still answers a ping; else why not."""
+        return answers(self._engine, self._settings)
 
     def settle(self) -> None:
         """Wait until every container used so far is removed (removal runs in the background)."""
@@ -237,7 +234,9 @@ class DockerSandbox:
             requests.exceptions.RequestException,
             OSError,
         ) as exc:
-            raise SandboxError(f"the Docker engine failed running a candidate: {exc}") from exc
+            raise SandboxError(
+                f"the Docker engine at {self.where} failed running a candidate: {exc}"
+            ) from exc
         finally:
             if live is not None:
                 self._dispose(live)
@@ -310,6 +309,8 @@ class DockerSandbox:
             image=self.image.tag,
             image_id=self.image.id,
             runtime=self.runtime,
+            engine=self.facts.name,
+            engine_version=self.facts.version,
         )
 
     def _dispose(self, live: Live) -> None:

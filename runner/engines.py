@@ -1,0 +1,155 @@
+"""Reaching Docker engines: one client per configured engine, and what each engine is.
+
+An engine is named by an ``EngineSpec`` (``runner.settings``): ``local`` (``DOCKER_HOST``,
+else the local socket), ``unix://``, ``tcp://`` (plain, or TLS read the way the Docker CLI
+reads it: ``DOCKER_TLS_VERIFY`` and ``DOCKER_CERT_PATH``, default ``~/.docker``, unless the
+engine's own ``tls_verify``/``cert_path`` say otherwise) or ``ssh://`` (through ``~/.ssh``:
+its config, keys, agent and known hosts, as the Docker CLI does). The process's environment
+is never changed: every engine has a client of its own.
+
+Imports ``docker``; used by the sandbox and the engine pool only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import requests
+from docker.tls import TLSConfig
+
+from runner.errors import BadInputError, SandboxError
+from runner.settings import LOCAL, EngineSpec, Settings
+
+API_VERSION = "1.41"  # Debian 12's engine (20.10); newer engines still speak it
+CALL_TIMEOUT_S = 60
+PING_TIMEOUT_S = 5.0
+START_HINT = "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    """What a grade and the manifest record of the engine that ran it."""
+
+    name: str  # the URL as configured (``local`` included), never with credentials
+    version: str  # the engine's ServerVersion
+    runtime: str
+    image_id: str
+    jobs: int
+    os: str = ""
+    arch: str = ""
+
+
+def base_url(engine: EngineSpec, settings: Settings) -> str | None:
+    """The URL the client talks to; None: the SDK's default local socket."""
+    return settings.docker_host if engine.url == LOCAL else engine.url
+
+
+def is_local(engine: EngineSpec, settings: Settings) -> bool:
+    """Whether the engine runs on this machine (a unix socket), so its processes are ours to see."""
+    url = base_url(engine, settings)
+    return url is None or url.startswith("unix://")
+
+
+def display(engine: EngineSpec, settings: Settings) -> str:
+    """How messages name the engine."""
+    url = base_url(engine, settings)
+    if engine.url == LOCAL:
+        return f"local ({url or 'the local Docker socket'})"
+    return engine.url
+
+
+def tls_config(engine: EngineSpec, settings: Settings) -> TLSConfig | None:
+    """TLS for a tcp engine, or None for plain TCP (and every other scheme).
+
+    Raises:
+        BadInputError: TLS is asked for and a certificate file is missing.
+    """
+    url = base_url(engine, settings) or ""
+    verify = settings.docker_tls_verify if engine.tls_verify is None else engine.tls_verify
+    if not url.startswith("tcp://") or not verify:
+        return None
+    if engine.cert_path:
+        folder = Path(engine.cert_path).expanduser()
+    else:
+        folder = settings.docker_cert_path or Path(os.path.expanduser("~/.docker"))
+    files = {name: folder / f"{name}.pem" for name in ("ca", "cert", "key")}
+    missing = [str(path) for path in files.values() if not path.is_file()]
+    if missing:
+        raise BadInputError(
+            f"engine {engine.url}: TLS is on but {', '.join(missing)} is missing: put ca.pem, "
+            "cert.pem and key.pem there (DOCKER_CERT_PATH, or cert_path for this engine)"
+        )
+    return TLSConfig(
+        client_cert=(str(files["cert"]), str(files["key"])), ca_cert=str(files["ca"]), verify=True
+    )
+
+
+def connect(
+    engine: EngineSpec, settings: Settings, timeout_s: float = CALL_TIMEOUT_S
+) -> docker.DockerClient:
+    """A client of ``engine`` that has answered a ping (each call waits up to ``timeout_s``).
+
+    Raises:
+        SandboxError: the engine does not answer; the message names it and what to do.
+        BadInputError: its TLS settings name missing files.
+    """
+    where = display(engine, settings)
+    url = base_url(engine, settings)
+    socket_path = (url or "unix:///var/run/docker.sock").removeprefix("unix://")
+    if "://" not in socket_path and not os.path.exists(socket_path):
+        raise SandboxError(
+            f"no Docker engine answers at {where}: {socket_path} does not exist. Start one "
+            + START_HINT
+        )
+    tls = tls_config(engine, settings)
+    try:
+        # A fixed API version: "auto" would connect inside the constructor, where a failure
+        # leaks the socket.
+        client = docker.DockerClient(
+            base_url=url, version=API_VERSION, timeout=timeout_s, tls=tls or False
+        )
+    except docker.errors.DockerException as exc:
+        raise SandboxError(f"cannot make a client for the engine at {where}: {exc}") from exc
+    # The engine's own CA, not REQUESTS_CA_BUNDLE (which requests lets override it), and no
+    # proxy from the environment between us and an engine.
+    client.api.trust_env = False
+    try:
+        client.ping()
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+        client.close()
+        raise SandboxError(
+            f"no Docker engine answers at {where} ({exc.__class__.__name__}: {exc}): start one "
+            + START_HINT
+        ) from exc
+    return client
+
+
+def answers(
+    engine: EngineSpec, settings: Settings, timeout_s: float = PING_TIMEOUT_S
+) -> str | None:
+    """None when ``engine`` answers a ping on a new connection within ``timeout_s``; else why not.
+
+    A new connection, not the client's pooled ones: an engine that is shutting down has closed
+    its listener but may still serve a connection it had, while it kills its containers.
+    """
+    try:
+        connect(engine, settings, timeout_s).close()
+    except (SandboxError, BadInputError) as exc:
+        return str(exc)
+    return None
+
+
+def describe(client: docker.DockerClient, where: str) -> dict[str, Any]:
+    """The engine's ``info``.
+
+    Raises:
+        SandboxError: the engine failed answering.
+    """
+    try:
+        return dict(client.info())
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+        raise SandboxError(f"the engine at {where} failed answering info: {exc}") from exc
