@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import paramiko
 import requests
 from docker.tls import TLSConfig
 
@@ -27,6 +28,13 @@ from runner.settings import LOCAL, EngineSpec, Settings
 API_VERSION = "1.41"  # Debian 12's engine (20.10); newer engines still speak it
 CALL_TIMEOUT_S = 60
 PING_TIMEOUT_S = 5.0
+# What talking to an engine can raise: the SDK's errors, HTTP's, the socket's, and ssh's.
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    docker.errors.DockerException,
+    requests.exceptions.RequestException,
+    OSError,
+    paramiko.SSHException,
+)
 START_HINT = "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
 
 
@@ -119,7 +127,7 @@ def connect(
     client.api.trust_env = False
     try:
         client.ping()
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+    except TRANSPORT_ERRORS as exc:
         client.close()
         raise SandboxError(
             f"no Docker engine answers at {where} ({exc.__class__.__name__}: {exc}): start one "
@@ -151,5 +159,5 @@ def describe(client: docker.DockerClient, where: str) -> dict[str, Any]:
     """
     try:
         return dict(client.info())
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+    except TRANSPORT_ERRORS as exc:
         raise SandboxError(f"the engine at {where} failed answering info: {exc}") from exc

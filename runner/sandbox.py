@@ -34,7 +34,15 @@ import requests
 from docker.types import LogConfig, Ulimit
 
 from runner.attach import Live, read_frames
-from runner.engines import EngineFacts, answers, connect, describe, display, is_local
+from runner.engines import (
+    TRANSPORT_ERRORS,
+    EngineFacts,
+    answers,
+    connect,
+    describe,
+    display,
+    is_local,
+)
 from runner.errors import SandboxError
 from runner.image import GraderImage, ensure_image
 from runner.records import ContainerRun, Limits
@@ -229,11 +237,7 @@ class DockerSandbox:
             if live is None:
                 live = self._launch(limits)
             return self._execute(live, job, limits, cases, started)
-        except (
-            docker.errors.DockerException,
-            requests.exceptions.RequestException,
-            OSError,
-        ) as exc:
+        except TRANSPORT_ERRORS as exc:
             raise SandboxError(
                 f"the Docker engine at {self.where} failed running a candidate: {exc}"
             ) from exc
@@ -323,9 +327,7 @@ class DockerSandbox:
     def _remove(self, live: Live) -> None:
         live.close()
         # When the engine fails here, the next start's prune removes the container by label.
-        with contextlib.suppress(
-            docker.errors.DockerException, requests.exceptions.RequestException
-        ):
+        with contextlib.suppress(*TRANSPORT_ERRORS):
             _ignore_missing(lambda: self.client.api.remove_container(live.id, force=True))
 
 

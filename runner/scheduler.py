@@ -83,6 +83,7 @@ class _Slot:
     busy: int = 0
     lost: str | None = None
     ran: int = 0
+    requeued: int = 0  # jobs this engine failed by being lost, run again elsewhere
 
 
 class EnginePool:
@@ -156,7 +157,7 @@ class EnginePool:
         """What the manifest records: each engine's facts, jobs run, and why it was lost."""
         with self._cond:
             described = [
-                {**asdict(slot.member.facts), "ran": slot.ran}
+                {**asdict(slot.member.facts), "ran": slot.ran, "requeued": slot.requeued}
                 | ({"lost": slot.lost} if slot.lost else {})
                 for slot in self._slots
             ]
@@ -204,7 +205,9 @@ class EnginePool:
             self._cond.notify()
 
     def _lose(self, slot: _Slot, why: str) -> None:
+        """Take ``slot`` out of the rotation; the job that found out is run again elsewhere."""
         with self._cond:
+            slot.requeued += 1
             first = slot.lost is None
             slot.lost = slot.lost or why
             self._cond.notify_all()

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import docker
-import requests
 
+from runner.engines import TRANSPORT_ERRORS
 from runner.errors import SandboxError
 from runner.image import GraderImage
 
@@ -27,7 +27,7 @@ def image_id(client: Any, name: str) -> str | None:
         return str(client.images.get(name).id)
     except docker.errors.ImageNotFound:
         return None
-    except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
+    except TRANSPORT_ERRORS as exc:
         raise SandboxError(f"the Docker engine failed looking up {name}: {exc}") from exc
 
 
@@ -54,7 +54,7 @@ def ensure_shipped(
             problem = message.get("error") or (message.get("errorDetail") or {}).get("message")
             if problem:
                 raise SandboxError(f"{where} refused the grader image {image.tag}: {problem}")
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+    except TRANSPORT_ERRORS as exc:
         message = f"shipping the grader image {image.tag} to {where} failed: {exc}"
         raise SandboxError(message) from exc
     arrived = image_id(target, image.tag)

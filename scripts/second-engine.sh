@@ -122,6 +122,7 @@ StrictModes no
 AllowTcpForwarding no
 X11Forwarding no
 PermitTTY no
+MaxSessions 200
 SetEnv DOCKER_HOST=unix://$dir/docker.sock
 CONF
   printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$ssh/host_key.pub")" >"$home/known_hosts"
