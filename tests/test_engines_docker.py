@@ -128,13 +128,11 @@ def test_two_engines_grade_exactly_as_one(second_engine, settings, iso_spec, fla
     assert {g.sandbox.get("engine") for g in spread if g.sandbox} == set(ran)
 
 
-SLOW = "\n".join(["def parse_iso_duration(s):", "    import time", "    time.sleep(0.12)"])
-
-
 def slow_reference(iso_spec) -> str:
     """The reference, taking about 0.12 s per case: grades long enough to be cut short."""
-    body = iso_spec.reference.split("def parse_iso_duration(s):", 1)[1]
-    return SLOW + body
+    head, newline, body = iso_spec.reference.partition("\n")
+    assert head.startswith("def parse_iso_duration(")
+    return head + newline + "    import time\n\n    time.sleep(0.12)\n" + body
 
 
 def run_command(server, out: Path, runs: int, *engines: str) -> list[str]:
