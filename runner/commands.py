@@ -5,20 +5,26 @@ The CLI parses flags, calls one of these and prints; these never print.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from runner.backends import require_a_server
-from runner.collect import collect
-from runner.config import load_config, make_plans, with_config_engines
 from runner.grade import grade_all
-from runner.plan import RunPlan, RunSummary
 from runner.records import Grade, Spec
-from runner.regrade import RegradeSummary, regrade
-from runner.report import Report, build_report, write_report
+from runner.report import Written, build_report, write_report
+from runner.run import (
+    RegradeSummary,
+    RunPlan,
+    RunSummary,
+    collect,
+    load_config,
+    plans_for,
+    regrade,
+    with_config_engines,
+)
+from runner.sandbox import open_engines
 from runner.settings import Settings
 from runner.spec import load_spec, load_specs
 
@@ -53,21 +59,6 @@ class SpecCheck:
         )
 
 
-@contextmanager
-def open_sandbox(settings: Settings, log: Callable[[str], None] = lambda _: None) -> Iterator:
-    """An EnginePool over the configured engines, closed on exit.
-
-    Raises SandboxError when no engine can be had.
-    """
-    from runner.scheduler import open_engines
-
-    pool = open_engines(settings, log)
-    try:
-        yield pool
-    finally:
-        pool.close()
-
-
 def grade_files(
     spec_path: Path,
     responses: Sequence[str],
@@ -83,7 +74,7 @@ def grade_files(
     spec = load_spec(spec_path)
     if len(responses) > settings.jobs:
         settings = settings.for_many()
-    with open_sandbox(settings, log) as sandbox:
+    with open_engines(settings, log) as sandbox:
         return grade_all([(spec, raw) for raw in responses], sandbox, sandbox.capacity)
 
 
@@ -97,7 +88,7 @@ def check_specs(
         SandboxError: no sandbox could be had.
     """
     specs = load_specs(paths)
-    with open_sandbox(settings, log) as sandbox:
+    with open_engines(settings, log) as sandbox:
         grades = grade_all([(spec, spec.reference) for spec in specs], sandbox, sandbox.capacity)
         return [SpecCheck(spec, grade) for spec, grade in zip(specs, grades, strict=True)]
 
@@ -120,20 +111,12 @@ def run_samples(
         return []
     key = settings.openai_api_key
     require_a_server(plans[0].hosts, api_key=key)
-    with open_sandbox(settings.for_many(), log) as sandbox:
+    with open_engines(settings.for_many(), log) as sandbox:
         image = {"tag": sandbox.image.tag, "id": sandbox.image.id, "runtime": sandbox.runtime}
         return [
             collect(plan, sandbox, image, progress, sandbox.capacity, key, sandbox.engines)
             for plan in plans
         ]
-
-
-@dataclass(frozen=True)
-class Written:
-    """A report, and the files it was written to."""
-
-    report: Report
-    files: tuple[Path, ...]
 
 
 def report_run(run_dir: Path, hit_at: float | None = None) -> Written:
@@ -142,8 +125,7 @@ def report_run(run_dir: Path, hit_at: float | None = None) -> Written:
     Raises:
         BadInputError: ``run_dir`` is not a run directory, or is damaged.
     """
-    report = build_report(run_dir, hit_at)
-    return Written(report, write_report(report))
+    return write_report(build_report(run_dir, hit_at))
 
 
 @dataclass(frozen=True)
@@ -174,24 +156,6 @@ def bench(
     return BenchResult(summaries, report_run(plans[0].out, flags.get("hit_at")))
 
 
-def plans_for(
-    config_path: Path | None,
-    flags: dict[str, Any],
-    settings: Settings,
-    command: tuple[str, ...],
-) -> list[RunPlan]:
-    """The phases a ``run``/``bench`` command asks for: flags over the config file.
-
-    Raises:
-        BadInputError: the config or a spec is invalid.
-    """
-    flags = dict(flags)
-    config = load_config(config_path) if config_path else None
-    paths = list(flags.pop("spec_paths", ()) or ()) or list(config.specs if config else ())
-    specs = tuple(load_specs(paths or [settings.specs_dir]))
-    return make_plans(flags, config, settings, specs, command)
-
-
 def configured(config_path: Path | None, settings: Settings) -> Settings:
     """``settings`` with the config file's ``sandboxes`` (flag, then environment, then file).
 
@@ -205,11 +169,11 @@ def regrade_run(
     run_dir: Path, settings: Settings, log: Callable[[str], None] = lambda _: None
 ) -> RegradeSummary:
     """Grade a run directory's stored responses again."""
-    with open_sandbox(settings.for_many(), log) as sandbox:
+    with open_engines(settings.for_many(), log) as sandbox:
         return regrade(run_dir, sandbox, sandbox.capacity)
 
 
 def build_image(settings: Settings, log: Callable[[str], None] = lambda _: None) -> str:
     """Make sure the grader image exists (building it if needed); return its tag."""
-    with open_sandbox(settings, log) as sandbox:
+    with open_engines(settings, log) as sandbox:
         return str(sandbox.image.tag)

@@ -120,8 +120,7 @@ def second_engine(sandbox: object) -> Iterator[object]:
 
 def second_engine_is_clean(engine: object) -> None:
     """Fail when a chorebench container or runtime-level leftover remains on the engine."""
-    from runner.engines import connect
-    from runner.prune import prune_leftovers
+    from runner.sandbox import connect, prune_leftovers
     from runner.settings import parse_engine
 
     settings = Settings.from_env()

@@ -19,13 +19,11 @@ from adversarial.catalogue import BY_ID, CANDIDATES
 from adversarial.play import narrowed
 from fake_ollama import FakeModel, FakeOllama, Reply
 
-from runner.commands import open_sandbox
-from runner.engines import connect
 from runner.errors import BadInputError, SandboxError
 from runner.grade import grade_all, grade_response
-from runner.prune import prune_leftovers
-from runner.regrade import grade_signature
+from runner.run import grade_signature
 from runner.rundir import read_manifest, read_samples
+from runner.sandbox import connect, open_engines, prune_leftovers
 from runner.settings import Settings, parse_engine
 
 pytestmark = [pytest.mark.docker]
@@ -65,7 +63,7 @@ def test_each_transport_reaches_the_second_engine_and_grades(
 ):
     monkeypatch.setenv("HOME", str(second_engine.home))  # ~/.ssh: key, config, known hosts
     for url in (second_engine.unix, second_engine.tcp, second_engine.ssh):
-        with open_sandbox(on(settings, url)) as pool:
+        with open_engines(on(settings, url)) as pool:
             grade = grade_response(iso_spec, iso_spec.reference, pool)
             facts = pool.engines()[0]
             pool.settle()
@@ -87,14 +85,14 @@ def test_tls_is_required_and_checked(second_engine, settings):
 def test_the_image_is_shipped_verified_by_id_and_a_stale_one_replaced(second_engine, settings):
     target = engine_client(second_engine.unix, settings)
     try:
-        with open_sandbox(on(settings, "local")) as pool:
+        with open_engines(on(settings, "local")) as pool:
             image = pool.image
         for container in target.api.containers(all=True, filters={"ancestor": image.tag}):
             pytest.fail(f"a container still uses the image on the second engine: {container}")
         # A different image under the grader's tag: it must never be used.
         target.api.tag(second_base(target), *image.tag.split(":"), force=True)
         assert target.images.get(image.tag).id != image.id
-        with open_sandbox(on(settings, "local", second_engine.unix)) as pool:
+        with open_engines(on(settings, "local", second_engine.unix)) as pool:
             assert [e["image_id"] for e in pool.engines()] == [image.id, image.id]
         assert target.images.get(image.tag).id == image.id
     finally:
@@ -113,10 +111,10 @@ def second_base(client) -> str:
 def test_two_engines_grade_exactly_as_one(second_engine, settings, iso_spec, flatten_spec,
                                           cache_spec):  # fmt: skip
     pairs = work(iso_spec, flatten_spec, cache_spec)
-    with open_sandbox(on(settings, "local").for_many()) as one:
+    with open_engines(on(settings, "local").for_many()) as one:
         alone = grade_all(pairs, one, one.capacity)
         one.settle()
-    with open_sandbox(on(settings, "local", f"{second_engine.unix}?jobs=2").for_many()) as two:
+    with open_engines(on(settings, "local", f"{second_engine.unix}?jobs=2").for_many()) as two:
         spread = grade_all(pairs, two, two.capacity)
         ran = {e["name"]: e["ran"] for e in two.engines()}
         two.settle()
