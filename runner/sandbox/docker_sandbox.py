@@ -194,7 +194,7 @@ class DockerSandbox:
             return self._execute(live, job, limits, cases, started)
         except TRANSPORT_ERRORS as exc:
             raise SandboxError(
-                f"the Docker engine at {self.where} failed running a candidate: {exc}"
+                f"the Docker engine failed running a candidate on {self.where}: {exc}"
             ) from exc
         finally:
             if live is not None:

@@ -143,7 +143,7 @@ def _start_time(pid: int) -> int | None:
 class EngineFacts:
     """What a grade and the manifest record of the engine that ran it."""
 
-    name: str  # the URL as configured (``local`` included), never with credentials
+    name: str  # the engine as configured: ``local`` or its URL
     version: str  # the engine's ServerVersion
     runtime: str
     image_id: str
