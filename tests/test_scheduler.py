@@ -12,8 +12,7 @@ from fake_engine import FakeEngine
 from runner.errors import BadInputError, NoEngineLeft, SandboxError
 from runner.records import Limits
 from runner.run import load_config, with_config_engines
-from runner.sandbox import EnginePool
-from runner.sandbox.engine import display, is_local, tls_config
+from runner.sandbox import EnginePool, display, is_local, tls_config
 from runner.settings import EngineSpec, Settings, parse_engine, parse_engines
 
 LIMITS = Limits()

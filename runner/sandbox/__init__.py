@@ -24,9 +24,11 @@ from runner.sandbox.engine import (
     answers,
     connect,
     container_options,
+    display,
     is_local,
     owner_id,
     owner_state,
+    tls_config,
 )
 from runner.sandbox.image import GraderImage, ensure_image
 from runner.sandbox.prune import PruneResult, RemovedContainer, prune, prune_leftovers
@@ -50,6 +52,7 @@ __all__ = [
     "answers",
     "connect",
     "container_options",
+    "display",
     "ensure_image",
     "ensure_shipped",
     "execution_deadline",
@@ -61,4 +64,5 @@ __all__ = [
     "owner_state",
     "prune",
     "prune_leftovers",
+    "tls_config",
 ]
