@@ -9,7 +9,9 @@
    the local engine and a second dockerd with ``jobs=J/2`` each: the same CPUs and the same
    number of containers at once, so the ratio is the cost of spreading (two clients, the
    pool, a second daemon), not a speed-up. Rounds alternate (A B A B...) so a drift of the
-   shared machine's load hits both. The goal is at most 10% overhead.
+   shared machine's load hits both. The goal is at most 10% overhead. On a machine whose
+   main engine is busy with others' containers, ``--first`` names another private engine
+   (a third dockerd) so both sides compete with the same neighbours.
 
 Usage (root, for the second dockerd it starts unless ``--second`` names one)::
 
@@ -70,16 +72,16 @@ def scheduler_cost(executions: int, engines: int, jobs: int) -> dict[str, float]
 
 
 def one_against_two(
-    settings: Settings, second: str, grades: int, jobs: int, rounds: int
+    settings: Settings, first: str, second: str, grades: int, jobs: int, rounds: int
 ) -> dict[str, object]:
     """Seconds per round for the same grades on one engine and on two (same total jobs)."""
     specs = [load_spec(ROOT / "specs" / f"{name}.json") for name in SPECS]
     work = [(specs[i % len(specs)], specs[i % len(specs)].reference) for i in range(grades)]
     half = max(1, jobs // 2)
     setups = {
-        "one engine": settings.with_flags(sandboxes=(f"local?jobs={jobs}",), pool=jobs),
+        "one engine": settings.with_flags(sandboxes=(f"{first}?jobs={jobs}",), pool=jobs),
         "two engines": settings.with_flags(
-            sandboxes=(f"local?jobs={half}", f"{second}?jobs={half}"), pool=half
+            sandboxes=(f"{first}?jobs={half}", f"{second}?jobs={half}"), pool=half
         ),
     }
     times: dict[str, list[float]] = {name: [] for name in setups}
@@ -109,6 +111,9 @@ def main() -> None:
     parser.add_argument("--grades", type=int, default=24)
     parser.add_argument("--jobs", type=int, default=2, help="containers at once in all")
     parser.add_argument("--executions", type=int, default=20000)
+    parser.add_argument(
+        "--first", default="local", help="the engine alone, and the first of the two"
+    )
     parser.add_argument("--second", help="the second engine (default: start one here)")
     parser.add_argument("--skip-engines", action="store_true", help="the scheduler cost only")
     args = parser.parse_args()
@@ -130,13 +135,16 @@ def main() -> None:
         started.start()
         args.second = started.unix
     try:
-        result = one_against_two(settings, args.second, args.grades, args.jobs, args.rounds)
+        result = one_against_two(
+            settings, args.first, args.second, args.grades, args.jobs, args.rounds
+        )
     finally:
         if started is not None:
             started.stop()
     one, two = result["one"], result["two"]
     print(
-        f"{args.grades} grades (seed references), {args.jobs} containers at once, "
+        f"{args.grades} grades (seed references), {args.jobs} containers at once, first "
+        f"{args.first}, second {args.second}, "
         f"median of {args.rounds} rounds: one engine {one:.2f} s "
         f"({args.grades / one:.1f} grades/s), two engines {two:.2f} s "
         f"({args.grades / two:.1f} grades/s): overhead {result['overhead']:+.1%} (goal <= +10%)"
