@@ -183,7 +183,8 @@ def manifests(limits: Limits | None = None) -> list[dict[str, Any]]:
                 "metadata": {"labels": labels},
                 "spec": {
                     **pod,
-                    # A pod per candidate: the host's deadline for one case, as in Docker.
+                    # A pod per candidate: the host's deadline of one case here; the runner
+                    # sets execution_deadline(limits, cases) for each spec, as in Docker.
                     "activeDeadlineSeconds": int(execution_deadline(limits, 1)),
                 },
             },
