@@ -112,10 +112,21 @@ def second_engine(sandbox: object) -> Iterator[object]:
             pytest.fail(f"CHOREBENCH_REQUIRE_DOCKER=1 but the second engine did not start: {exc}")
         pytest.skip(f"no second engine: {exc}")
     try:
+        ship_the_image(engine)
         yield engine
         second_engine_is_clean(engine)
     finally:
         engine.stop()
+
+
+def ship_the_image(engine: object) -> None:
+    """The grader image onto the second engine, from the local one (else it would be built
+    there from scratch, with mmdebstrap, by the first test that opens it alone)."""
+    from runner.sandbox import open_engines
+
+    sandboxes = ("local", engine.unix)  # type: ignore[attr-defined]
+    with open_engines(Settings.from_env().with_flags(sandboxes=sandboxes)) as pool:
+        assert len({e["image_id"] for e in pool.engines()}) == 1, pool.engines()
 
 
 def second_engine_is_clean(engine: object) -> None:
