@@ -1,7 +1,7 @@
 """Several engines: the engine pool's own cost per grade, and one engine against two.
 
 1. **Scheduler cost** (no Docker): ``EnginePool.execute`` over fake engines that answer at
-   once (tests/fake_engine.py), against calling one fake engine directly, from as many
+   once (tests/fakes/engine.py), against calling one fake engine directly, from as many
    threads as the pool has slots. The difference is what the pool adds to every execution;
    its inverse bounds the grades per second the pool could ever hand out.
 2. **One engine against two** (real engines on this machine): the same grades (each seed
@@ -30,14 +30,13 @@ from pathlib import Path
 
 from runner.grade import grade_all
 from runner.records import Limits
-from runner.run import grade_signature
 from runner.sandbox import EnginePool, open_engines
 from runner.settings import Settings
 from runner.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from fake_engine import FakeEngine  # noqa: E402
+from fakes import FakeEngine  # noqa: E402
 from second_engine import SecondEngine  # noqa: E402
 
 SPECS = ("iso_duration", "flatten_dict", "cache_reset_test")
@@ -98,7 +97,7 @@ def one_against_two(
                 pool.settle()
                 if name == "two engines":
                     spread = {e["name"]: e["ran"] for e in pool.engines()}
-            signatures[name] = [grade_signature(g.to_json()) for g in graded]
+            signatures[name] = [g.verdict() for g in graded]
             assert not any(g.infra_failed for g in graded), name
     assert signatures["one engine"] == signatures["two engines"], "grades differ"
     one, two = (statistics.median(times[name]) for name in setups)

@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 from adversarial.catalogue import BY_ID, CANDIDATES
 from adversarial.play import narrowed
-from fake_ollama import FakeModel, FakeOllama, Reply
+from fakes import FakeModel, FakeOllama, Reply
 
 from runner.errors import BadInputError, SandboxError
 from runner.grade import grade_all, grade_response
-from runner.run import grade_signature
 from runner.rundir import read_manifest, read_samples
 from runner.sandbox import connect, open_engines, prune_leftovers
 from runner.settings import Settings, parse_engine
@@ -118,9 +117,7 @@ def test_two_engines_grade_exactly_as_one(second_engine, settings, iso_spec, fla
         spread = grade_all(pairs, two, two.capacity)
         ran = {e["name"]: e["ran"] for e in two.engines()}
         two.settle()
-    assert [grade_signature(g.to_json()) for g in spread] == [
-        grade_signature(g.to_json()) for g in alone
-    ]
+    assert [g.verdict() for g in spread] == [g.verdict() for g in alone]
     assert not any(g.infra_failed for g in spread)
     assert all(count > 0 for count in ran.values()), ran
     assert {g.sandbox.get("engine") for g in spread if g.sandbox} == set(ran)
@@ -160,14 +157,13 @@ def restart(second_engine, settings) -> None:
 
 def assert_once_with_real_grades(out: Path, runs: int, max_points: int) -> None:
     records = read_samples(out)
-    keys = Counter(r["key"] for r in records)
-    assert sorted(r["run"] for r in records) == list(range(1, runs + 1))
+    keys = Counter(r.key for r in records)
+    assert sorted(r.run for r in records) == list(range(1, runs + 1))
     assert set(keys.values()) == {1}, "a sample was recorded more than once"
     for record in records:
-        grade = record["grade"]
-        assert record["error"] is None and grade is not None
-        assert grade["points"] == max_points, grade.get("error")
-        assert not any(c["outcome"] == "infra_error" for c in grade["checks"])
+        assert record.error is None and record.grade is not None
+        assert record.grade.points == max_points, record.grade.error
+        assert not record.grade.infra_failed
 
 
 def test_losing_an_engine_mid_run_loses_nothing(second_engine, settings, iso_spec, tmp_path):
@@ -188,7 +184,7 @@ def test_losing_an_engine_mid_run_loses_nothing(second_engine, settings, iso_spe
     assert engines[second_engine.unix]["lost"]
     assert engines[second_engine.unix]["requeued"] >= 1  # jobs in flight there ran elsewhere
     assert engines["local"]["version"] and engines["local"]["image_id"]
-    graded_on = Counter(r["grade"]["sandbox"]["engine"] for r in read_samples(out))
+    graded_on = Counter(r.grade.sandbox["engine"] for r in read_samples(out) if r.grade)
     assert graded_on["local"] > 0 and graded_on[second_engine.unix] > 0
 
 
@@ -209,7 +205,7 @@ def test_with_no_engine_left_the_run_stops_and_the_same_command_resumes(
             assert "rerun the same command" in message
             partial = read_samples(out)
             assert 1 <= len(partial) < runs
-            assert all(r["grade"]["points"] == iso_spec.max_points for r in partial)
+            assert all(r.grade and r.grade.points == iso_spec.max_points for r in partial)
             assert read_manifest(out)["status"] == "interrupted"
         finally:
             restart(second_engine, settings)

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from fake_engine import FakeEngine
+from fakes import FakeEngine
 
 from runner.errors import BadInputError, NoEngineLeft, SandboxError
 from runner.records import Limits
