@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
+from runner.caps import JOB_BYTES
 from runner.compliance import check_compliance
 from runner.errors import SandboxError
 from runner.extract import extract_code
@@ -30,7 +31,7 @@ from runner.records import (
 from runner.values import parse_literal, show, strictly_equal
 
 # A response with one of these has nothing to execute.
-UNRUNNABLE = frozenset({"empty_response", "syntax_error", "entry_point_missing"})
+UNRUNNABLE = frozenset({"too_large", "empty_response", "syntax_error", "entry_point_missing"})
 
 
 class Sandbox(Protocol):
@@ -96,15 +97,35 @@ def _run_function(
 ) -> tuple[list[Check], str | None, dict[str, object]]:
     unrunnable = [v for v in violations if v.rule in UNRUNNABLE]
     if unrunnable:
-        reason = f"not executed: {unrunnable[0].rule}"
-        return unscored(spec.cases, Outcome.NO_CODE, reason), None, {}
+        return unscored(spec.cases, *not_executed(unrunnable[0])), None, {}
+    job = function_job(spec, code)
+    if oversized_job(job):
+        return unscored(spec.cases, Outcome.TOO_LARGE, oversized_job(job) or ""), None, {}
     try:
-        run = sandbox.run(function_job(spec, code), spec.limits, len(spec.cases))
+        run = sandbox.run(job, spec.limits, len(spec.cases))
     except SandboxError as exc:
         return unscored(spec.cases, Outcome.INFRA_ERROR, str(exc)), str(exc), {}
     report = parse_report(run, [case.id for case in spec.cases])
     facts = sandbox_facts(run, report.python)
     return score_function(spec, report, run), run_error(report, run), facts
+
+
+def not_executed(violation: Violation) -> tuple[Outcome, str]:
+    """The outcome and detail of every check of a response that is not run for ``violation``."""
+    if violation.rule == "too_large":
+        return Outcome.TOO_LARGE, violation.detail
+    return Outcome.NO_CODE, f"not executed: {violation.rule}"
+
+
+def oversized_job(job: bytes) -> str | None:
+    """Why a job line may not be sent (the harness reads at most ``JOB_BYTES``), or None.
+
+    Checked on the bytes actually sent, before any container starts: JSON escaping can make a
+    job several times the answer's size (a control character costs 6 bytes).
+    """
+    if len(job) > JOB_BYTES:
+        return f"the job is {len(job)} bytes once escaped, over the harness's {JOB_BYTES}"
+    return None
 
 
 def sandbox_facts(run: ContainerRun, python: str) -> dict[str, object]:
@@ -233,6 +254,8 @@ def _failure(seen: Observation) -> tuple[Outcome, str] | None:
         return Outcome.CRASHED, seen.detail or "the case died without a report"
     if seen.status in ("no_entry", "compile_error"):
         return Outcome.NO_CODE, f"{seen.status}: {seen.detail}"
+    if seen.status == "too_large":
+        return Outcome.TOO_LARGE, seen.detail
     if seen.status in ("returned", "raised"):
         return None
     return Outcome.PROTOCOL_ERROR, seen.detail or "malformed case record"

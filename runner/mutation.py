@@ -17,7 +17,15 @@ from __future__ import annotations
 
 from runner.diagnostics import stale_reference_diagnostics
 from runner.errors import SandboxError
-from runner.grade import UNRUNNABLE, Sandbox, run_error, sandbox_facts, untrusted
+from runner.grade import (
+    UNRUNNABLE,
+    Sandbox,
+    not_executed,
+    oversized_job,
+    run_error,
+    sandbox_facts,
+    untrusted,
+)
 from runner.protocol import parse_report, pytest_job
 from runner.records import Check, Observation, Outcome, Spec, Violation
 
@@ -57,10 +65,10 @@ def grade_test_module(
     assert spec.module is not None
     variants = variant_sources(spec)
     diagnostics = stale_reference_diagnostics(code, spec.module) if code.strip() else ()
-    unrunnable = [v.rule for v in violations if v.rule in UNRUNNABLE - {"entry_point_missing"}]
+    unrunnable = [v for v in violations if v.rule in UNRUNNABLE - {"entry_point_missing"}]
     if unrunnable:
-        detail = f"not executed: {unrunnable[0]}"
-        checks = [Check(name, False, 0, 1, Outcome.NO_CODE, detail) for name, _ in variants]
+        outcome, detail = not_executed(unrunnable[0])
+        checks = [Check(name, False, 0, 1, outcome, detail) for name, _ in variants]
         return checks, diagnostics, None, {}
     checks: list[Check] = []
     errors: list[str] = []
@@ -68,6 +76,9 @@ def grade_test_module(
     for name, source in variants:
         files = layout(spec.module.import_path, source, code)
         job = pytest_job(spec, files, TEST_FILE, (module_file(spec.module.import_path),))
+        if oversized_job(job):
+            checks.append(Check(name, False, 0, 1, Outcome.TOO_LARGE, oversized_job(job) or ""))
+            continue
         try:
             run = sandbox.run(job, spec.limits, 1)
         except SandboxError as exc:

@@ -3,7 +3,9 @@
 The report is untrusted text. It is accepted only as: a ``hello`` line, then exactly one
 ``case`` record per known case id, in job order, then ``done``. Anything else (an unknown or
 repeated id, a line that is not a JSON object, a nesting bomb) makes the whole report a
-protocol error, never a crash and never a pass.
+protocol error, never a crash and never a pass. Within a record, a field outside the caps
+(``runner.caps``: a number that is NaN, infinite, huge or negative where a time is due, a value
+too large) makes that case a ``protocol_error`` or ``too_large``, and the other cases stand.
 """
 
 from __future__ import annotations
@@ -12,8 +14,19 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from runner.caps import (
+    BAD_NUMBER,
+    ELAPSED_MAX_S,
+    REPORT_INT_DIGITS,
+    VALUE_DEPTH,
+    Refused,
+    load_json,
+)
 from runner.records import ContainerRun, Observation, Spec
-from runner.values import Undecodable, decode
+from runner.values import TooLarge, Undecodable, decode
+
+# A record's JSON nesting: the record, its value field, and two levels per level of value.
+REPORT_DEPTH = 2 * VALUE_DEPTH + 4
 
 
 @dataclass(frozen=True)
@@ -71,8 +84,10 @@ def parse_report(run: ContainerRun, case_ids: list[str]) -> Report:
     records: list[dict[str, Any]] = []
     for number, line in enumerate(lines, 1):
         try:
-            record = json.loads(line)
-        except (ValueError, RecursionError):
+            record = load_json(
+                line, depth=REPORT_DEPTH, int_digits=REPORT_INT_DIGITS, bad_number=BAD_NUMBER
+            )
+        except Refused:
             if number == len(lines) and not run.stdout.endswith(b"\n"):
                 break  # a line cut by a kill: the records before it still count
             return Report(error=f"report line {number} is not JSON")
@@ -102,12 +117,16 @@ def parse_report(run: ContainerRun, case_ids: list[str]) -> Report:
 def observation(case_id: str, record: dict[str, Any]) -> Observation:
     """Turn one case record into an Observation; malformed fields become a protocol error."""
     status = record.get("status")
-    elapsed = _number(record.get("elapsed_s", record.get("wall_s")))
+    elapsed = _seconds(record.get("elapsed_s", record.get("wall_s")))
+    if elapsed is None:
+        return Observation(case_id, "protocol_error", detail="malformed elapsed_s")
     if status == "returned":
         try:
             return Observation(
                 case_id, "returned", value=decode(record.get("value")), elapsed_s=elapsed
             )
+        except TooLarge as exc:
+            return Observation(case_id, "too_large", detail=str(exc), elapsed_s=elapsed)
         except Undecodable as exc:
             return Observation(case_id, "returned", value_error=str(exc), elapsed_s=elapsed)
     if status == "raised":
@@ -137,5 +156,10 @@ def observation(case_id: str, record: dict[str, Any]) -> Observation:
     return Observation(case_id, "protocol_error", detail="unknown case status")
 
 
-def _number(value: Any) -> float:
-    return float(value) if type(value) in (int, float) else 0.0
+def _seconds(value: Any) -> float | None:
+    """A reported time: 0.0 when it is no number at all, None when it is out of range."""
+    if value is BAD_NUMBER:
+        return None
+    if type(value) not in (int, float):
+        return 0.0
+    return float(value) if 0 <= value <= ELAPSED_MAX_S else None

@@ -34,7 +34,7 @@ import docker
 import requests
 from docker.types import LogConfig, Ulimit
 
-from runner.attach import Live, read_frames
+from runner.attach import Live, read_frames, send_job
 from runner.errors import SandboxError
 from runner.image import GraderImage, ensure_image
 from runner.records import ContainerRun, Limits
@@ -286,9 +286,10 @@ class DockerSandbox:
         self, live: Live, job: bytes, limits: Limits, cases: int, started: float
     ) -> ContainerRun:
         api = self.client.api
+        deadline = started + execution_deadline(limits, cases)
         try:
-            live.raw.sendall(job)
-            out = read_frames(live.raw, started + execution_deadline(limits, cases), limits)
+            send_job(live.raw, job, deadline)
+            out = read_frames(live.raw, deadline, limits)
         finally:
             live.close()
         if not (out.timed_out or out.capped):
