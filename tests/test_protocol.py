@@ -398,7 +398,10 @@ def test_observation_undecodable_value_is_a_value_error(value: Any, value_error:
 def test_observation_of_a_value_the_harness_could_not_carry_is_too_large() -> None:
     record = {"status": "returned", "elapsed_s": 0.5, "value": ["too_large", "int too large"]}
     assert observation("c1", record) == Observation(
-        "c1", "too_large", detail="returned a value too large to carry (int too large)", elapsed_s=0.5
+        "c1",
+        "too_large",
+        detail="returned a value too large to carry (int too large)",
+        elapsed_s=0.5,
     )
 
 
