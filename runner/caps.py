@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 # A model's answer (the raw response, UTF-8 bytes). Static analysis costs about 540 bytes of
@@ -49,7 +50,7 @@ class BadNumber:
     """Stands for a number outside the caps where ``load_json`` was told to keep going."""
 
     def __repr__(self) -> str:
-        return "<number out of range>"
+        return "<NaN, an infinity or a number of too many digits>"
 
 
 BAD_NUMBER = BadNumber()
@@ -61,12 +62,14 @@ def load_json(
     depth: int = JSON_DEPTH,
     int_digits: int = JSON_INT_DIGITS,
     bad_number: BadNumber | None = None,
+    object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
 ) -> Any:
     """``json.loads`` for untrusted text: standard JSON only, within the caps.
 
     NaN, Infinity, a float that overflows (``1e400``) and an integer of more than
     ``int_digits`` digits are refused, or replaced by ``bad_number`` when it is given (the
     caller then refuses the one field that holds it). Nesting deeper than ``depth`` is refused.
+    ``object_pairs_hook`` is ``json.loads``'s; a ValueError it raises is refused with its text.
 
     Raises:
         Refused: with the reason, short and safe to print.
@@ -85,13 +88,19 @@ def load_json(
         return value if math.isfinite(value) else number(literal)
 
     try:
-        data = json.loads(text, parse_constant=number, parse_int=integer, parse_float=real)
+        data = json.loads(
+            text,
+            parse_constant=number,
+            parse_int=integer,
+            parse_float=real,
+            object_pairs_hook=object_pairs_hook,
+        )
     except RecursionError:
         raise Refused(f"nested deeper than {depth} levels") from None
     except Refused:
         raise
     except ValueError as exc:  # JSONDecodeError, bad UTF-8
-        raise Refused(f"not JSON: {str(exc)[:120]}") from None
+        raise Refused(f"not valid JSON: {str(exc)[:200]}") from None
     if nesting(data) > depth:
         raise Refused(f"nested deeper than {depth} levels")
     return data

@@ -7,6 +7,7 @@ Exit codes, fixed here and only here: 0 done, 1 could not run (engine, image, se
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from runner import __version__
 from runner.errors import ChorebenchError, SandboxError, SpecError
 from runner.plan import THINK_VALUES
 from runner.records import Grade
-from runner.settings import RUNTIMES, Settings
+from runner.settings import MAX_JOBS, RUNTIMES, Settings
 
 
 def _log(message: str) -> None:
@@ -40,6 +41,16 @@ class _Group(click.Group):
             ctx.exit(exc.exit_code)
 
 
+class _Finite(click.FloatRange):
+    """A FloatRange that also refuses NaN and the infinities, which its range checks let by."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
 runtime_option = click.option(
     "--runtime",
     type=click.Choice(RUNTIMES),
@@ -49,7 +60,7 @@ runtime_option = click.option(
 jobs_option = click.option(
     "--jobs",
     "-j",
-    type=click.IntRange(1, 256),
+    type=click.IntRange(1, MAX_JOBS),
     default=None,
     help="Candidates graded at once (default: CHOREBENCH_JOBS, else the number of cores).",
 )
@@ -160,7 +171,7 @@ def _run_options(command: Any) -> Any:
             ),
             click.option(
                 "--hit-at",
-                type=click.FloatRange(0, 1),
+                type=_Finite(0, 1),
                 help="Best-of: the score fraction counted as a hit (default 0.82, 18/22).",
             ),
             click.option("--quiet", is_flag=True, help="No progress lines on stderr."),
@@ -188,7 +199,7 @@ def _run_options(command: Any) -> Any:
     help="Instead of --runs: N samples per model and spec at temperature 0.7 (unless "
     "--temperature), each graded; the report keeps the best.",
 )
-@click.option("--temperature", type=click.FloatRange(0, 2), help="Default 0.2.")
+@click.option("--temperature", type=_Finite(0, 2), help="Default 0.2.")
 @click.option(
     "--think",
     type=click.Choice(THINK_VALUES, case_sensitive=False),
@@ -196,9 +207,7 @@ def _run_options(command: Any) -> Any:
 )
 @click.option("--seed", type=int, help="Sampling seed sent in options.")
 @click.option("--num-predict", type=click.IntRange(1), help="Token budget sent in options.")
-@click.option(
-    "--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), help="Per request, s."
-)
+@click.option("--timeout", "timeout_s", type=_Finite(min=0, min_open=True), help="Per request, s.")
 @click.option("--concurrency", type=click.IntRange(1, 64), help="Requests in flight per host.")
 @click.option(
     "--config",
@@ -269,7 +278,7 @@ def bench(
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of markdown.")
 @click.option(
     "--hit-at",
-    type=click.FloatRange(0, 1),
+    type=_Finite(0, 1),
     help="Best-of hit threshold as a fraction (default: the run's own, else 0.82).",
 )
 def report(run_dir: Path, as_json: bool, hit_at: float | None) -> None:

@@ -133,10 +133,10 @@ class _State:
         """Grade (off the caller's thread) and append the sample."""
 
         def work() -> None:
-            grade = None
+            grade, failure = None, error
             if completion is not None:
-                grade = grade_response(item.spec, completion.response, self.sandbox).to_json()
-            record = sample_record(item, host, completion, error, grade)
+                grade, failure = graded(item, completion.response, self.sandbox)
+            record = sample_record(item, host, completion, failure, grade)
             self.log.append(record)
             with self.lock:
                 self.collected += completion is not None
@@ -151,6 +151,22 @@ class _State:
         self.grader.shutdown(wait=True)
         if self.status == "running":
             self.status = "complete"
+
+
+def graded(
+    item: WorkItem, response: str, sandbox: Sandbox
+) -> tuple[dict[str, Any] | None, str | None]:
+    """One sample's grade as JSON, and its error (None when the grade counts).
+
+    A sample whose grade the sandbox failed, or that could not be graded at all, records why,
+    so that a resumed run grades it again; one sample's failure never stops the run.
+    """
+    try:
+        grade = grade_response(item.spec, response, sandbox)
+    except Exception as exc:  # a bug, not the candidate: keep the run, retry on resume
+        return None, f"grading failed: {exc.__class__.__name__}: {str(exc)[:300]}"
+    error = f"the sandbox failed: {grade.error}" if grade.infra_failed else None
+    return grade.to_json(), error
 
 
 def _survey(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from runner.caps import BAD_NUMBER
 from runner.errors import BadInputError
 from runner.ollama import model_key
 from runner.plan import ModelOptions, RunPlan, parse_think, timestamp_dir
@@ -39,7 +40,8 @@ def load_config(path: Path) -> BenchConfig:
     """
     from jsonschema import Draft202012Validator
 
-    data = read_json(path, "/: no such config file")
+    # A number out of range (NaN, 1e400) stays in place, so the schema names its field.
+    data = read_json(path, "/: no such config file", bad_number=BAD_NUMBER)
     validator = Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:

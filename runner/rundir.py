@@ -5,6 +5,9 @@
     samples.jsonl   one JSON object per finished sample, appended in one write
 
 A killed run loses at most the samples in flight: a torn last line is dropped on resume.
+Both files are read as untrusted (a person may have edited or damaged them): standard JSON
+within ``runner.caps``, every field chorebench reads of the type it wrote, else a
+BadInputError naming the file, the line and the field.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import platform
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +27,7 @@ from typing import Any
 
 from runner import __version__
 from runner.backends import backend_of
+from runner.caps import BadNumber, Refused, load_json
 from runner.errors import BadInputError
 from runner.httpbase import Completion
 from runner.plan import RunPlan, WorkItem
@@ -64,23 +68,112 @@ def _line(record: dict[str, Any]) -> bytes:
     return (json.dumps(record, sort_keys=True) + "\n").encode("ascii")
 
 
-def read_json(path: Path, missing: str) -> Any:
-    """A JSON file's content; BadInputError naming the file (``missing`` when it is absent)."""
+def read_json(path: Path, missing: str, bad_number: BadNumber | None = None) -> Any:
+    """A JSON file's content, read as untrusted (``runner.caps.load_json``, ``bad_number``).
+
+    Raises:
+        BadInputError: naming the file (``missing`` when it is absent) and what is wrong.
+    """
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return load_json(path.read_bytes(), bad_number=bad_number)
     except FileNotFoundError as exc:
         raise BadInputError(f"{path}: {missing}") from exc
-    except (OSError, ValueError) as exc:
-        raise BadInputError(f"{path}: /: not valid JSON: {exc}") from exc
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot be read: {exc}") from exc
+    except Refused as exc:
+        raise BadInputError(f"{path}: /: {exc}") from None
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any]:
-    """The manifest of ``run_dir``; BadInputError when it is not a run directory."""
+    """The manifest of ``run_dir``; BadInputError when it is not a run directory or damaged."""
     path = run_dir / MANIFEST
     data = read_json(path, f"not a chorebench run directory (no {MANIFEST})")
-    if not isinstance(data, dict):
-        raise BadInputError(f"{path}: /: the manifest is not a JSON object")
+    problem = _manifest_problem(data)
+    if problem:
+        raise BadInputError(f"{path}: {problem}; the manifest was damaged or edited")
     return data
+
+
+# The types of the fields chorebench reads back (None: the field may be null; absent is fine).
+_NONE = type(None)
+_NUMBER = (int, float)
+_MANIFEST_FIELDS = {
+    "specs": (list,),
+    "models": (dict,),
+    "phases": (dict,),
+    "servers": (dict,),
+    "grader_image": (dict,),
+    "starts": (list,),
+}
+_MANIFEST_SPEC = {"id": (str,), "path": (str,), "family": (str, _NONE)}
+_SAMPLE_REQUIRED = {"key": (str,), "model": (str,), "spec": (str,), "run": (int,)}
+_SAMPLE_FIELDS = {
+    **_SAMPLE_REQUIRED,
+    "family": (str, _NONE),
+    "phase": (str, _NONE),
+    "think": (bool, str, _NONE),
+    "temperature": (*_NUMBER, _NONE),
+    "response": (str, _NONE),
+    "thinking": (str, _NONE),
+    "response_sha256": (str, _NONE),
+    "wall_s": (*_NUMBER, _NONE),
+    "error": (str, _NONE),
+    "grade": (dict, _NONE),
+}
+_GRADE_REQUIRED = {
+    "points": (int,),
+    "max_points": (int,),
+    "compliant": (bool,),
+    "checks": (list,),
+    "violations": (list,),
+}
+_GRADE_FIELDS = {**_GRADE_REQUIRED, "error": (str, _NONE)}
+_CHECK_FIELDS = {"case": (str,), "passed": (bool,), "points": (int,), "outcome": (str,)}
+_VIOLATION_FIELDS = {"rule": (str,), "line": (int, _NONE)}
+
+
+def _fields_problem(
+    data: Any, types: dict[str, tuple[type, ...]], where: str, required: Iterable[str] = ()
+) -> str | None:
+    """``where/field: reason`` for the first field of ``data`` not of its type, else None."""
+    if type(data) is not dict:
+        return f"{where or '/'}: not a JSON object"
+    for name in required:
+        if name not in data:
+            return f"{where}/{name}: missing"
+    for name, allowed in types.items():
+        if name in data and type(data[name]) not in allowed:
+            kinds = " or ".join("null" if t is _NONE else t.__name__ for t in allowed)
+            return f"{where}/{name}: not {kinds}"
+    return None
+
+
+def _manifest_problem(data: Any) -> str | None:
+    problem = _fields_problem(data, _MANIFEST_FIELDS, "")
+    for index, spec in enumerate(data.get("specs", []) if not problem else ()):
+        problem = problem or _fields_problem(spec, _MANIFEST_SPEC, f"/specs/{index}", ("id",))
+    for name in ("models", "phases") if not problem else ():
+        for key, value in data.get(name, {}).items():
+            if type(value) not in (dict, _NONE):
+                return f"/{name}/{key}: not object or null"
+    return problem
+
+
+def sample_problem(record: Any) -> str | None:
+    """``/pointer: reason`` for the first field of a samples.jsonl record chorebench cannot
+    read back (``sample_record``'s shape, and the grade's ``Grade.to_json``), else None."""
+    problem = _fields_problem(record, _SAMPLE_FIELDS, "", _SAMPLE_REQUIRED)
+    grade = None if problem else record.get("grade")
+    if grade is None:
+        return problem
+    problem = _fields_problem(grade, _GRADE_FIELDS, "/grade", _GRADE_REQUIRED)
+    for name, fields, required in (
+        ("checks", _CHECK_FIELDS, ("case", "passed", "points")),
+        ("violations", _VIOLATION_FIELDS, ("rule",)),
+    ):
+        for index, item in enumerate(grade[name] if not problem else ()):
+            problem = problem or _fields_problem(item, fields, f"/grade/{name}/{index}", required)
+    return problem
 
 
 def read_samples(run_dir: Path, repair: bool = False) -> list[dict[str, Any]]:
@@ -100,11 +193,14 @@ def read_samples(run_dir: Path, repair: bool = False) -> list[dict[str, Any]]:
             good_length += len(line) + 1
             continue
         try:
-            record = json.loads(line)
-        except ValueError:
+            record = load_json(line)
+        except Refused as exc:
             if good_length + len(line) >= len(raw):  # the torn tail of a killed run
                 break
-            raise BadInputError(f"{path}: line {number}: not JSON; the file was damaged") from None
+            raise BadInputError(f"{path}: line {number}: {exc}; the file was damaged") from None
+        problem = sample_problem(record)
+        if problem:
+            raise BadInputError(f"{path}: line {number}: {problem}; the file was damaged or edited")
         records.append(record)
         good_length += len(line) + 1
     if repair and good_length < len(raw):

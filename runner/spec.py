@@ -11,11 +11,13 @@ import builtins
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from runner.caps import Refused, load_json
 from runner.errors import SpecError
 from runner.records import (
     Case,
@@ -87,9 +89,9 @@ def load_spec(path: Path) -> Spec:
     except OSError as exc:
         raise SpecError([f"{path}: /: cannot read the file: {exc.strerror}"]) from exc
     try:
-        data = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SpecError([f"{path}: /: not valid JSON: {exc}"]) from exc
+        data = load_json(raw, object_pairs_hook=_no_duplicate_keys)
+    except Refused as exc:
+        raise SpecError([f"{path}: /: {exc}"]) from None
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         raise SpecError([f"{path}: {json_pointer(e.absolute_path)}: {e.message}" for e in errors])
@@ -105,8 +107,8 @@ def text(value: str | list[str]) -> str:
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    counts = Counter(key for key, _ in pairs)
+    duplicates = sorted(key for key, count in counts.items() if count > 1)
     if duplicates:
         raise ValueError(f"duplicate key(s) {', '.join(map(repr, duplicates))}")
     return dict(pairs)
