@@ -17,7 +17,7 @@ from runner.config import load_config, make_plans
 from runner.grade import grade_all
 from runner.plan import RunPlan, RunSummary
 from runner.records import Grade, Spec
-from runner.regrade import RegradeSummary, regrade
+from runner.regrade import RegradeSummary, read_stored, regrade
 from runner.report import Report, build_report, write_report
 from runner.settings import Settings
 from runner.spec import load_spec, load_specs
@@ -189,9 +189,10 @@ def plans_for(
 def regrade_run(
     run_dir: Path, settings: Settings, log: Callable[[str], None] = lambda _: None
 ) -> RegradeSummary:
-    """Grade a run directory's stored responses again."""
+    """Grade a run directory's stored responses again (read and checked before the engine)."""
+    stored = read_stored(run_dir)
     with open_sandbox(settings.for_many(), log) as sandbox:
-        return regrade(run_dir, sandbox, settings.jobs)
+        return regrade(stored, sandbox, settings.jobs)
 
 
 def build_image(settings: Settings, log: Callable[[str], None] = lambda _: None) -> str:

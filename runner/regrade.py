@@ -13,6 +13,7 @@ from typing import Any
 
 from runner.grade import Sandbox, grade_all
 from runner.rundir import SampleLog, read_manifest, read_samples
+from runner.records import Spec
 from runner.spec import load_specs
 
 
@@ -34,28 +35,48 @@ def grade_signature(grade: dict[str, Any] | None) -> Any:
     return (grade["points"], grade["max_points"], grade["compliant"], violations, checks)
 
 
-def regrade(run_dir: Path, sandbox: Sandbox, jobs: int = 1) -> RegradeSummary:
-    """Grade every stored response again (``jobs`` at once); rewrite ``samples.jsonl`` atomically.
+@dataclass(frozen=True)
+class Stored:
+    """A run directory's sample records, read and checked, and those to grade again."""
+
+    run_dir: Path
+    records: list[dict[str, Any]]
+    todo: list[tuple[dict[str, Any], Spec]]
+
+
+def read_stored(run_dir: Path) -> Stored:
+    """Read what ``regrade`` needs, before any engine is asked for.
 
     Raises:
-        BadInputError: not a run directory, or its samples file is damaged.
+        BadInputError: not a run directory, or its manifest or samples file is damaged.
         SpecError: a spec named in the manifest is now invalid.
     """
     manifest = read_manifest(run_dir)
-    specs = {spec.id: spec for spec in load_specs([Path(s["path"]) for s in manifest["specs"]])}
+    paths = [Path(s["path"]) for s in manifest.get("specs", [])]
+    specs = {spec.id: spec for spec in load_specs(paths)}
     records = read_samples(run_dir)
     todo = [
         (record, specs[record["spec"]])
         for record in records
-        if record.get("spec") in specs and record.get("error") is None
+        if record["spec"] in specs and record.get("error") is None
     ]
+    return Stored(run_dir, records, todo)
 
-    grades = grade_all([(spec, r.get("response", "")) for r, spec in todo], sandbox, jobs)
+
+def regrade(run_dir: Path | Stored, sandbox: Sandbox, jobs: int = 1) -> RegradeSummary:
+    """Grade every stored response again (``jobs`` at once); rewrite ``samples.jsonl`` atomically.
+
+    Raises:
+        BadInputError, SpecError: as ``read_stored``.
+    """
+    stored = run_dir if isinstance(run_dir, Stored) else read_stored(run_dir)
+    todo = stored.todo
+    grades = grade_all([(spec, r.get("response") or "") for r, spec in todo], sandbox, jobs)
     changed = 0
     for (record, spec), grade in zip(todo, grades, strict=True):
         new = grade.to_json()
         changed += grade_signature(new) != grade_signature(record.get("grade"))
         record["grade"] = new
         record["graded_spec_sha256"] = spec.sha256
-    SampleLog(run_dir).rewrite(records)
-    return RegradeSummary(len(todo), changed, len(records) - len(todo))
+    SampleLog(stored.run_dir).rewrite(stored.records)
+    return RegradeSummary(len(todo), changed, len(stored.records) - len(todo))

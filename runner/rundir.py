@@ -106,6 +106,8 @@ _MANIFEST_FIELDS = {
     "starts": (list,),
 }
 _MANIFEST_SPEC = {"id": (str,), "path": (str,), "family": (str, _NONE)}
+_MANIFEST_MODEL = {"size": (*_NUMBER, _NONE)}
+_MANIFEST_PHASE = {"hit_at": (*_NUMBER, _NONE)}
 _SAMPLE_REQUIRED = {"key": (str,), "model": (str,), "spec": (str,), "run": (int,)}
 _SAMPLE_FIELDS = {
     **_SAMPLE_REQUIRED,
@@ -151,11 +153,12 @@ def _fields_problem(
 def _manifest_problem(data: Any) -> str | None:
     problem = _fields_problem(data, _MANIFEST_FIELDS, "")
     for index, spec in enumerate(data.get("specs", []) if not problem else ()):
-        problem = problem or _fields_problem(spec, _MANIFEST_SPEC, f"/specs/{index}", ("id",))
-    for name in ("models", "phases") if not problem else ():
-        for key, value in data.get(name, {}).items():
-            if type(value) not in (dict, _NONE):
-                return f"/{name}/{key}: not object or null"
+        where = f"/specs/{index}"
+        problem = problem or _fields_problem(spec, _MANIFEST_SPEC, where, ("id", "path"))
+    for name, fields in (("models", _MANIFEST_MODEL), ("phases", _MANIFEST_PHASE)):
+        for key, value in data.get(name, {}).items() if not problem else ():
+            if value is not None or name != "models":  # a model may be null (no metadata)
+                problem = problem or _fields_problem(value, fields, f"/{name}/{key}")
     return problem
 
 
