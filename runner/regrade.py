@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from runner.grade import Sandbox, grade_all
-from runner.rundir import SampleLog, read_manifest, read_samples
 from runner.records import Spec
+from runner.rundir import SampleLog, read_manifest, read_samples
 from runner.spec import load_specs
 
 
