@@ -61,7 +61,8 @@ class NoSandbox:
 def reply(spec: Spec, *records: dict[str, Any]) -> ContainerRun:
     """A container run whose report is hello, ``records`` as the cases, done."""
     lines = [{"kind": "hello", "python": "3.11"}]
-    lines += [{"kind": "case", "case": case.id, **r} for case, r in zip(spec.cases, records, strict=True)]
+    pairs = zip(spec.cases, records, strict=True)
+    lines += [{"kind": "case", "case": case.id, **record} for case, record in pairs]
     lines.append({"kind": "done"})
     stdout = "".join(json.dumps(line) + "\n" for line in lines).encode()
     return ContainerRun(stdout, b"", False, False, 0, False, 0.5, "img", "sha256:x", "runc")
