@@ -7,6 +7,8 @@ turns an overrun into a failure naming the example) and the whole run within the
 assertion anywhere. Examples are derandomized, so CI sees the same ones every time; the worst
 inputs found are pinned with ``@example`` as regression tests.
 
+The worst inputs found are kept in ``adversarial/hostside.py`` (``WORST_ANSWERS``,
+``worst_report``), where ``benchmarks/host_cost.py`` and the host-side table grade them too.
 Every example must end in a defined outcome: a result of the documented type, or the
 documented exception (``BadInputError`` for run directories), never anything else.
 """
@@ -23,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from adversarial.hostside import WORST_ANSWERS, worst_report
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -257,12 +260,20 @@ class Replay:
 # --- properties -------------------------------------------------------------------------------
 
 
+def pinned(*examples: Any) -> Callable[[Any], Any]:
+    """Pin each of ``examples`` (argument tuples) on a property."""
+
+    def pin(test: Any) -> Any:
+        for arguments in examples:
+            test = example(*arguments)(test)
+        return test
+
+    return pin
+
+
 @FUZZ
 @given(answers())
-@example("#\n" * 3000 + ")\n")
-@example("import x\n" + "(\n" * 2000)
-@example("def parse_iso_duration(s):\n" + "    return 0\n" + "x = (\n" * 1500)
-@example("\r".join(["def f():", "    return 1"] * 800) + "\r)")
+@pinned(*[(raw,) for raw in WORST_ANSWERS])
 def test_extraction_and_compliance_end_in_a_grade_within_budget(raw: str) -> None:
     with cpu_budget():
         extraction = extract_code(raw)
@@ -289,6 +300,7 @@ def test_diagnostics_end_within_budget(raw: str, depth: int) -> None:
 
 @FUZZ
 @given(reports())
+@example(worst_report(replace(ISO, cases=ISO.cases[:3])))
 def test_a_report_ends_in_checks_and_valid_json_within_budget(stdout: bytes) -> None:
     spec = replace(ISO, cases=ISO.cases[:3])
     with cpu_budget():
