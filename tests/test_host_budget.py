@@ -267,3 +267,10 @@ def test_a_returned_hash_colliding_set_is_a_too_large_check(flatten_spec: Spec):
 def test_numbers_over_the_value_caps_are_too_large(tagged: list[Any]):
     with pytest.raises(TooLarge):
         decode(tagged)
+
+
+def test_every_cap_is_documented_in_security_md():
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "SECURITY.md").read_text()
+    names = [n for n, v in vars(caps).items() if n.isupper() and type(v) in (int, float)]
+    assert len(names) >= 10
+    assert [name for name in names if f"| `{name}` |" not in doc] == []
