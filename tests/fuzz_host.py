@@ -25,17 +25,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from adversarial.hostside import WORST_ANSWERS, worst_report
+from adversarial.hostside import WORST_ANSWERS, Replay, replayed, worst_report
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from runner.compliance import check_compliance
-from runner.diagnostics import stale_reference_diagnostics
 from runner.errors import BadInputError
-from runner.extract import extract_code
-from runner.grade import grade_response
-from runner.protocol import parse_report
-from runner.records import ContainerRun, Grade, Limits, Outcome
+from runner.grade import (
+    check_compliance,
+    extract_code,
+    grade_response,
+    read_transcript,
+    stale_reference_diagnostics,
+)
+from runner.records import Grade, Outcome
 from runner.rundir import load_samples, read_samples
 from runner.spec import load_spec
 
@@ -247,16 +249,6 @@ def _grade_json_ok(grade: Grade) -> None:
     json.dumps(grade.to_json(), allow_nan=False)
 
 
-class Replay:
-    """A sandbox answering every job with one prepared container run."""
-
-    def __init__(self, stdout: bytes) -> None:
-        self.stdout = stdout
-
-    def run(self, job: bytes, limits: Limits, cases: int) -> ContainerRun:
-        return ContainerRun(self.stdout, b"", False, False, 0, False, 0.1, "i", "sha256:i", "runc")
-
-
 # --- properties -------------------------------------------------------------------------------
 
 
@@ -304,10 +296,7 @@ def test_diagnostics_end_within_budget(raw: str, depth: int) -> None:
 def test_a_report_ends_in_checks_and_valid_json_within_budget(stdout: bytes) -> None:
     spec = replace(ISO, cases=ISO.cases[:3])
     with cpu_budget():
-        report = parse_report(
-            ContainerRun(stdout, b"", False, False, 0, False, 0.1, "i", "sha256:i", "runc"),
-            [case.id for case in spec.cases],
-        )
+        report = read_transcript(replayed(stdout), [case.id for case in spec.cases])
         assert report.error is None or isinstance(report.error, str)
         grade = grade_response(spec, spec.reference, Replay(stdout))
         assert len(grade.checks) == 3 and not grade.infra_failed

@@ -17,15 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from adversarial.hostside import Replay, forged, replayed
 
 from runner import caps
-from runner.attach import send_job
-from runner.compliance import check_compliance
-from runner.diagnostics import stale_reference_diagnostics
-from runner.extract import extract_code
-from runner.grade import grade_response
-from runner.protocol import parse_report
-from runner.records import ContainerRun, Limits, Outcome, Spec
+from runner.grade import (
+    check_compliance,
+    extract_code,
+    grade_response,
+    read_transcript,
+    stale_reference_diagnostics,
+)
+from runner.records import Execution, Limits, Outcome, Spec
+from runner.sandbox import send_job
 from runner.values import TooLarge, decode
 
 P61 = (1 << 61) - 1  # every multiple of it hashes to 0 in CPython
@@ -54,28 +57,13 @@ def parsed_chars(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 class NoSandbox:
     """A sandbox that must not be reached."""
 
-    def run(self, job: bytes, limits: Limits, cases: int) -> ContainerRun:
+    def execute(self, job: bytes, limits: Limits, cases: int) -> Execution:
         raise AssertionError("a container was started for an input over the caps")
 
 
-def reply(spec: Spec, *records: dict[str, Any]) -> ContainerRun:
-    """A container run whose report is hello, ``records`` as the cases, done."""
-    lines = [{"kind": "hello", "python": "3.11"}]
-    pairs = zip(spec.cases, records, strict=True)
-    lines += [{"kind": "case", "case": case.id, **record} for case, record in pairs]
-    lines.append({"kind": "done"})
-    stdout = "".join(json.dumps(line) + "\n" for line in lines).encode()
-    return ContainerRun(stdout, b"", False, False, 0, False, 0.5, "img", "sha256:x", "runc")
-
-
-class Replay:
-    """A sandbox answering every job with one prepared run."""
-
-    def __init__(self, run: ContainerRun) -> None:
-        self.run_ = run
-
-    def run(self, job: bytes, limits: Limits, cases: int) -> ContainerRun:
-        return self.run_
+def reply(spec: Spec, *records: dict[str, Any]) -> bytes:
+    """A transcript of hello, ``records`` as the cases, done."""
+    return forged(lambda _: [json.dumps(record)[1:-1] for record in records])(spec)
 
 
 # --- 1. extraction ----------------------------------------------------------------------------
@@ -140,7 +128,7 @@ def test_an_answer_just_under_the_byte_cap_is_analysed(iso_spec: Spec):
 def test_the_job_line_is_measured_as_sent_before_the_container(
     iso_spec: Spec, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr("runner.grade.JOB_BYTES", 500)
+    monkeypatch.setattr("runner.grade.protocol.JOB_BYTES", 500)
     grade = grade_response(iso_spec, iso_spec.reference, NoSandbox())
     assert {c.outcome for c in grade.checks} == {Outcome.TOO_LARGE}
     assert "once escaped" in grade.checks[0].detail
@@ -198,20 +186,19 @@ def test_diagnostics_visit_each_node_a_bounded_number_of_times(
 
 
 @pytest.mark.parametrize(
-    "forged",
+    "number",
     ["1" + "0" * 400, "NaN", "Infinity", "-Infinity", "1e400", "-1", "1e300"],
 )
-def test_a_forged_elapsed_time_is_a_protocol_error_of_that_case_only(iso_spec: Spec, forged: str):
+def test_a_forged_elapsed_time_is_a_protocol_error_of_that_case_only(iso_spec: Spec, number: str):
     spec = replace(iso_spec, cases=iso_spec.cases[:2])
     good = {"status": "returned", "elapsed_s": 0.1, "value": ["int", hex(300)[2:]]}
-    run = reply(spec, {"status": "returned", "elapsed_s": 0, "value": ["none"]}, good)
-    stdout = run.stdout.replace(b'"elapsed_s": 0,', f'"elapsed_s": {forged},'.encode(), 1)
-    run = replace(run, stdout=stdout)
-    report = parse_report(run, [case.id for case in spec.cases])
+    stdout = reply(spec, {"status": "returned", "elapsed_s": 0, "value": ["none"]}, good)
+    stdout = stdout.replace(b'"elapsed_s": 0,', f'"elapsed_s": {number},'.encode(), 1)
+    report = read_transcript(replayed(stdout), [case.id for case in spec.cases])
     assert report.error is None and report.complete
     first = report.observations[spec.cases[0].id]
     assert (first.status, first.detail) == ("protocol_error", "malformed elapsed_s")
-    grade = grade_response(spec, spec.reference, Replay(run))
+    grade = grade_response(spec, spec.reference, Replay(stdout))
     outcomes = [c.outcome for c in grade.checks]
     assert outcomes[0] is Outcome.PROTOCOL_ERROR and not grade.infra_failed
     text = json.dumps(grade.to_json(), allow_nan=False)  # valid JSON: no NaN, no Infinity
@@ -227,12 +214,14 @@ def test_huge_or_non_finite_numbers_elsewhere_in_a_record_are_that_case_s_error(
         record = {"status": "returned", "elapsed_s": 0.1, "value": ["bool", float("nan")]}
     else:
         record = {"status": "pytest", "elapsed_s": 0.1, "counts": {}, "exit_code": 10**30}
-    run = reply(spec, record)
-    report = parse_report(run, [spec.cases[0].id])
+    stdout = reply(spec, record)
+    report = read_transcript(replayed(stdout), [spec.cases[0].id])
     observed = report.observations[spec.cases[0].id]
     assert observed.status in ("returned", "protocol_error")
     assert observed.value is None
-    assert json.dumps(grade_response(spec, spec.reference, Replay(run)).to_json(), allow_nan=False)
+    assert json.dumps(
+        grade_response(spec, spec.reference, Replay(stdout)).to_json(), allow_nan=False
+    )
 
 
 # --- 4. hash-colliding values ------------------------------------------------------------------
@@ -253,8 +242,8 @@ def test_a_set_of_distinct_hashes_still_decodes():
 def test_a_returned_hash_colliding_set_is_a_too_large_check(flatten_spec: Spec):
     spec = replace(flatten_spec, cases=flatten_spec.cases[:1])
     members = [["int", hex(k * P61)[2:]] for k in range(1, 3001)]
-    run = reply(spec, {"status": "returned", "elapsed_s": 0.1, "value": ["set", members]})
-    grade = grade_response(spec, spec.reference, Replay(run))
+    stdout = reply(spec, {"status": "returned", "elapsed_s": 0.1, "value": ["set", members]})
+    grade = grade_response(spec, spec.reference, Replay(stdout))
     assert [c.outcome for c in grade.checks] == [Outcome.TOO_LARGE]
     assert "one hash" in grade.checks[0].detail
 

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 from fake_ollama import FakeModel, FakeOllama, Reply
 
-from runner.collect import collect
 from runner.errors import SandboxError
-from runner.plan import RunPlan
-from runner.records import ContainerRun, Limits, Spec
+from runner.records import Execution, Limits, Spec
+from runner.run import RunPlan, collect
 from runner.rundir import read_manifest, read_samples
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +35,7 @@ class Failing:
         self.error = error
         self.jobs = 0
 
-    def run(self, job: bytes, limits: Limits, cases: int) -> ContainerRun:
+    def execute(self, job: bytes, limits: Limits, cases: int) -> Execution:
         self.jobs += 1
         raise self.error
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.grade import grade_response
-from runner.records import ContainerRun, Limits, Outcome, Spec
+from runner.records import Execution, Limits, Outcome, Spec
 from runner.spec import load_spec
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
@@ -188,14 +188,19 @@ BY_ID = {entry.id: entry for entry in HOST_CORPUS}
 assert len(BY_ID) == len(HOST_CORPUS), "host corpus ids must be unique"
 
 
+def replayed(stdout: bytes) -> Execution:
+    """What the host receives from a container whose harness wrote ``stdout`` and exited 0."""
+    return Execution(stdout, b"", False, False, 0, False, 0.0, "-", "-", "replay")
+
+
 class Replay:
-    """A sandbox whose every run reports ``stdout`` (what a forging candidate makes it send)."""
+    """A sandbox whose every execution reports ``stdout`` (what a forging candidate sends)."""
 
     def __init__(self, stdout: bytes) -> None:
         self.stdout = stdout
 
-    def run(self, job: bytes, limits: Limits, cases: int) -> ContainerRun:
-        return ContainerRun(self.stdout, b"", False, False, 0, False, 0.0, "-", "-", "replay")
+    def execute(self, job: bytes, limits: Limits, cases: int) -> Execution:
+        return replayed(self.stdout)
 
 
 def narrowed(entry: HostInput) -> Spec:
