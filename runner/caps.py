@@ -29,7 +29,7 @@ JOB_BYTES = 8 * 1024 * 1024
 # Findings of one rule (a compliance violation, a diagnostic) kept in a grade.
 FINDINGS_PER_RULE = 20
 
-# The container's report (runner.protocol, runner.values).
+# The container's report (runner.grade.protocol, runner.values).
 REPORT_INT_DIGITS = 20  # a JSON integer in a report: exit codes, counts
 ELAPSED_MAX_S = 86_400.0  # a case's reported time: finite, 0 to a day
 VALUE_DEPTH = 100  # nesting of a returned value

@@ -155,8 +155,11 @@ def _manifest_problem(data: Any) -> str | None:
 
 
 def sample_problem(record: Any) -> str | None:
-    """``/pointer: reason`` for the first field of a samples.jsonl record chorebench cannot
-    read back (``sample_record``'s shape, and the grade's ``Grade.to_json``), else None."""
+    """``/pointer: reason`` for the first field of a record chorebench cannot read back, or None.
+
+    The shape checked is what ``runner.run.recording.sample_record`` and ``Grade.to_json``
+    write, as far as chorebench reads it again (reports, resume, regrade).
+    """
     problem = _fields_problem(record, _SAMPLE_FIELDS, "", _SAMPLE_REQUIRED)
     grade = None if problem else record.get("grade")
     if grade is None:

@@ -9,7 +9,7 @@ Rules, reported in this order and, within a rule, in source order (``Violation.l
 in the extracted code, or None when no line applies); at most ``FINDINGS_PER_RULE`` of one rule
 (``runner.caps``) are kept:
 
-* ``too_large``: the raw response is over the answer caps (``runner.extract.oversized``); then
+* ``too_large``: the raw response is over the answer caps (``runner.grade.extract.oversized``); then
   it is the only violation, and nothing else is looked at.
 * ``empty_response``: the raw response is blank; then it is the only violation.
 * ``fences``: ``no_fences`` and the code came out of Markdown fences.

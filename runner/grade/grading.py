@@ -88,8 +88,8 @@ def grade_function(
     if unrunnable:
         return unscored(spec.cases, *not_executed(unrunnable[0])), None, {}
     job = function_job(spec, code)
-    if oversized_job(job):
-        return unscored(spec.cases, Outcome.TOO_LARGE, oversized_job(job) or ""), None, {}
+    if too_large := oversized_job(job):
+        return unscored(spec.cases, Outcome.TOO_LARGE, too_large), None, {}
     try:
         execution = sandbox.execute(job, spec.limits, len(spec.cases))
     except SandboxError as exc:

@@ -76,8 +76,8 @@ def grade_test_module(
     for name, source in variants:
         files = layout(spec.module.import_path, source, code)
         job = pytest_job(spec, files, TEST_FILE, (module_file(spec.module.import_path),))
-        if oversized_job(job):
-            checks.append(Check(name, False, 0, 1, Outcome.TOO_LARGE, oversized_job(job) or ""))
+        if too_large := oversized_job(job):
+            checks.append(Check(name, False, 0, 1, Outcome.TOO_LARGE, too_large))
             continue
         try:
             execution = sandbox.execute(job, spec.limits, 1)
