@@ -7,6 +7,8 @@ Exit codes, fixed here and only here: 0 done, 1 could not run (engine, image, se
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +22,7 @@ from runner.errors import ChorebenchError, SandboxError, SpecError
 from runner.plan import THINK_VALUES
 from runner.records import Grade
 from runner.settings import RUNTIMES, Settings
+from runner.stop import Stop
 
 
 def _log(message: str) -> None:
@@ -220,11 +223,12 @@ def run(
 
     settings = settings.with_flags(runtime=runtime, jobs=jobs)
     plans = plans_for(config, flags, settings, tuple(sys.argv))
-    _log(f"run directory {plans[0].out}")
-    with _interruptible(plans[0].out):
-        summaries = run_samples(plans, settings, _progress(quiet), _log)
+    stop = Stop()
+    with _stoppable(stop, plans[0].out):
+        summaries = run_samples(plans, settings, _progress(quiet), _log, stop)
     for summary in summaries:
         _print_summary(summary)
+    _exit_if_stopped(stop, plans[0].out)
 
 
 @main.command()
@@ -255,11 +259,14 @@ def bench(
 
     settings = settings.with_flags(runtime=runtime, jobs=jobs)
     path = config or PROJECT_ROOT / "bench.json"
-    out = flags.get("out")
-    with _interruptible(out or Path("the run directory")):
-        result = run_bench(path, flags, settings, tuple(sys.argv), _progress(quiet), _log)
+    out = flags.get("out") or Path("the run directory")
+    stop = Stop()
+    with _stoppable(stop, out):
+        result = run_bench(path, flags, settings, tuple(sys.argv), _progress(quiet), _log, stop)
     for summary in result.summaries:
         _print_summary(summary)
+    _exit_if_stopped(stop, result.summaries[0].out if result.summaries else out)
+    assert result.written is not None  # only a stopped bench has no report
     click.echo(render_markdown(result.written.report))
     _log("wrote " + ", ".join(str(f) for f in result.written.files))
 
@@ -289,13 +296,39 @@ def report(run_dir: Path, as_json: bool, hit_at: float | None) -> None:
 
 
 @contextmanager
-def _interruptible(out: Path) -> Iterator[None]:
-    """Ctrl-C: say the run directory is valid and resumable, exit 130."""
+def _stoppable(stop: Stop, out: Path) -> Iterator[None]:
+    """SIGINT and SIGTERM while a run collects: the first asks ``stop`` (no new request or
+    grade; what is in flight is recorded), the second abandons what is in flight.
+
+    Abandoning, or a signal before collection starts, interrupts the main thread; once the
+    run directory is written, the process exits at once (128 + the signal): requests still
+    in flight are not waited for.
+    """
+
+    def handle(signum: int, _frame: object) -> None:
+        if stop.request(signum):
+            _log(f"stopping: {stop.in_flight} request(s) in flight (Ctrl-C again to abandon them)")
+            return
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     except KeyboardInterrupt:
         _log(f"interrupted: {out} is valid; rerun the same command to resume")
-        sys.exit(130)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(128 + (stop.signal or signal.SIGINT))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _exit_if_stopped(stop: Stop, out: Path) -> None:
+    """After a graceful stop: say the run directory is valid, exit 128 + the signal."""
+    if stop.signal is not None:
+        _log(f"stopped: {out} is valid; rerun the same command to resume")
+        sys.exit(128 + stop.signal)
 
 
 def _print_summary(summary: Any) -> None:
@@ -303,6 +336,7 @@ def _print_summary(summary: Any) -> None:
         f"{summary.out}: {summary.collected} collected, {summary.skipped} already there, "
         f"{summary.failed} failed"
         + (f"; hosts down: {', '.join(summary.hosts_down)}" if summary.hosts_down else "")
+        + (f"; {summary.left} left for a resume" if summary.left else "")
     )
 
 

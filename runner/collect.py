@@ -22,7 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
 
-from runner.backends import Client, make_client
+from runner.backends import Client, make_client, survey
 from runner.errors import BackendError
 from runner.grade import Sandbox, grade_response, grader_pool
 from runner.httpbase import (
@@ -33,7 +33,7 @@ from runner.httpbase import (
     TransientError,
     model_key,
 )
-from runner.plan import RunPlan, RunSummary, WorkItem, effective, sample_key
+from runner.plan import RunPlan, RunSummary, WorkItem, effective, missing_models, sample_key
 from runner.rundir import (
     MANIFEST,
     SampleLog,
@@ -42,8 +42,10 @@ from runner.rundir import (
     read_samples,
     run_manifest,
     sample_record,
+    sample_state,
     write_json_atomic,
 )
+from runner.stop import Stop
 
 
 def collect(
@@ -53,52 +55,73 @@ def collect(
     progress: Callable[[dict[str, Any]], None] = lambda _: None,
     jobs: int = 1,
     api_key: str | None = None,
+    stop: Stop | None = None,
 ) -> RunSummary:
     """Collect and grade every missing sample of ``plan`` into ``plan.out``.
 
     Up to ``jobs`` responses are graded at once, while the next ones are awaited.
-    ``api_key`` is sent to OpenAI-compatible hosts (never written anywhere).
+    ``api_key`` is sent to OpenAI-compatible hosts (never written anywhere). A model no host
+    lists is left out (the manifest's phase names it under ``missing_models``), with no sample.
+
+    A stored response that was never graded (a stop came first) is graded, not asked again.
+    Once ``stop`` is requested no request or grade starts; what is in flight is recorded (a
+    response whose grade had not started is stored ungraded), and the manifest says
+    ``interrupted`` when work is left. A KeyboardInterrupt (a second request: abandon) cancels
+    the queued grades and waits only for those running.
 
     Raises:
         ServerUnreachable: no host answers at all.
         ModelNotFound: no host lists any of the models.
     """
+    stop = stop or Stop()
     started_at = now()
     clients = {
         host: make_client(host, plan.timeout_s, plan.retries, plan.backoff_s, api_key)
         for host in plan.hosts
     }
     try:
-        servers, listings = _survey(clients)
+        found = survey(clients)
         previous = read_manifest(plan.out) if (plan.out / MANIFEST).exists() else None
-        manifest = run_manifest(plan, servers, image, started_at, previous)
-        models_meta, work, missing = _plan_work(plan, clients, listings)
+        manifest = run_manifest(plan, found.servers, image, started_at, previous)
+        models_meta, work, missing = _plan_work(plan, clients, found.listings)
         manifest["models"].update(models_meta)
+        if missing:
+            manifest["phases"][plan.phase]["missing_models"] = missing
         write_json_atomic(plan.out / MANIFEST, manifest)
-        # A failed sample is not done: resuming tries it again (readers use the last record).
-        records = read_samples(plan.out, repair=True)
-        done = {r.get("key") for r in records if r.get("error") is None}
-        todo = [item for item in work if item.key not in done]
-        skipped = len(work) - len(todo)
-        log = SampleLog(plan.out)
-        state = _State(log, progress, sandbox, jobs)
-        for model, reason in missing.items():
-            for item in (i for i in todo if i.model == model):
-                state.record(item, None, None, reason)
-        todo = [item for item in todo if item.model not in missing]
-        try:
-            _run_rounds(plan, clients, listings, todo, state)
-        except BaseException:
-            state.status = "interrupted"
-            raise
-        finally:
-            state.finish()
-            for model, loaded in state.loaded.items():
-                manifest["models"].setdefault(model, {})["loaded"] = loaded
-            manifest.update(ended_at=now(), status=state.status)
-            write_json_atomic(plan.out / MANIFEST, manifest)
+        latest = {r.get("key"): r for r in read_samples(plan.out, repair=True)}
+        todo: list[WorkItem] = []
+        ungraded: list[tuple[WorkItem, dict[str, Any]]] = []
+        for item in work:
+            record = latest.get(item.key)
+            state_of = sample_state(record, item.spec.sha256)
+            if state_of == "ungraded" and record is not None:
+                ungraded.append((item, record))
+            elif state_of != "done":
+                todo.append(item)
+        skipped = len(work) - len(todo) - len(ungraded)
+        state = _State(SampleLog(plan.out), progress, sandbox, jobs, stop)
+        with stop.obeyed():
+            try:
+                for item, record in ungraded:
+                    state.grade_stored(item, record)
+                _run_rounds(plan, clients, found.listings, todo, state)
+            except BaseException:
+                state.abandon()
+                raise
+            finally:
+                state.finish()
+                left = len(todo) + len(ungraded) - state.finished
+                for model, loaded in state.loaded.items():
+                    manifest["models"].setdefault(model, {})["loaded"] = loaded
+                manifest.update(ended_at=now(), status="interrupted" if left else "complete")
+                write_json_atomic(plan.out / MANIFEST, manifest)
         return RunSummary(
-            plan.out, state.collected, skipped, state.failed, tuple(sorted(state.hosts_down))
+            plan.out,
+            state.collected,
+            skipped,
+            state.failed,
+            tuple(sorted(state.hosts_down)),
+            left,
         )
     finally:
         for client in clients.values():
@@ -106,7 +129,7 @@ def collect(
 
 
 class _State:
-    """Shared by host workers: the log, the grading worker, counters."""
+    """Shared by host workers: the log, the grading worker, counters, the stop request."""
 
     def __init__(
         self,
@@ -114,62 +137,70 @@ class _State:
         progress: Callable[[dict[str, Any]], None],
         sandbox: Sandbox,
         jobs: int,
+        stop: Stop,
     ) -> None:
         self.log = log
         self.progress = progress
         self.sandbox = sandbox
+        self.stop = stop
         self.grader = grader_pool(jobs)
         self.pending: list[Future[None]] = []
         self.lock = threading.Lock()
         self.collected = 0
         self.failed = 0
+        self.finished = 0  # samples now graded or failed: nothing left to do for them
         self.hosts_down: set[str] = set()
-        self.status = "running"
         self.loaded: dict[str, dict[str, Any]] = {}
+        self._abandoned = False
 
     def record(
         self, item: WorkItem, host: str | None, completion: Completion | None, error: str | None
     ) -> None:
-        """Grade (off the caller's thread) and append the sample."""
+        """Grade (off the caller's thread) and append the sample; ungraded after a stop."""
 
         def work() -> None:
             grade = None
-            if completion is not None:
+            if completion is not None and not self.stop.stopping:
                 grade = grade_response(item.spec, completion.response, self.sandbox).to_json()
             record = sample_record(item, host, completion, error, grade)
             self.log.append(record)
             with self.lock:
                 self.collected += completion is not None
                 self.failed += completion is None
-            self.progress(record)
+                self.finished += completion is None or grade is not None
+            if completion is None or grade is not None:
+                self.progress(record)
 
         self.pending.append(self.grader.submit(work))
 
+    def grade_stored(self, item: WorkItem, record: dict[str, Any]) -> None:
+        """Grade a stored response that was never graded, and append it graded."""
+
+        def work() -> None:
+            if self.stop.stopping:
+                return
+            grade = grade_response(item.spec, record.get("response") or "", self.sandbox)
+            graded = record | {"grade": grade.to_json(), "recorded_at": now()}
+            self.log.append(graded | {"graded_spec_sha256": item.spec.sha256})
+            with self.lock:
+                self.collected += 1
+                self.finished += 1
+            self.progress(graded)
+
+        self.pending.append(self.grader.submit(work))
+
+    def abandon(self) -> None:
+        """Cancel the grades not started; ``finish`` then waits only for those running."""
+        self._abandoned = True
+        self.grader.shutdown(wait=False, cancel_futures=True)
+
     def finish(self) -> None:
+        if self._abandoned:
+            self.grader.shutdown(wait=True, cancel_futures=True)
+            return
         for future in self.pending:
             future.result()
         self.grader.shutdown(wait=True)
-        if self.status == "running":
-            self.status = "complete"
-
-
-def _survey(
-    clients: dict[str, Client],
-) -> tuple[dict[str, Any], dict[str, dict[str, ModelInfo]]]:
-    servers: dict[str, Any] = {}
-    listings: dict[str, dict[str, ModelInfo]] = {}
-    errors = []
-    for host, client in clients.items():
-        entry = {"url": client.base_url, "backend": client.backend}
-        try:
-            servers[host] = entry | {"version": client.version()}
-            listings[host] = client.models()
-        except BackendError as exc:
-            servers[host] = entry | {"error": str(exc)}
-            errors.append(str(exc))
-    if not listings:
-        raise ServerUnreachable("; ".join(errors))
-    return servers, listings
 
 
 def _plan_work(
@@ -177,22 +208,25 @@ def _plan_work(
     clients: dict[str, Client],
     listings: dict[str, dict[str, ModelInfo]],
 ) -> tuple[dict[str, Any], list[WorkItem], dict[str, str]]:
+    """Each listed model's metadata and samples; the models no host lists, with why.
+
+    Raises:
+        ModelNotFound: no host lists any of the plan's models.
+    """
     models_meta: dict[str, Any] = {}
     work: list[WorkItem] = []
-    missing: dict[str, str] = {}
+    missing = missing_models([plan], listings)
+    if plan.models and len(missing) == len(set(plan.models)):
+        raise ModelNotFound("; ".join(missing.values()))
     # The names as each server lists them (an OpenAI-compatible server has no ":latest").
     every = sorted({info.name for listed in listings.values() for info in listed.values()})
     for model in plan.models or tuple(every):
+        if model in missing:
+            continue
         hosts = [h for h, listed in listings.items() if model_key(model) in listed]
         options, think = effective(plan, model)
-        if hosts:
-            meta = _model_meta(clients[hosts[0]], listings[hosts[0]][model_key(model)], model)
-            meta["hosts"] = hosts
-        else:
-            where = ", ".join(listings)
-            hints = " or ".join(dict.fromkeys(clients[h].pull_hint(model) for h in listings))
-            missing[model] = f"model {model!r} is not on any host ({where}): {hints}"
-            meta = {"error": missing[model], "digest": ""}
+        meta = _model_meta(clients[hosts[0]], listings[hosts[0]][model_key(model)], model)
+        meta["hosts"] = hosts
         models_meta[model] = meta
         for spec in plan.specs:
             for run in range(1, plan.runs + 1):
@@ -200,8 +234,6 @@ def _plan_work(
                 work.append(
                     WorkItem(model, spec, run, {**options, "phase": plan.phase}, think, key)
                 )
-    if len(missing) == len(models_meta):
-        raise ModelNotFound("; ".join(missing.values()))
     return models_meta, work, missing
 
 
@@ -245,14 +277,16 @@ def _run_rounds(
     """Run work host by host in parallel; reassign a dead host's leftovers, round after round."""
     live = set(listings)
     leftovers = todo
-    while leftovers:
+    while leftovers and not state.stop.stopping:
         assignment, homeless = _assign(leftovers, live, listings)
         for item in homeless:
             state.record(item, None, None, "every host that lists this model stopped answering")
         leftovers = []
         if not assignment:
             return
-        with ThreadPoolExecutor(max_workers=len(assignment)) as pool:
+        # Not ``with``: its exit would wait for every request in flight, even when abandoned.
+        pool = ThreadPoolExecutor(max_workers=len(assignment))
+        try:
             futures = {
                 host: pool.submit(_host_worker, plan, clients[host], host, items, state)
                 for host, items in assignment.items()
@@ -263,6 +297,8 @@ def _run_rounds(
                     live.discard(host)
                     state.hosts_down.add(host)
                     leftovers += rest
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _host_worker(
@@ -274,6 +310,8 @@ def _host_worker(
     """
     models = list(dict.fromkeys(item.model for item in items))
     for position, model in enumerate(models):
+        if state.stop.stopping:
+            return []
         group = [item for item in items if item.model == model]
         with ThreadPoolExecutor(max_workers=max(1, plan.concurrency)) as pool:
             lost = [i for i in pool.map(lambda item: _one(client, host, item, state), group) if i]
@@ -285,10 +323,16 @@ def _host_worker(
 
 
 def _one(client: Client, host: str, item: WorkItem, state: _State) -> WorkItem | None:
-    """Collect one sample; return it back when the host is gone (to run elsewhere)."""
+    """Collect one sample; return it back when the host is gone (to run elsewhere).
+
+    Nothing is asked once a stop is requested.
+    """
+    if state.stop.stopping:
+        return None
     options = {k: v for k, v in item.options.items() if k != "phase"}
     try:
-        completion = client.generate(item.model, item.spec.prompt, options, item.think)
+        with state.stop.request_in_flight():
+            completion = client.generate(item.model, item.spec.prompt, options, item.think)
     except (ServerUnreachable, TransientError) as exc:
         if isinstance(exc, ServerUnreachable) or _host_gone(client):
             return item
@@ -311,6 +355,8 @@ def _host_gone(client: Client) -> bool:
 
 def _note_loaded(client: Client, model: str, state: _State) -> None:
     """After a model's samples on a host: its resident size and VRAM share, from /api/ps."""
+    if state.stop.stopping:
+        return
     try:
         loaded = client.loaded().get(model_key(model))
     except BackendError:

@@ -14,13 +14,16 @@ from typing import Any
 from runner.backends import require_a_server
 from runner.collect import collect
 from runner.config import load_config, make_plans
+from runner.errors import BadInputError
 from runner.grade import grade_all
-from runner.plan import RunPlan, RunSummary
+from runner.plan import RunPlan, RunSummary, missing_models
 from runner.records import Grade, Spec
 from runner.regrade import RegradeSummary, regrade
 from runner.report import Report, build_report, write_report
+from runner.rundir import make_run_dir
 from runner.settings import Settings
 from runner.spec import load_spec, load_specs
+from runner.stop import Stop
 
 
 @dataclass(frozen=True)
@@ -104,22 +107,42 @@ def run_samples(
     settings: Settings,
     progress: Callable[[dict[str, Any]], None] = lambda _: None,
     log: Callable[[str], None] = lambda _: None,
+    stop: Stop | None = None,
 ) -> list[RunSummary]:
     """Collect and grade the samples of each plan in turn (resuming what is already there).
 
-    The servers are asked first, so a missing server stops the run before the sandbox starts.
+    Every host is asked first, and every requested model looked for on them, so a missing
+    server or model stops the run before the run directory is made and the sandbox starts.
+    A model no host serves, beside others that are, is named once in a warning and left out.
+    After a ``stop`` request, the plans not started are not started.
 
     Raises:
         ServerUnreachable: no host of the first plan answers.
+        BadInputError: a host is of another backend than it says, no requested model is
+            served (one line each, with what is served and the closest name), or the run
+            directory cannot be made.
         SandboxError: no sandbox could be had.
     """
     if not plans:
         return []
+    stop = stop or Stop()
     key = settings.openai_api_key
-    require_a_server(plans[0].hosts, api_key=key)
+    found = require_a_server(plans[0].hosts, api_key=key)
+    missing = missing_models(plans, found.listings)
+    if missing and len(missing) == len({model for plan in plans for model in plan.models}):
+        raise BadInputError("\n".join(missing.values()))
+    for message in missing.values():
+        log(f"warning: {message} (left out of this run)")
+    make_run_dir(plans[0].out)
+    log(f"run directory {plans[0].out}")
     with open_sandbox(settings.for_many(), log) as sandbox:
         image = {"tag": sandbox.image.tag, "id": sandbox.image.id, "runtime": sandbox.runtime}
-        return [collect(plan, sandbox, image, progress, settings.jobs, key) for plan in plans]
+        summaries = []
+        for plan in plans:
+            if stop.stopping or (plan.models and set(plan.models) <= set(missing)):
+                continue
+            summaries.append(collect(plan, sandbox, image, progress, settings.jobs, key, stop))
+        return summaries
 
 
 @dataclass(frozen=True)
@@ -145,7 +168,7 @@ class BenchResult:
     """What ``chorebench bench`` did: each phase's collection, then the report."""
 
     summaries: list[RunSummary]
-    written: Written
+    written: Written | None  # None: stopped before the end, no report
 
 
 def bench(
@@ -155,16 +178,22 @@ def bench(
     command: tuple[str, ...],
     progress: Callable[[dict[str, Any]], None] = lambda _: None,
     log: Callable[[str], None] = lambda _: None,
+    stop: Stop | None = None,
 ) -> BenchResult:
     """Run, grade and report from a config file: every phase it configures, one directory.
 
+    After a ``stop`` request nothing more starts, and no report is written.
+
     Raises:
-        BadInputError: the config or a spec is invalid (before anything runs).
+        BadInputError: the config, a spec, a host, a model or the run directory is invalid
+            (before anything runs).
         ServerUnreachable: no server answers (before the sandbox starts).
     """
+    stop = stop or Stop()
     plans = plans_for(config_path, flags, settings, command)
-    log(f"run directory {plans[0].out}")
-    summaries = run_samples(plans, settings, progress, log)
+    summaries = run_samples(plans, settings, progress, log, stop)
+    if stop.stopping:
+        return BenchResult(summaries, None)
     return BenchResult(summaries, report_run(plans[0].out, flags.get("hit_at")))
 
 

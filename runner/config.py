@@ -7,11 +7,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from runner.backends import parse_host
 from runner.errors import BadInputError
 from runner.ollama import model_key
 from runner.plan import ModelOptions, RunPlan, parse_think, timestamp_dir
 from runner.records import Spec
-from runner.rundir import read_json
+from runner.rundir import check_out, read_json
 from runner.settings import PROJECT_ROOT, Settings
 from runner.spec import json_pointer
 from runner.stats import DEFAULT_HIT_AT
@@ -85,17 +86,37 @@ def make_plan(
     specs: tuple[Spec, ...],
     command: tuple[str, ...],
 ) -> RunPlan:
-    """Merge flags (first), the config file, the environment and defaults into a RunPlan."""
+    """Merge flags (first), the config file, the environment and defaults into a RunPlan.
+
+    Raises:
+        BadInputError: a host string is malformed, or ``--out`` cannot be a run directory;
+            one line naming where it was given (flag, config field, OLLAMA_HOST).
+    """
     values = dict(config.values) if config else {}
     values.update({k: v for k, v in flags.items() if v is not None and v != ()})
     think = values.get("think")
     if isinstance(think, str):
         think = parse_think(think)
     hosts = tuple(values.get("hosts") or (settings.ollama_host,))
+    for index, host in enumerate(hosts):
+        try:
+            parse_host(host)
+        except BadInputError as exc:
+            source = (
+                "--host"
+                if flags.get("hosts")
+                else f"{config.path}: /hosts/{index}"
+                if config and config.values.get("hosts")
+                else "OLLAMA_HOST"
+            )
+            raise BadInputError(f"{source}: {exc}") from None
+    out = values.get("out") or timestamp_dir(settings.runs_dir)
+    check_out(out)
     return RunPlan(
         models=tuple(flags.get("models") or (config.models if config else ())),
+        model_source="--model" if flags.get("models") or not config else f"{config.path}: /models",
         specs=specs,
-        out=values.get("out") or timestamp_dir(settings.runs_dir),
+        out=out,
         hosts=hosts,
         runs=values.get("runs", 1),
         temperature=values.get("temperature", 0.2),
@@ -157,6 +178,11 @@ def _best_of_plan(base: RunPlan, block: dict[str, Any], config: BenchConfig | No
         base,
         phase="best_of",
         models=tuple(block.get("models") or base.models),
+        model_source=(
+            f"{config.path}: /best_of/models"
+            if config and block.get("models") and block["models"] == config.best_of.get("models")
+            else base.model_source
+        ),
         specs=tuple(known[spec_id] for spec_id in wanted),
         runs=block["n"],
         temperature=_given(block.get("temperature"), DEFAULT_BEST_OF_TEMPERATURE),

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
 
-from runner.errors import BackendError
+from runner.errors import BackendError, BadInputError
 
 T = TypeVar("T")
 
@@ -34,6 +34,10 @@ class ModelNotFound(BackendError):
     """The server does not have the model (not pulled, not loaded)."""
 
 
+class WrongBackend(BadInputError):
+    """The host answers, but speaks another backend's API than its host string says."""
+
+
 class ThinkingUnsupported(BackendError):
     """A thinking setting was sent for a model without the thinking capability."""
 
@@ -43,7 +47,15 @@ class TransientError(BackendError):
 
 
 class BadResponse(BackendError):
-    """The server answered with something that is not the documented JSON."""
+    """The server answered with something that is not the documented JSON.
+
+    Attributes:
+        status: the HTTP status of an error answer, None for a body that does not parse.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -194,7 +206,7 @@ class HttpClient:
             raise specific
         if response.status_code >= 500:
             raise TransientError(f"{url}: HTTP {response.status_code}: {message}")
-        raise BadResponse(f"{url}: HTTP {response.status_code}: {message}")
+        raise BadResponse(f"{url}: HTTP {response.status_code}: {message}", response.status_code)
 
     def _json(
         self, method: str, path: str, body: dict[str, Any] | None = None, model: str = ""

@@ -5,8 +5,10 @@ Pure: nothing here talks to a server or a container.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +52,7 @@ class RunPlan:
     command: tuple[str, ...] = ()
     retries: int = 3
     backoff_s: float = 1.0
+    model_source: str = "--model"  # where ``models`` came from, for messages
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class RunSummary:
     skipped: int
     failed: int
     hosts_down: tuple[str, ...]
+    left: int = 0  # samples a stop left undone (or ungraded): a resume does them
 
 
 def parse_think(value: str | None) -> bool | str | None:
@@ -103,8 +107,13 @@ def effective(plan: RunPlan, model: str) -> tuple[dict[str, Any], bool | str | N
 def sample_key(
     digest: str, spec: Spec, options: dict[str, Any], think: Any, phase: str, run: int
 ) -> str:
-    """The identity of a sample: any change in model, spec or options makes a new one."""
-    identity = {"digest": digest, "spec": spec.sha256, "options": options, "think": think}
+    """The identity of a sample: which model, spec, options, phase and run it is.
+
+    The spec's content is not part of it: it is the sample's version (``spec_sha256``, and
+    ``graded_spec_sha256`` once regraded). A sample of an older version of the spec is the
+    same sample, out of date: resuming samples it again, and the newer record replaces it.
+    """
+    identity = {"digest": digest, "spec": spec.id, "options": options, "think": think}
     identity.update(phase=phase, run=run)
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
 
@@ -112,3 +121,29 @@ def sample_key(
 def timestamp_dir(root: Path) -> Path:
     """``runs/<UTC timestamp>``, the default --out."""
     return root / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def missing_models(
+    plans: Sequence[RunPlan], listings: Mapping[str, Mapping[str, Any]]
+) -> dict[str, str]:
+    """Each model the plans name that no host lists, with one line saying so.
+
+    ``listings`` maps each host that answered to its models (keyed by ``model_key``, each
+    with a ``name``). The line names where the model was asked for (``model_source``), what
+    the hosts serve and the closest name served (a typo is the usual cause).
+    """
+    served = sorted({info.name for listed in listings.values() for info in listed.values()})
+    shown = ", ".join(served[:12]) + (f" and {len(served) - 12} more" if len(served) > 12 else "")
+    messages: dict[str, str] = {}
+    for plan in plans:
+        for model in plan.models:
+            if model in messages or any(model_key(model) in listed for listed in listings.values()):
+                continue
+            close = difflib.get_close_matches(model, served, n=1, cutoff=0.5)
+            advice = f"did you mean {close[0]!r}?" if close else "pull or load it, or fix the name"
+            messages[model] = (
+                f"{plan.model_source} {model!r}: no host serves it "
+                f"({', '.join(listings)} serve{'s' if len(listings) == 1 else ''}: "
+                f"{shown or 'nothing'}); {advice}"
+            )
+    return messages

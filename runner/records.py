@@ -279,6 +279,15 @@ def _violation_json(violation: Violation) -> dict[str, Any]:
     return data
 
 
+def graded_version(record: dict[str, Any]) -> str:
+    """The content hash of the spec a sample record was graded against.
+
+    ``graded_spec_sha256`` (set when graded, and by regrade), else ``spec_sha256`` (the content
+    it was sampled with: records written before regrade said otherwise).
+    """
+    return str(record.get("graded_spec_sha256") or record.get("spec_sha256") or "")
+
+
 @dataclass(frozen=True)
 class Sample(_Scored):
     """One line of a run's ``samples.jsonl``, as the report reads it.
@@ -303,6 +312,7 @@ class Sample(_Scored):
     out_of_budget: bool
     error: str | None
     counted: bool
+    spec_sha256: str = ""  # the spec content it was graded against (``graded_version``)
     points: int = 0
     max_points: int = 0
     compliant: bool = False
@@ -332,6 +342,7 @@ class Sample(_Scored):
             out_of_budget=bool(record.get("out_of_budget")),
             error=record.get("error") or (grade.get("error") if infra else None),
             counted=bool(grade) and not infra,
+            spec_sha256=graded_version(record),
         )
         if not grade:
             return sample

@@ -2,7 +2,9 @@
 
 Used after a spec or grader change. The specs are read from the paths in the manifest as they
 are now; each record keeps the hash of the spec it was sampled with (``spec_sha256``) and gets
-the hash it was graded with (``graded_spec_sha256``).
+the hash it was graded with (``graded_spec_sha256``), and the manifest's specs get the hashes
+graded against: the report then counts the regraded samples as the current version's, and a
+resume finds them done (the sample key does not depend on the spec's content).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.grade import Sandbox, grade_all
-from runner.rundir import SampleLog, read_manifest, read_samples
+from runner.rundir import MANIFEST, SampleLog, read_manifest, read_samples, write_json_atomic
 from runner.spec import load_specs
 
 
@@ -48,7 +50,7 @@ def regrade(run_dir: Path, sandbox: Sandbox, jobs: int = 1) -> RegradeSummary:
         (record, specs[record["spec"]])
         for record in records
         if record.get("spec") in specs and record.get("error") is None
-    ]
+    ]  # an ungraded record (a run stopped before grading it) is graded here too
 
     grades = grade_all([(spec, r.get("response", "")) for r, spec in todo], sandbox, jobs)
     changed = 0
@@ -58,4 +60,8 @@ def regrade(run_dir: Path, sandbox: Sandbox, jobs: int = 1) -> RegradeSummary:
         record["grade"] = new
         record["graded_spec_sha256"] = spec.sha256
     SampleLog(run_dir).rewrite(records)
+    for entry in manifest["specs"]:
+        if entry.get("id") in specs:
+            entry["sha256"] = specs[entry["id"]].sha256
+    write_json_atomic(run_dir / MANIFEST, manifest)
     return RegradeSummary(len(todo), changed, len(records) - len(todo))

@@ -7,7 +7,7 @@ Writes ``report.md``, ``report.json`` and ``report.html`` beside them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,13 @@ from runner import stats
 from runner.findings import ranking_notes, variance_notes
 from runner.records import Sample
 from runner.routing import ROUTING_RULE, RoutingRow, routing
-from runner.rundir import load_samples, read_manifest, write_json_atomic, write_text_atomic
+from runner.rundir import (
+    load_samples,
+    read_manifest,
+    status_of,
+    write_json_atomic,
+    write_text_atomic,
+)
 from runner.tables import (
     BestOfRow,
     ComplianceRow,
@@ -52,6 +58,8 @@ class Report:
     thinking: list[ThinkingRow]
     best_of: list[BestOfRow]
     routing: list[RoutingRow]
+    status: str = ""  # the manifest's, or that its process is gone (``rundir.status_of``)
+    left_out: dict[str, int] = field(default_factory=dict)  # per spec: older-version samples
 
     @property
     def not_counted(self) -> int:
@@ -64,6 +72,8 @@ class Report:
             "hit_at": self.hit_at,
             "samples": len(self.samples),
             "not_counted": self.not_counted,
+            "status": self.status,
+            "left_out": {"samples_per_spec": self.left_out, "why": LEFT_OUT_RULE},
             "methods": {
                 "confidence_interval": stats.CI_METHOD,
                 "stability": stats.STABILITY_RULE,
@@ -80,6 +90,12 @@ class Report:
             "routing": [asdict(row) for row in self.routing],
         }
 
+
+LEFT_OUT_RULE = (
+    "only samples graded against each spec's current content (the manifest's hash) are "
+    "counted; older ones were sampled and graded with an earlier version of the spec: "
+    "`chorebench regrade DIR` re-scores them against the current one"
+)
 
 HIT_RULE = (
     "A best-of sample is a hit when it earns at least {hit_at} of the spec's points, rounded to "
@@ -98,7 +114,13 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
         BadInputError: ``run_dir`` is not a run directory, or its files are damaged.
     """
     manifest = read_manifest(run_dir)
-    samples = load_samples(run_dir)
+    current = {s["id"]: s.get("sha256") for s in manifest.get("specs", [])}
+    samples, left_out = [], {}
+    for sample in load_samples(run_dir):
+        if current.get(sample.spec) in (None, sample.spec_sha256):  # None: no hash recorded
+            samples.append(sample)
+        else:
+            left_out[sample.spec] = left_out.get(sample.spec, 0) + 1
     models = _ordered(manifest.get("models", {}), (s.model for s in samples))
     specs = _ordered([s["id"] for s in manifest.get("specs", [])], (s.spec for s in samples))
     family_of = {s["id"]: s.get("family") or s["id"] for s in manifest.get("specs", [])}
@@ -135,6 +157,8 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
         routing=routing(
             families, variance_rows, best_rows, sizes, [r.model for r in thinking_rows if r.traps]
         ),
+        status=status_of(manifest),
+        left_out=left_out,
     )
 
 

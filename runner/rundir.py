@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import platform
+import socket
 import sys
 import tempfile
 import threading
@@ -27,7 +28,7 @@ from runner.backends import backend_of
 from runner.errors import BadInputError
 from runner.httpbase import Completion
 from runner.plan import RunPlan, WorkItem
-from runner.records import Sample
+from runner.records import Sample, graded_version
 
 MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"
@@ -47,6 +48,39 @@ def _replace_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def check_out(out: Path, source: str = "--out") -> None:
+    """Refuse, before anything starts, a run directory that cannot be made at ``out``.
+
+    Raises:
+        BadInputError: a part of the path is a file, or the nearest existing folder cannot be
+            written; one line naming ``source`` and what to do.
+    """
+    existing = next(path for path in (out, *out.parents) if path.exists() or path == path.parent)
+    if not existing.is_dir():
+        problem = "is not a folder" if existing == out else f"is under {existing}, a file"
+        raise BadInputError(f"{source} {out}: {problem}; choose another {source}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise BadInputError(
+            f"{source} {out}: {existing} is not writable by this user; choose another {source}"
+        )
+
+
+def make_run_dir(out: Path, source: str = "--out") -> None:
+    """Create the run directory (and its parents) when missing.
+
+    Raises:
+        BadInputError: it cannot be created (a file in the way, a read-only or special file
+            system such as /proc); one line naming ``source``.
+    """
+    check_out(out, source)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInputError(
+            f"{source} {out}: cannot create it ({exc.strerror}); choose another {source}"
+        ) from None
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -167,6 +201,7 @@ def sample_record(
         "model": item.model,
         "spec": item.spec.id,
         "spec_sha256": item.spec.sha256,
+        "graded_spec_sha256": item.spec.sha256 if grade is not None else None,
         "family": item.spec.family,
         "phase": item.options.get("phase", "runs"),
         "run": item.run,
@@ -244,7 +279,44 @@ def run_manifest(
         "starts": starts,
         "ended_at": None,
         "status": "running",
+        "runner": {"pid": os.getpid(), "host": socket.gethostname()},
     }
+
+
+def sample_state(record: dict[str, Any] | None, spec_sha256: str) -> str:
+    """Where a sample stands, from its latest record and its spec's current content hash.
+
+    ``done``: graded (or regraded) against the current content. ``ungraded``: a response to
+    the current content, stored by a run that stopped before grading it. ``todo``: no record,
+    a failure, or a sample of an older version of the spec (sampled again on resume).
+    """
+    if record is None or record.get("error") is not None:
+        return "todo"
+    if record.get("grade") is not None and graded_version(record) == spec_sha256:
+        return "done"
+    if record.get("grade") is None and record.get("spec_sha256") == spec_sha256:
+        return "ungraded"
+    return "todo"
+
+
+def status_of(manifest: dict[str, Any]) -> str:
+    """The manifest's status, saying so when a ``running`` run's process is gone.
+
+    The runner's pid is checked only on the machine that ran it (the same host name).
+    """
+    status = str(manifest.get("status"))
+    runner = manifest.get("runner") or {}
+    pid = runner.get("pid")
+    here = runner.get("host") == socket.gethostname()
+    if status != "running" or not isinstance(pid, int) or not here:
+        return status
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "running (no such process: killed?)"
+    except PermissionError:
+        pass  # another user's process: alive
+    return status
 
 
 def now() -> str:
