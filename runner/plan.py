@@ -140,7 +140,12 @@ def missing_models(
             if model in messages or any(model_key(model) in listed for listed in listings.values()):
                 continue
             close = difflib.get_close_matches(model, served, n=1, cutoff=0.5)
-            advice = f"did you mean {close[0]!r}?" if close else "pull or load it, or fix the name"
+            advice = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else f"`ollama pull {model}` on an Ollama host, load it in an OpenAI-compatible "
+                "one, or fix the name"
+            )
             messages[model] = (
                 f"{plan.model_source} {model!r}: no host serves it "
                 f"({', '.join(listings)} serve{'s' if len(listings) == 1 else ''}: "

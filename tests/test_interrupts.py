@@ -61,9 +61,7 @@ def finish(child: subprocess.Popen[bytes]) -> int:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_one_signal_stops_new_requests_and_records_the_one_in_flight(
-    tmp_path, iso_spec, signum
-):
+def test_one_signal_stops_new_requests_and_records_the_one_in_flight(tmp_path, iso_spec, signum):
     out = tmp_path / "run"
     # Sample 1 answers at once; sample 2 takes 3 s, long enough to be in flight at the signal.
     replies = [Reply(response=iso_spec.reference), Reply(response=iso_spec.reference, delay_s=3)]

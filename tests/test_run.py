@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,7 +18,10 @@ from runner.collect import collect
 from runner.ollama import ModelNotFound, ServerUnreachable
 from runner.plan import ModelOptions, RunPlan
 from runner.regrade import grade_signature, regrade
+from runner.report import build_report
 from runner.rundir import read_manifest, read_samples
+from runner.sections import summary as summary_text
+from runner.spec import load_spec
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("no_leftovers")]
 
@@ -144,13 +148,16 @@ def test_failures_are_recorded_and_the_run_goes_on(tmp_path, sandbox, iso_spec, 
     )
     assert "not JSON" in samples["garbled:1b"][0]["error"]
     assert samples["slow:1b"][0]["wall_s"] >= 0.3
-    assert "ollama pull missing:1b" in samples["missing:1b"][0]["error"]
+    # A model no host lists is named in the manifest, with no error sample of its own.
+    assert "missing:1b" not in samples
+    missing = read_manifest(plan.out)["phases"]["runs"]["missing_models"]
+    assert list(missing) == ["missing:1b"] and "no host serves it" in missing["missing:1b"]
     # think=True to a model without the thinking capability: named, recorded, not a crash.
     assert "does not support thinking" in samples["plain:1b"][0]["error"]
     # A dropped connection is retried (1 + 3 tries), then recorded; the host still answers.
     assert "connection failed" in samples["dropper:1b"][0]["error"]
     assert len(server.generate_requests("dropper:1b")) == 4
-    assert (summary.collected, summary.failed, summary.hosts_down) == (2, 4, ())
+    assert (summary.collected, summary.failed, summary.hosts_down) == (2, 3, ())
 
 
 def test_no_server_and_no_model_are_errors_that_name_what_to_do(tmp_path, sandbox, iso_spec):
@@ -214,14 +221,40 @@ def test_resume_after_a_kill_and_regrade(tmp_path, sandbox, iso_spec, code):
     assert {r["key"]: grade_signature(r["grade"]) for r in read_samples(out)} == before
 
 
-def test_a_changed_spec_is_sampled_afresh(tmp_path, sandbox, iso_spec, code):
+def test_a_changed_spec_is_never_mixed_with_its_older_version(tmp_path, sandbox, iso_spec, code):
+    spec_file = tmp_path / "iso_duration.json"
+    data = json.loads(Path(iso_spec.path).read_text())
+    spec_file.write_text(json.dumps(data))
+    v1 = load_spec(spec_file)
     with FakeOllama([FakeModel("m:1b", [Reply(response=code)])]) as server:
-        plan = plan_for(tmp_path, iso_spec, [server.url], ["m:1b"], runs=1)
+        plan = plan_for(tmp_path, v1, [server.url], ["m:1b"], runs=2)
         run(plan, sandbox)
-        changed = replace(iso_spec, sha256="0" * 64)
-        summary = run(replace(plan, specs=(changed,)), sandbox)
-    assert (summary.collected, summary.skipped) == (1, 0)
-    assert len(read_samples(plan.out)) == 2
+        # The spec gains a case between two runs; the second run asks for one run only.
+        data["cases"].append({"id": "added", "args": ["'PT2M'"], "expected": "120"})
+        spec_file.write_text(json.dumps(data))
+        v2 = load_spec(spec_file)
+        summary = run(replace(plan, specs=(v2,), runs=1), sandbox)
+        assert (summary.collected, summary.skipped) == (1, 0)
+        report = build_report(plan.out)
+        [row] = report.variance
+        assert row.points == (v2.max_points,) and row.max_points == v2.max_points
+        assert report.left_out == {"iso_duration": 1}
+        assert "Left out: 1 of iso_duration sample(s)" in summary_text(report)
+        # Regrade re-scores the older sample against the current content: it counts again,
+        # and a resume finds every sample done (regrade and resume share the identity).
+        assert regrade(plan.out, sandbox).regraded == 3
+        report = build_report(plan.out)
+        [row] = report.variance
+        assert row.points == (v2.max_points, v2.max_points) and report.left_out == {}
+        again = run(replace(plan, specs=(v2,)), sandbox)
+        assert (again.collected, again.skipped) == (0, 2)
+        assert len(server.generate_requests()) == 3
+    # Edited again, then regraded before any run: the report follows the regrade.
+    data["cases"].pop()
+    spec_file.write_text(json.dumps(data))
+    regrade(plan.out, sandbox)
+    [row] = build_report(plan.out).variance
+    assert row.points == (v1.max_points, v1.max_points)
 
 
 def test_cli_run_without_a_server_names_the_url(tmp_path):
