@@ -26,6 +26,7 @@ DAEMON_JSON=${DOCKER_DAEMON_JSON:-/etc/docker/daemon.json}
 OS_RELEASE=${PROVISION_OS_RELEASE:-/etc/os-release}
 KERNEL=${PROVISION_UNAME:-$(uname -s)}
 ENGINE_LOG=/var/log/chorebench-dockerd.log
+PIDFILE=/var/run/docker.pid  # the engine of the default socket (other dockerds have their own)
 
 log() { printf 'provision-docker: %s\n' "$*" >&2; }
 
@@ -74,6 +75,8 @@ fi
 # Output captured whole: with pipefail, `docker info | grep -q` fails when grep exits first.
 engine_ready() { [[ $(docker info --format '{{json .Runtimes}}' 2>/dev/null) == *runsc* ]]; }
 engine_answers() { docker info >/dev/null 2>&1; }
+# The pid of the dockerd serving the default socket, when it runs.
+engine_pid() { [ -r "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null && cat "$PIDFILE"; }
 
 # Why this machine cannot have an engine provisioned by this script (empty: it can).
 cannot_provision() {
@@ -142,8 +145,12 @@ if engine_answers; then
     log "$DAEMON_JSON already registers runsc but the engine does not list it: restart the engine to load it; runc only until then"
     exit 0
   fi
-  log "registered runsc in $DAEMON_JSON (every other setting kept): reloading dockerd"
-  pkill -HUP -x dockerd
+  if ! pid=$(engine_pid); then
+    log "registered runsc in $DAEMON_JSON (every other setting kept); no dockerd pid in $PIDFILE: restart the engine to load it"
+    exit 0
+  fi
+  log "registered runsc in $DAEMON_JSON (every other setting kept): reloading dockerd $pid"
+  kill -HUP "$pid"
   wait_for_runsc
   exit
 fi
@@ -154,7 +161,7 @@ if [ -n "$why" ]; then
 fi
 install_packages
 log "runsc in $DAEMON_JSON: $(merge_runsc "$DAEMON_JSON")"
-if pgrep -x dockerd >/dev/null; then
+if engine_pid >/dev/null; then
   log "dockerd runs but does not answer yet: waiting for it"
 else
   log "starting dockerd in the background"
