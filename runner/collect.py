@@ -6,9 +6,14 @@ its remaining samples to another live host that lists the model; with none, the 
 recorded with the error. Grading runs in a pool of its own (``jobs`` workers), so it overlaps
 with waiting for the next response.
 
-A sample is identified by (model digest, spec content hash, effective options, phase, run
-index): rerunning the same command resumes, a changed spec or model is sampled afresh, and
-repeated runs are never collapsed into one cached answer.
+A sample is identified by (model digest, spec id, effective options, phase, run index):
+rerunning the same command resumes, a changed model is sampled afresh, and repeated runs are
+never collapsed into one cached answer. A sample of an older version of its spec (by content
+hash, ``rundir.sample_state``) is sampled again, unless ``regrade`` re-scored it against the
+current one; the newer record replaces the older.
+
+A stop request (``runner.stop``) is obeyed between requests: none starts after it, and no
+grade either (an answer that arrives is stored ungraded and graded by the next resume).
 
 Each host has the client its host string names (``runner.backends``: Ollama's native API or
 an OpenAI-compatible server); nothing here depends on which.
@@ -180,8 +185,12 @@ class _State:
             if self.stop.stopping:
                 return
             grade = grade_response(item.spec, record.get("response") or "", self.sandbox)
-            graded = record | {"grade": grade.to_json(), "recorded_at": now()}
-            self.log.append(graded | {"graded_spec_sha256": item.spec.sha256})
+            graded = record | {
+                "grade": grade.to_json(),
+                "graded_spec_sha256": item.spec.sha256,
+                "recorded_at": now(),
+            }
+            self.log.append(graded)
             with self.lock:
                 self.collected += 1
                 self.finished += 1
