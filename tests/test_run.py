@@ -14,13 +14,10 @@ from pathlib import Path
 import pytest
 from fake_ollama import FakeModel, FakeOllama, Reply
 
-from runner.collect import collect
-from runner.ollama import ModelNotFound, ServerUnreachable
-from runner.plan import ModelOptions, RunPlan
-from runner.regrade import grade_signature, regrade
-from runner.report import build_report
+from runner.errors import ModelNotFound, ServerUnreachable
+from runner.report import build_report, render_markdown
+from runner.run import ModelOptions, RunPlan, collect, grade_signature, regrade
 from runner.rundir import read_manifest, read_samples
-from runner.sections import summary as summary_text
 from runner.spec import load_spec
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("no_leftovers")]
@@ -239,7 +236,7 @@ def test_a_changed_spec_is_never_mixed_with_its_older_version(tmp_path, sandbox,
         [row] = report.variance
         assert row.points == (v2.max_points,) and row.max_points == v2.max_points
         assert report.left_out == {"iso_duration": 1}
-        assert "Left out: 1 of iso_duration sample(s)" in summary_text(report)
+        assert "Left out: 1 of iso_duration sample(s)" in render_markdown(report)
         # Regrade re-scores the older sample against the current content: it counts again,
         # and a resume finds every sample done (regrade and resume share the identity).
         assert regrade(plan.out, sandbox).regraded == 3
