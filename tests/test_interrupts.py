@@ -12,7 +12,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from subprocess import Popen
 
 import pytest
 from fake_ollama import FakeModel, FakeOllama, Reply
@@ -97,13 +100,24 @@ def test_one_signal_stops_new_requests_and_records_the_one_in_flight(tmp_path, i
     assert read_manifest(out)["status"] == "complete"
 
 
-def test_a_second_ctrl_c_abandons_the_request_in_flight(tmp_path, iso_spec):
-    out = tmp_path / "run"
-    # Sample 2 would take 10 minutes: only abandoning it ends the run.
-    replies = [Reply(response=iso_spec.reference), Reply(response="", delay_s=600)]
+@contextmanager
+def stuck_after_the_first_sample(tmp_path: Path, spec) -> Iterator[tuple[FakeOllama, Popen]]:
+    """A run whose first sample is recorded and whose second request would take 10 minutes."""
+    replies = [Reply(response=spec.reference), Reply(response="", delay_s=600)]
     with FakeOllama([FakeModel("m:1b", replies)]) as server:
-        child, err = start(command(server, out, iso_spec.path, runs=3), tmp_path)
-        wait_for(lambda: recorded(out) >= 1, child, "first sample")
+        child, _ = start(command(server, tmp_path / "run", spec.path, runs=3), tmp_path)
+        wait_for(lambda: recorded(tmp_path / "run") >= 1, child, "first sample")
+        try:
+            yield server, child
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+
+
+def test_a_second_ctrl_c_abandons_the_request_in_flight(tmp_path, iso_spec):
+    out, err = tmp_path / "run", tmp_path / "stderr.txt"
+    with stuck_after_the_first_sample(tmp_path, iso_spec) as (server, child):
         os.kill(child.pid, signal.SIGINT)
         wait_for(lambda: "stopping:" in err.read_text(), child, "stopping message")
         os.kill(child.pid, signal.SIGINT)
@@ -116,10 +130,7 @@ def test_a_second_ctrl_c_abandons_the_request_in_flight(tmp_path, iso_spec):
 
 def test_report_says_when_a_running_run_was_killed(tmp_path, iso_spec):
     out = tmp_path / "run"
-    replies = [Reply(response=iso_spec.reference), Reply(response="", delay_s=600)]
-    with FakeOllama([FakeModel("m:1b", replies)]) as server:
-        child, _ = start(command(server, out, iso_spec.path, runs=3), tmp_path)
-        wait_for(lambda: recorded(out) >= 1, child, "first sample")
+    with stuck_after_the_first_sample(tmp_path, iso_spec) as (_, child):
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
     assert read_manifest(out)["status"] == "running"  # died without a word

@@ -123,10 +123,6 @@ class HttpClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def pull_hint(self, model: str) -> str:
-        """What to do on this server when it does not list ``model``."""
-        raise NotImplementedError
-
     def _unreachable(self) -> str:
         """The ServerUnreachable message: the URL, and how to start a server there."""
         raise NotImplementedError

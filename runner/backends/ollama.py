@@ -142,10 +142,6 @@ class OllamaClient(HttpClient):
             body["think"] = think
         return _completion(*self.post_retrying("/api/generate", body, model))
 
-    def pull_hint(self, model: str) -> str:
-        """``ollama pull``, the way to get a model onto an Ollama server."""
-        return f"`ollama pull {model}`"
-
     def _unreachable(self) -> str:
         return (
             f"no Ollama server answers at {self.base_url}: start one with `ollama serve` "
