@@ -66,34 +66,34 @@ def finish(child: subprocess.Popen[bytes]) -> int:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_one_signal_stops_new_requests_and_records_the_one_in_flight(tmp_path, iso_spec, signum):
     out = tmp_path / "run"
-    # Sample 1 answers at once; sample 2 takes 3 s, long enough to be in flight at the signal.
-    replies = [Reply(response=iso_spec.reference), Reply(response=iso_spec.reference, delay_s=3)]
+    # Sample 1 answers at once, each later one takes 5 s: a request is in flight at the signal.
+    replies = [Reply(response=iso_spec.reference), Reply(response=iso_spec.reference, delay_s=5)]
     with FakeOllama([FakeModel("m:1b", replies)]) as server:
         argv = command(server, out, iso_spec.path, runs=6)
         child, err = start(argv, tmp_path)
         wait_for(lambda: recorded(out) >= 1, child, "first sample")
+        asked = len(server.generate_requests("m:1b"))
         os.kill(child.pid, signum)
         code = finish(child)
         stderr = err.read_text()
-        asked = len(server.generate_requests("m:1b"))
         assert code == 128 + signum, stderr
         assert "stopping: 1 request(s) in flight (Ctrl-C again to abandon them)" in stderr
         assert "rerun the same command to resume" in stderr
-        assert asked == 2, "no request may start after the signal"
+        assert len(server.generate_requests("m:1b")) == asked < 6, "a request after the signal"
         manifest = read_manifest(out)
         assert manifest["status"] == "interrupted"
         assert manifest["runner"]["pid"] == child.pid
         samples = sorted(read_samples(out), key=lambda r: r["run"])
-        assert [r["run"] for r in samples] == [1, 2]
-        assert samples[0]["grade"]["points"] == 22
-        # The answer in flight is kept, ungraded (no grade starts after the signal).
-        assert samples[1]["response"] == iso_spec.reference and samples[1]["grade"] is None
-        assert samples[1]["error"] is None
+        assert [r["run"] for r in samples] == list(range(1, asked + 1))  # every answer kept
+        # The answer in flight is kept, ungraded: no grade starts after the signal.
+        ungraded = [r for r in samples if r["grade"] is None]
+        assert ungraded and samples[0]["grade"]["points"] == 22
+        assert all(r["response"] == iso_spec.reference and not r["error"] for r in ungraded)
 
-        # Resuming grades the stored answer without asking for it again.
+        # Resuming grades the stored answers without asking for them again.
         resumed = subprocess.run(argv, capture_output=True, text=True, check=False)
         assert resumed.returncode == 0, resumed.stderr
-        assert len(server.generate_requests("m:1b")) == asked + 4
+        assert len(server.generate_requests("m:1b")) == 6
     latest = {r["key"]: r for r in read_samples(out)}
     assert sorted(r["run"] for r in latest.values()) == [1, 2, 3, 4, 5, 6]
     assert all(r["grade"]["points"] == 22 for r in latest.values())
