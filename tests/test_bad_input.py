@@ -14,9 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_ollama import FakeModel, FakeOllama, Reply
-from fake_openai import ChatModel, FakeOpenAI
-from fake_openai import Reply as ChatReply
+from fakes import ChatModel, ChatReply, FakeModel, FakeOllama, FakeOpenAI, Reply
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = str(ROOT / "specs" / "iso_duration.json")

@@ -18,7 +18,7 @@ from pathlib import Path
 from subprocess import Popen
 
 import pytest
-from fake_ollama import FakeModel, FakeOllama, Reply
+from fakes import FakeModel, FakeOllama, Reply
 
 from runner.rundir import read_manifest, read_samples
 
@@ -83,20 +83,20 @@ def test_one_signal_stops_new_requests_and_records_the_one_in_flight(tmp_path, i
         manifest = read_manifest(out)
         assert manifest["status"] == "interrupted"
         assert manifest["runner"]["pid"] == child.pid
-        samples = sorted(read_samples(out), key=lambda r: r["run"])
-        assert [r["run"] for r in samples] == list(range(1, asked + 1))  # every answer kept
+        samples = sorted(read_samples(out), key=lambda r: r.run)
+        assert [r.run for r in samples] == list(range(1, asked + 1))  # every answer kept
         # The answer in flight is kept, ungraded: no grade starts after the signal.
-        ungraded = [r for r in samples if r["grade"] is None]
-        assert ungraded and samples[0]["grade"]["points"] == 22
-        assert all(r["response"] == iso_spec.reference and not r["error"] for r in ungraded)
+        ungraded = [r for r in samples if r.grade is None]
+        assert ungraded and samples[0].grade.points == 22
+        assert all(r.response == iso_spec.reference and not r.error for r in ungraded)
 
         # Resuming grades the stored answers without asking for them again.
         resumed = subprocess.run(argv, capture_output=True, text=True, check=False)
         assert resumed.returncode == 0, resumed.stderr
         assert len(server.generate_requests("m:1b")) == 6
-    latest = {r["key"]: r for r in read_samples(out)}
-    assert sorted(r["run"] for r in latest.values()) == [1, 2, 3, 4, 5, 6]
-    assert all(r["grade"]["points"] == 22 for r in latest.values())
+    latest = {r.key: r for r in read_samples(out)}
+    assert sorted(r.run for r in latest.values()) == [1, 2, 3, 4, 5, 6]
+    assert all(r.grade.points == 22 for r in latest.values())
     assert read_manifest(out)["status"] == "complete"
 
 
@@ -125,7 +125,7 @@ def test_a_second_ctrl_c_abandons_the_request_in_flight(tmp_path, iso_spec):
         assert len(server.generate_requests("m:1b")) == 2
     assert code == 130, err.read_text()
     assert read_manifest(out)["status"] == "interrupted"
-    assert [r["run"] for r in read_samples(out)] == [1]
+    assert [r.run for r in read_samples(out)] == [1]
 
 
 def test_report_says_when_a_running_run_was_killed(tmp_path, iso_spec):

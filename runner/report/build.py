@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.records import Sample
 from runner.report import stats
 from runner.report.findings import ranking_notes, variance_notes
 from runner.report.routing import ROUTING_RULE, RoutingRow, routing
@@ -29,7 +28,7 @@ from runner.report.tables import (
     thinking,
     variance,
 )
-from runner.rundir import load_samples, read_manifest, status_of
+from runner.rundir import SampleRecord, load_samples, read_manifest, status_of
 from runner.settings import DEFAULT_HIT_AT
 
 
@@ -43,7 +42,7 @@ class Report:
     specs: tuple[str, ...]
     families: dict[str, tuple[str, ...]]
     hit_at: float
-    samples: tuple[Sample, ...]
+    samples: tuple[SampleRecord, ...]
     ranking: list[RankingRow]
     ranking_notes: list[str]
     variance: list[VarianceRow]
@@ -111,7 +110,7 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
     current = {s["id"]: s.get("sha256") for s in manifest.get("specs", [])}
     samples, left_out = [], {}
     for sample in load_samples(run_dir):
-        if current.get(sample.spec) in (None, sample.spec_sha256):  # None: no hash recorded
+        if current.get(sample.spec) in (None, sample.graded_version):  # None: no hash recorded
             samples.append(sample)
         else:
             left_out[sample.spec] = left_out.get(sample.spec, 0) + 1

@@ -33,7 +33,7 @@ from runner.run.planning import (
     sample_key,
 )
 from runner.run.recording import run_manifest, sample_record
-from runner.run.regrade import RegradeSummary, grade_signature, regrade
+from runner.run.regrade import RegradeSummary, regrade
 from runner.run.stop import Stop
 
 __all__ = [
@@ -49,7 +49,6 @@ __all__ = [
     "Stop",
     "WorkItem",
     "collect",
-    "grade_signature",
     "load_config",
     "make_plan",
     "make_plans",

@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from runner.backends import Client, Completion, ModelInfo, make_client, model_key, survey
@@ -44,6 +44,7 @@ from runner.run.stop import Stop
 from runner.rundir import (
     MANIFEST,
     SampleLog,
+    SampleRecord,
     now,
     read_manifest,
     read_samples,
@@ -56,7 +57,7 @@ def collect(
     plan: RunPlan,
     sandbox: Sandbox,
     image: dict[str, str],
-    progress: Callable[[dict[str, Any]], None] = lambda _: None,
+    progress: Callable[[SampleRecord], None] = lambda _: None,
     jobs: int = 1,
     api_key: str | None = None,
     stop: Stop | None = None,
@@ -92,9 +93,9 @@ def collect(
         if missing:
             manifest["phases"][plan.phase]["missing_models"] = missing
         write_json_atomic(plan.out / MANIFEST, manifest)
-        latest = {r.get("key"): r for r in read_samples(plan.out, repair=True)}
+        latest = {r.key: r for r in read_samples(plan.out, repair=True)}
         todo: list[WorkItem] = []
-        ungraded: list[tuple[WorkItem, dict[str, Any]]] = []
+        ungraded: list[tuple[WorkItem, SampleRecord]] = []
         for item in work:
             record = latest.get(item.key)
             state_of = sample_state(record, item.spec.sha256)
@@ -139,7 +140,7 @@ class _Recorder:
     def __init__(
         self,
         log: SampleLog,
-        progress: Callable[[dict[str, Any]], None],
+        progress: Callable[[SampleRecord], None],
         sandbox: Sandbox,
         jobs: int,
         stop: Stop,
@@ -166,7 +167,7 @@ class _Recorder:
         def work() -> None:
             grade = None
             if completion is not None and not self.stop.stopping:
-                grade = grade_response(item.spec, completion.response, self.sandbox).to_json()
+                grade = grade_response(item.spec, completion.response, self.sandbox)
             record = sample_record(item, host, completion, error, grade)
             self.log.append(record)
             with self.lock:
@@ -178,18 +179,15 @@ class _Recorder:
 
         self.pending.append(self.grader.submit(work))
 
-    def grade_stored(self, item: WorkItem, record: dict[str, Any]) -> None:
-        """Grade a stored response that was never graded, and append it graded."""
+    def grade_stored(self, item: WorkItem, record: SampleRecord) -> None:
+        """Grade a stored response that was never graded (its spec unchanged since), and
+        append it graded."""
 
         def work() -> None:
             if self.stop.stopping:
                 return
-            grade = grade_response(item.spec, record.get("response") or "", self.sandbox)
-            graded = record | {
-                "grade": grade.to_json(),
-                "graded_spec_sha256": item.spec.sha256,
-                "recorded_at": now(),
-            }
+            grade = grade_response(item.spec, record.response, self.sandbox)
+            graded = replace(record, grade=grade, recorded_at=now())
             self.log.append(graded)
             with self.lock:
                 self.collected += 1

@@ -4,14 +4,14 @@ Used after a spec or grader change. The specs are read from the paths in the man
 are now; each record keeps the hash of the spec it was sampled with (``spec_sha256``) and gets
 the hash it was graded with (``graded_spec_sha256``), and the manifest's specs get the hashes
 graded against: the report then counts the regraded samples as the current version's, and a
-resume finds them done (the sample key does not depend on the spec's content).
+resume finds them done (the sample key does not depend on the spec's content). A record a
+stopped run left ungraded is graded here too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from runner.grade import Sandbox, grade_all
 from runner.rundir import MANIFEST, SampleLog, read_manifest, read_samples, write_json_atomic
@@ -27,15 +27,6 @@ class RegradeSummary:
     skipped: int
 
 
-def grade_signature(grade: dict[str, Any] | None) -> Any:
-    """What must be equal for two grades to be the same verdict (timings excluded)."""
-    if grade is None:
-        return None
-    checks = [(c["case"], c["passed"], c["points"], c.get("outcome")) for c in grade["checks"]]
-    violations = [(v["rule"], v.get("line")) for v in grade["violations"]]
-    return (grade["points"], grade["max_points"], grade["compliant"], violations, checks)
-
-
 def regrade(run_dir: Path, sandbox: Sandbox, jobs: int = 1) -> RegradeSummary:
     """Grade every stored response again (``jobs`` at once); rewrite ``samples.jsonl`` atomically.
 
@@ -47,18 +38,16 @@ def regrade(run_dir: Path, sandbox: Sandbox, jobs: int = 1) -> RegradeSummary:
     specs = {spec.id: spec for spec in load_specs([Path(s["path"]) for s in manifest["specs"]])}
     records = read_samples(run_dir)
     todo = [
-        (record, specs[record["spec"]])
-        for record in records
-        if record.get("spec") in specs and record.get("error") is None
-    ]  # an ungraded record (a run stopped before grading it) is graded here too
-
-    grades = grade_all([(spec, r.get("response", "")) for r, spec in todo], sandbox, jobs)
+        (index, specs[record.spec])
+        for index, record in enumerate(records)
+        if record.spec in specs and record.error is None
+    ]
+    grades = grade_all([(spec, records[i].response) for i, spec in todo], sandbox, jobs)
     changed = 0
-    for (record, spec), grade in zip(todo, grades, strict=True):
-        new = grade.to_json()
-        changed += grade_signature(new) != grade_signature(record.get("grade"))
-        record["grade"] = new
-        record["graded_spec_sha256"] = spec.sha256
+    for (index, spec), grade in zip(todo, grades, strict=True):
+        old = records[index].grade
+        changed += old is None or grade.verdict() != old.verdict()
+        records[index] = replace(records[index], grade=grade, graded_spec_sha256=spec.sha256)
     SampleLog(run_dir).rewrite(records)
     for entry in manifest["specs"]:
         if entry.get("id") in specs:
