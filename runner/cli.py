@@ -90,7 +90,10 @@ def grade(
     from runner.commands import grade_files
 
     texts = [r.read().decode("utf-8", errors="replace") for r in responses]
-    results = grade_files(spec, texts, settings.with_flags(runtime=runtime, jobs=jobs), _log)
+    settings = settings.with_flags(runtime=runtime, jobs=jobs)
+    names = [getattr(handle, "name", "-") for handle in responses]
+    with _display(silent=len(texts) == 1) as display:
+        results = grade_files(spec, texts, settings, _log, display, names)
     for handle, result in zip(responses, results, strict=True):
         if as_json:
             click.echo(json.dumps(result.to_json(), indent=None))
@@ -111,16 +114,26 @@ def grade(
 def check_specs(
     settings: Settings, specs: tuple[Path, ...], runtime: str | None, jobs: int | None
 ) -> None:
-    """Validate SPECS (default: every spec in specs/) and prove each satisfiable.
+    """Validate SPECS (default: every spec in specs/), prove each satisfiable, show its floor.
 
     A spec is satisfiable when its reference earns full marks in the sandbox. The reference's
-    time per case is shown, so limits can be set well above it. Exit 0 when all are; 2 when
-    any spec is invalid or unsatisfiable; 1 when the sandbox could not run.
+    time per case is shown, so limits can be set well above it. The floor is the best score of
+    a few trivial answers (always raise the expected exception, return None, return the first
+    argument, return a constant): a floor above 0.3 is flagged, since a do-nothing answer then
+    earns a misleading score. Exit 0 when all are satisfiable; 2 when any spec is invalid or
+    unsatisfiable; 1 when the sandbox could not run.
+
+    \b
+    Example:
+      chorebench check-specs                      # every spec in specs/
+      chorebench check-specs specs/iso_duration.json
     """
     from runner.commands import check_specs as run_checks
+    from runner.floor import FLOOR_WARNING
 
     settings = settings.with_flags(runtime=runtime, jobs=jobs)
-    results = run_checks(list(specs) or [settings.specs_dir], settings, _log)
+    with _display() as display:
+        results = run_checks(list(specs) or [settings.specs_dir], settings, _log, display)
     for result in results:
         grade = result.grade
         slowest = max((c.elapsed_s or 0.0 for c in grade.checks), default=0.0)
@@ -131,6 +144,18 @@ def check_specs(
             f"(limit {result.spec.limits.case_timeout_s:g} s), "
             f"{grade.elapsed_s:.2f} s"
         )
+        floor = result.floor
+        if floor is not None:
+            warning = (
+                f"  WARNING: above {FLOOR_WARNING}: add cases a trivial answer fails, or read "
+                "its scores against this floor"
+                if floor.high
+                else ""
+            )
+            click.echo(
+                f"     floor {floor.points}/{floor.max_points} ({floor.score:.2f}) "
+                f"from {floor.candidate}{warning}"
+            )
         if not result.ok:
             click.echo(_summary(grade, failures_only=True))
     broken = [r.grade.error or "" for r in results if r.grade.infra_failed]
@@ -163,7 +188,14 @@ def _run_options(command: Any) -> Any:
                 type=click.FloatRange(0, 1),
                 help="Best-of: the score fraction counted as a hit (default 0.82, 18/22).",
             ),
-            click.option("--quiet", is_flag=True, help="No progress lines on stderr."),
+            click.option(
+                "--quiet", is_flag=True, help="Progress: only a line per phase, no sample lines."
+            ),
+            click.option(
+                "--verbose",
+                is_flag=True,
+                help="Progress: plain lines even on a terminal (no redrawn bar).",
+            ),
             runtime_option,
             jobs_option,
         ]
@@ -211,6 +243,7 @@ def run(
     settings: Settings,
     config: Path | None,
     quiet: bool,
+    verbose: bool,
     runtime: str | None,
     jobs: int | None,
     **flags: Any,
@@ -221,10 +254,11 @@ def run(
     settings = settings.with_flags(runtime=runtime, jobs=jobs)
     plans = plans_for(config, flags, settings, tuple(sys.argv))
     _log(f"run directory {plans[0].out}")
-    with _interruptible(plans[0].out):
-        summaries = run_samples(plans, settings, _progress(quiet), _log)
+    with _interruptible(plans[0].out), _display(quiet, verbose) as display:
+        summaries = run_samples(plans, settings, display, _log)
     for summary in summaries:
         _print_summary(summary)
+    click.echo(f"next: chorebench report {plans[0].out}")
 
 
 @main.command()
@@ -240,6 +274,7 @@ def bench(
     settings: Settings,
     config: Path | None,
     quiet: bool,
+    verbose: bool,
     runtime: str | None,
     jobs: int | None,
     **flags: Any,
@@ -256,8 +291,8 @@ def bench(
     settings = settings.with_flags(runtime=runtime, jobs=jobs)
     path = config or PROJECT_ROOT / "bench.json"
     out = flags.get("out")
-    with _interruptible(out or Path("the run directory")):
-        result = run_bench(path, flags, settings, tuple(sys.argv), _progress(quiet), _log)
+    with _interruptible(out or Path("the run directory")), _display(quiet, verbose) as display:
+        result = run_bench(path, flags, settings, tuple(sys.argv), display, _log)
     for summary in result.summaries:
         _print_summary(summary)
     click.echo(render_markdown(result.written.report))
@@ -300,7 +335,7 @@ def _interruptible(out: Path) -> Iterator[None]:
 
 def _print_summary(summary: Any) -> None:
     click.echo(
-        f"{summary.out}: {summary.collected} collected, {summary.skipped} already there, "
+        f"{summary.phase}: {summary.collected} collected, {summary.skipped} already there, "
         f"{summary.failed} failed"
         + (f"; hosts down: {', '.join(summary.hosts_down)}" if summary.hosts_down else "")
     )
@@ -314,26 +349,26 @@ def regrade(settings: Settings, run_dir: Path, runtime: str | None, jobs: int | 
     """Grade the stored responses of RUN_DIR again (after a spec or grader change)."""
     from runner.commands import regrade_run
 
-    summary = regrade_run(run_dir, settings.with_flags(runtime=runtime, jobs=jobs), _log)
+    with _display() as display:
+        summary = regrade_run(
+            run_dir, settings.with_flags(runtime=runtime, jobs=jobs), _log, display
+        )
     click.echo(
         f"{run_dir}: {summary.regraded} regraded, {summary.changed} grades changed, "
         f"{summary.skipped} skipped (no response or unknown spec)"
     )
 
 
-def _progress(quiet: bool) -> Any:
-    def show(record: dict[str, Any]) -> None:
-        if quiet:
-            return
-        grade = record.get("grade")
-        verdict = (
-            f"{grade['points']}/{grade['max_points']}" if grade else f"error: {record['error']}"
-        )
-        flags = " THINKING TRAP" if record.get("thinking_trap") else ""
-        flags += " OUT OF BUDGET" if record.get("out_of_budget") else ""
-        _log(f"{record['model']} {record['spec']} run {record['run']}: {verdict}{flags}")
+@contextmanager
+def _display(quiet: bool = False, verbose: bool = False, silent: bool = False) -> Iterator[Any]:
+    """Live progress on stderr for the length of a command (see ``runner.progress``)."""
+    from runner.progress import Display
 
-    return show
+    display = Display("silent", sys.stderr) if silent else Display.for_stderr(quiet, verbose)
+    try:
+        yield display
+    finally:
+        display.close()
 
 
 @main.command()

@@ -17,7 +17,6 @@ an OpenAI-compatible server); nothing here depends on which.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
@@ -34,6 +33,15 @@ from runner.httpbase import (
     model_key,
 )
 from runner.plan import RunPlan, RunSummary, WorkItem, effective, sample_key
+from runner.progress import (
+    ModelStarted,
+    Progress,
+    StageStarted,
+    UnitStarted,
+    no_progress,
+    sample_done,
+    sample_label,
+)
 from runner.rundir import (
     MANIFEST,
     SampleLog,
@@ -50,14 +58,16 @@ def collect(
     plan: RunPlan,
     sandbox: Sandbox,
     image: dict[str, str],
-    progress: Callable[[dict[str, Any]], None] = lambda _: None,
+    progress: Progress = no_progress,
     jobs: int = 1,
     api_key: str | None = None,
 ) -> RunSummary:
     """Collect and grade every missing sample of ``plan`` into ``plan.out``.
 
     Up to ``jobs`` responses are graded at once, while the next ones are awaited.
-    ``api_key`` is sent to OpenAI-compatible hosts (never written anywhere).
+    ``api_key`` is sent to OpenAI-compatible hosts (never written anywhere). ``progress``
+    hears the stage (``plan.phase``) start, each model start, each request sent and each
+    sample recorded.
 
     Raises:
         ServerUnreachable: no host answers at all.
@@ -81,6 +91,7 @@ def collect(
         todo = [item for item in work if item.key not in done]
         skipped = len(work) - len(todo)
         log = SampleLog(plan.out)
+        progress(StageStarted(plan.phase, len(todo), skipped))
         state = _State(log, progress, sandbox, jobs)
         for model, reason in missing.items():
             for item in (i for i in todo if i.model == model):
@@ -98,7 +109,12 @@ def collect(
             manifest.update(ended_at=now(), status=state.status)
             write_json_atomic(plan.out / MANIFEST, manifest)
         return RunSummary(
-            plan.out, state.collected, skipped, state.failed, tuple(sorted(state.hosts_down))
+            plan.phase,
+            plan.out,
+            state.collected,
+            skipped,
+            state.failed,
+            tuple(sorted(state.hosts_down)),
         )
     finally:
         for client in clients.values():
@@ -111,7 +127,7 @@ class _State:
     def __init__(
         self,
         log: SampleLog,
-        progress: Callable[[dict[str, Any]], None],
+        progress: Progress,
         sandbox: Sandbox,
         jobs: int,
     ) -> None:
@@ -141,7 +157,7 @@ class _State:
             with self.lock:
                 self.collected += completion is not None
                 self.failed += completion is None
-            self.progress(record)
+            self.progress(sample_done(record["phase"], record))
 
         self.pending.append(self.grader.submit(work))
 
@@ -275,6 +291,7 @@ def _host_worker(
     models = list(dict.fromkeys(item.model for item in items))
     for position, model in enumerate(models):
         group = [item for item in items if item.model == model]
+        state.progress(ModelStarted(plan.phase, model, host, len(group)))
         with ThreadPoolExecutor(max_workers=max(1, plan.concurrency)) as pool:
             lost = [i for i in pool.map(lambda item: _one(client, host, item, state), group) if i]
         if lost:
@@ -287,6 +304,8 @@ def _host_worker(
 def _one(client: Client, host: str, item: WorkItem, state: _State) -> WorkItem | None:
     """Collect one sample; return it back when the host is gone (to run elsewhere)."""
     options = {k: v for k, v in item.options.items() if k != "phase"}
+    phase = item.options.get("phase", "runs")
+    state.progress(UnitStarted(phase, sample_label(item.model, item.spec.id, item.run)))
     try:
         completion = client.generate(item.model, item.spec.prompt, options, item.think)
     except (ServerUnreachable, TransientError) as exc:

@@ -6,6 +6,7 @@ The CLI parses flags, calls one of these and prints; these never print.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +15,11 @@ from typing import Any
 from runner.backends import require_a_server
 from runner.collect import collect
 from runner.config import load_config, make_plans
+from runner.errors import ChorebenchError
+from runner.floor import Floor, measure_floors, record_floors
 from runner.grade import grade_all
 from runner.plan import RunPlan, RunSummary
+from runner.progress import Progress, StageStarted, UnitDone, no_progress
 from runner.records import Grade, Spec
 from runner.regrade import RegradeSummary, regrade
 from runner.report import Report, build_report, write_report
@@ -25,10 +29,11 @@ from runner.spec import load_spec, load_specs
 
 @dataclass(frozen=True)
 class SpecCheck:
-    """``check-specs`` verdict on one spec: its reference's grade."""
+    """``check-specs`` verdict on one spec: its reference's grade and its floor."""
 
     spec: Spec
     grade: Grade
+    floor: Floor | None = None
 
     @property
     def ok(self) -> bool:
@@ -70,8 +75,12 @@ def grade_files(
     responses: Sequence[str],
     settings: Settings,
     log: Callable[[str], None] = lambda _: None,
+    progress: Progress = no_progress,
+    names: Sequence[str] = (),
 ) -> list[Grade]:
     """Grade raw responses against the spec file at ``spec_path``; grades in input order.
+
+    ``progress`` hears a ``grade`` stage and each grade, named by ``names`` (file names).
 
     Raises:
         SpecError: the spec is invalid (nothing is run).
@@ -80,29 +89,52 @@ def grade_files(
     spec = load_spec(spec_path)
     if len(responses) > settings.jobs:
         settings = settings.for_many()
+    labels = list(names) or [f"response {i}" for i in range(1, len(responses) + 1)]
+
+    def done(index: int, grade: Grade) -> None:
+        verdict = f"{grade.points}/{grade.max_points}"
+        progress(UnitDone("grade", labels[index], verdict, grade.elapsed_s))
+
     with open_sandbox(settings, log) as sandbox:
-        return grade_all([(spec, raw) for raw in responses], sandbox, settings.jobs)
+        progress(StageStarted("grade", len(responses), unit="response"))
+        return grade_all([(spec, raw) for raw in responses], sandbox, settings.jobs, done)
 
 
 def check_specs(
-    paths: Iterable[Path], settings: Settings, log: Callable[[str], None] = lambda _: None
+    paths: Iterable[Path],
+    settings: Settings,
+    log: Callable[[str], None] = lambda _: None,
+    progress: Progress = no_progress,
 ) -> list[SpecCheck]:
-    """Validate every spec, then grade each reference in the sandbox.
+    """Validate every spec, then grade each reference and measure each floor in the sandbox.
+
+    ``progress`` hears a ``check-specs`` stage and each reference graded.
 
     Raises:
         SpecError: any spec is invalid; then no reference is run.
         SandboxError: no sandbox could be had.
     """
     specs = load_specs(paths)
-    with open_sandbox(settings, log) as sandbox:
-        grades = grade_all([(spec, spec.reference) for spec in specs], sandbox, settings.jobs)
-        return [SpecCheck(spec, grade) for spec, grade in zip(specs, grades, strict=True)]
+
+    def done(index: int, grade: Grade) -> None:
+        verdict = f"reference {grade.points}/{grade.max_points}"
+        progress(UnitDone("check-specs", specs[index].id, verdict, grade.elapsed_s))
+
+    with open_sandbox(settings.for_many() if len(specs) > 1 else settings, log) as sandbox:
+        progress(StageStarted("check-specs", len(specs), unit="spec"))
+        work = [(spec, spec.reference) for spec in specs]
+        grades = grade_all(work, sandbox, settings.jobs, done)
+        floors = {floor.spec: floor for floor in measure_floors(specs, sandbox, settings.jobs)}
+    return [
+        SpecCheck(spec, grade, floors.get(spec.id))
+        for spec, grade in zip(specs, grades, strict=True)
+    ]
 
 
 def run_samples(
     plans: Sequence[RunPlan],
     settings: Settings,
-    progress: Callable[[dict[str, Any]], None] = lambda _: None,
+    progress: Progress = no_progress,
     log: Callable[[str], None] = lambda _: None,
 ) -> list[RunSummary]:
     """Collect and grade the samples of each plan in turn (resuming what is already there).
@@ -116,10 +148,21 @@ def run_samples(
     if not plans:
         return []
     key = settings.openai_api_key
+    log(f"asking {', '.join(plans[0].hosts)}")
     require_a_server(plans[0].hosts, api_key=key)
-    with open_sandbox(settings.for_many(), log) as sandbox:
+    log(f"starting the sandbox ({settings.runtime}, {settings.jobs} grading at once)")
+    with open_sandbox(settings.for_many(), log) as sandbox, ThreadPoolExecutor(1) as side:
         image = {"tag": sandbox.image.tag, "id": sandbox.image.id, "runtime": sandbox.runtime}
-        return [collect(plan, sandbox, image, progress, settings.jobs, key) for plan in plans]
+        specs = list({spec.id: spec for plan in plans for spec in plan.specs}.values())
+        plans[0].out.mkdir(parents=True, exist_ok=True)
+        # The floors are graded beside the collection: it mostly waits for the models.
+        floors = side.submit(record_floors, plans[0].out, specs, sandbox, settings.jobs)
+        summaries = [collect(plan, sandbox, image, progress, settings.jobs, key) for plan in plans]
+        try:
+            floors.result()
+        except ChorebenchError as exc:
+            log(f"the specs' floors were not measured ({exc}); the report leaves them out")
+        return summaries
 
 
 @dataclass(frozen=True)
@@ -153,7 +196,7 @@ def bench(
     flags: dict[str, Any],
     settings: Settings,
     command: tuple[str, ...],
-    progress: Callable[[dict[str, Any]], None] = lambda _: None,
+    progress: Progress = no_progress,
     log: Callable[[str], None] = lambda _: None,
 ) -> BenchResult:
     """Run, grade and report from a config file: every phase it configures, one directory.
@@ -187,11 +230,14 @@ def plans_for(
 
 
 def regrade_run(
-    run_dir: Path, settings: Settings, log: Callable[[str], None] = lambda _: None
+    run_dir: Path,
+    settings: Settings,
+    log: Callable[[str], None] = lambda _: None,
+    progress: Progress = no_progress,
 ) -> RegradeSummary:
     """Grade a run directory's stored responses again."""
     with open_sandbox(settings.for_many(), log) as sandbox:
-        return regrade(run_dir, sandbox, settings.jobs)
+        return regrade(run_dir, sandbox, settings.jobs, progress)
 
 
 def build_image(settings: Settings, log: Callable[[str], None] = lambda _: None) -> str:

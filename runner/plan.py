@@ -66,8 +66,9 @@ class WorkItem:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """What a run did: counts, for the CLI to print."""
+    """What one phase of a run did: counts, for the CLI to print."""
 
+    phase: str
     out: Path
     collected: int
     skipped: int

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from runner.grade import Sandbox, grade_all
+from runner.progress import Progress, StageStarted, UnitDone, no_progress, sample_label
+from runner.records import Grade
 from runner.rundir import SampleLog, read_manifest, read_samples
 from runner.spec import load_specs
 
@@ -34,8 +36,12 @@ def grade_signature(grade: dict[str, Any] | None) -> Any:
     return (grade["points"], grade["max_points"], grade["compliant"], violations, checks)
 
 
-def regrade(run_dir: Path, sandbox: Sandbox, jobs: int = 1) -> RegradeSummary:
+def regrade(
+    run_dir: Path, sandbox: Sandbox, jobs: int = 1, progress: Progress = no_progress
+) -> RegradeSummary:
     """Grade every stored response again (``jobs`` at once); rewrite ``samples.jsonl`` atomically.
+
+    ``progress`` hears the ``regrade`` stage start and each grade made.
 
     Raises:
         BadInputError: not a run directory, or its samples file is damaged.
@@ -50,7 +56,15 @@ def regrade(run_dir: Path, sandbox: Sandbox, jobs: int = 1) -> RegradeSummary:
         if record.get("spec") in specs and record.get("error") is None
     ]
 
-    grades = grade_all([(spec, r.get("response", "")) for r, spec in todo], sandbox, jobs)
+    def done(index: int, grade: Grade) -> None:
+        record = todo[index][0]
+        label = sample_label(record["model"], record["spec"], record["run"])
+        verdict = f"{grade.points}/{grade.max_points}"
+        progress(UnitDone("regrade", label, verdict, grade.elapsed_s))
+
+    progress(StageStarted("regrade", len(todo), unit="stored response"))
+    work = [(spec, r.get("response", "")) for r, spec in todo]
+    grades = grade_all(work, sandbox, jobs, done)
     changed = 0
     for (record, spec), grade in zip(todo, grades, strict=True):
         new = grade.to_json()

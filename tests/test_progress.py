@@ -1,0 +1,121 @@
+"""The live progress display: its lines, its bar, its waiting notices (no timing involved)."""
+
+from __future__ import annotations
+
+import io
+
+from runner.progress import (
+    Display,
+    ModelStarted,
+    StageStarted,
+    UnitDone,
+    UnitStarted,
+    clock,
+    sample_done,
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def display(mode: str) -> tuple[Display, io.StringIO, Clock]:
+    stream, now = io.StringIO(), Clock()
+    # A ticker that never ticks on its own: the test calls tick().
+    return Display(mode, stream, now=now, tick_s=3600), stream, now
+
+
+def record(run: int, points: int | None = 0) -> dict:
+    grade = {"points": points, "max_points": 22} if points is not None else None
+    return {
+        "model": "smollm2-135m",
+        "spec": "iso_duration",
+        "run": run,
+        "phase": "runs",
+        "grade": grade,
+        "error": None if grade else "server said 500",
+        "wall_s": 36.61,
+        "eval_count": 55,
+        "host": "http://h",
+    }
+
+
+def test_a_sample_line_counts_and_says_time_tokens_and_eta() -> None:
+    shown, stream, now = display("lines")
+    shown(StageStarted("runs", 12, already=2))
+    shown(ModelStarted("runs", "smollm2-135m", "openai+http://h", 12))
+    now.t += 30
+    shown(sample_done("runs", record(1)))
+    shown.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "== runs: 12 sample(s) to do (2 already done)"
+    assert lines[1] == "-- runs: smollm2-135m on openai+http://h, 12 to do"
+    assert lines[2] == (
+        "[runs 1/12] smollm2-135m iso_duration run 1: 0/22 (36.6 s, 55 tokens); "
+        "30s elapsed, about 5m30s left"
+    )
+    assert "\x1b" not in stream.getvalue()  # piped: nothing redrawn
+
+
+def test_errors_and_flags_are_on_the_line() -> None:
+    event = sample_done("best_of", record(2, points=None) | {"thinking_trap": True})
+    assert event.verdict == "error: server said 500"
+    assert event.flags == ("THINKING TRAP",)
+    assert event.label == "smollm2-135m iso_duration run 2"
+
+
+def test_a_request_waiting_long_gets_a_line_then_one_every_30_s() -> None:
+    shown, stream, now = display("lines")
+    shown(StageStarted("runs", 1))
+    shown(UnitStarted("runs", "m spec run 1"))
+    now.t += 9
+    shown.tick()
+    assert "still waiting" not in stream.getvalue()
+    now.t += 2
+    shown.tick()
+    shown.tick()
+    assert stream.getvalue().count("still waiting for m spec run 1: 11s") == 1
+    now.t += 30
+    shown.tick()
+    assert "still waiting for m spec run 1: 41s" in stream.getvalue()
+    shown(UnitDone("runs", "m spec run 1", "1/1"))
+    now.t += 100
+    shown.tick()
+    shown.close()
+    assert stream.getvalue().count("still waiting") == 2
+
+
+def test_the_bar_is_redrawn_under_the_lines_and_cleared_at_the_end() -> None:
+    shown, stream, now = display("bar")
+    shown(StageStarted("runs", 4))
+    now.t += 10
+    shown(UnitDone("runs", "m s run 1", "1/1", 10.0))
+    out = stream.getvalue()
+    assert "runs [######------------------] 1/4 10s elapsed, about 30s left" in out
+    shown.close()
+    assert stream.getvalue().endswith("\r\x1b[K")
+
+
+def test_quiet_shows_only_the_stage_headers_and_silent_nothing() -> None:
+    for mode, expected in (("quiet", "== regrade: 2 stored response(s) to do\n"), ("silent", "")):
+        shown, stream, _ = display(mode)
+        shown(StageStarted("regrade", 2, unit="stored response"))
+        shown(UnitStarted("regrade", "x"))
+        shown(UnitDone("regrade", "x", "1/1"))
+        shown.tick()
+        shown.close()
+        assert stream.getvalue() == expected
+
+
+def test_clock() -> None:
+    assert [clock(s) for s in (0.4, 59, 61, 3599, 3720)] == [
+        "0s",
+        "59s",
+        "1m01s",
+        "59m59s",
+        "1h02m",
+    ]
