@@ -129,7 +129,7 @@ def check_specs(
       chorebench check-specs specs/iso_duration.json
     """
     from runner.commands import check_specs as run_checks
-    from runner.floor import FLOOR_WARNING
+    from runner.records import FLOOR_WARNING
 
     settings = settings.with_flags(runtime=runtime, jobs=jobs)
     with _display() as display:

@@ -16,11 +16,11 @@ from runner.backends import require_a_server
 from runner.collect import collect
 from runner.config import load_config, make_plans
 from runner.errors import ChorebenchError
-from runner.floor import Floor, measure_floors, record_floors
+from runner.floor import measure_floors, record_floors
 from runner.grade import grade_all
 from runner.plan import RunPlan, RunSummary
 from runner.progress import Progress, StageStarted, UnitDone, no_progress
-from runner.records import Grade, Spec
+from runner.records import Floor, Grade, Spec
 from runner.regrade import RegradeSummary, regrade
 from runner.report import Report, build_report, write_report
 from runner.settings import Settings

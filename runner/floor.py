@@ -4,9 +4,10 @@ Trivial candidates are written from the spec alone: always raise the exception t
 cases expect (with the literal start of their message regex, then the first argument: the
 ``raise ValueError("invalid ISO duration: " + s)`` answer), return None, return the first
 argument, return a constant of the reference's return type; for a pytest spec, a test that
-always passes and one that always fails. Each is graded like any response; the floor is the
-best of them. ``check-specs`` prints it and warns above ``FLOOR_WARNING``; ``run`` records it
-in the run directory (``floors.json``) so the report shows it beside the scores.
+always passes and one that always fails. Each is graded like any response; the floor
+(``records.Floor``) is the best of them. ``check-specs`` prints it and warns above
+``records.FLOOR_WARNING``; ``run`` records it in the run directory (``floors.json``) so the
+report shows it beside the scores.
 
 May import: records, values, rundir, grade (the ``Sandbox`` protocol and ``grade_all``).
 """
@@ -14,19 +15,13 @@ May import: records, values, rundir, grade (the ``Sandbox`` protocol and ``grade
 from __future__ import annotations
 
 import ast
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from runner.errors import BadInputError
 from runner.grade import Sandbox, grade_all
-from runner.records import Grade, Spec
-from runner.rundir import write_json_atomic
+from runner.records import Floor, Grade, Spec
+from runner.rundir import read_floors, write_floors
 from runner.values import parse_literal
-
-FLOOR_WARNING = 0.3  # above this, a trivial answer earns enough to mislead a reader
-FLOORS = "floors.json"
 
 # The constant a trivial answer returns for a return annotation's base name.
 _CONSTANTS = {
@@ -47,26 +42,6 @@ _CONSTANTS = {
     "frozenset": "frozenset()",
 }
 _REGEX_SPECIAL = set(".^$*+?{}[]|()")
-
-
-@dataclass(frozen=True)
-class Floor:
-    """The best trivial answer's grade on one spec."""
-
-    spec: str
-    sha256: str  # of the spec file the floor was measured on
-    points: int
-    max_points: int
-    candidate: str  # which trivial answer earned it, e.g. "always raise ValueError"
-
-    @property
-    def score(self) -> float:
-        return self.points / self.max_points if self.max_points else 0.0
-
-    @property
-    def high(self) -> bool:
-        """Above ``FLOOR_WARNING``: the spec's scores need the floor beside them."""
-        return self.score > FLOOR_WARNING
 
 
 def literal_prefix(pattern: str) -> str:
@@ -150,25 +125,6 @@ def measure_floors(specs: Sequence[Spec], sandbox: Sandbox, jobs: int) -> list[F
     ]
 
 
-def read_floors(run_dir: Path) -> dict[str, Floor]:
-    """The floors recorded in ``run_dir`` by spec id; empty when none were.
-
-    Raises:
-        BadInputError: ``floors.json`` is there but damaged.
-    """
-    path = run_dir / FLOORS
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        floors = [Floor(**entry) for entry in data]
-    except (ValueError, TypeError) as exc:
-        raise BadInputError(
-            f"{path}: damaged ({exc}); delete it and rerun the same command to measure again"
-        ) from exc
-    return {floor.spec: floor for floor in floors}
-
-
 def record_floors(run_dir: Path, specs: Sequence[Spec], sandbox: Sandbox, jobs: int) -> None:
     """Measure the floors ``run_dir`` lacks (a spec changed, or new) and write them all."""
     known = read_floors(run_dir)
@@ -176,4 +132,4 @@ def record_floors(run_dir: Path, specs: Sequence[Spec], sandbox: Sandbox, jobs: 
     if not todo:
         return
     known.update({floor.spec: floor for floor in measure_floors(todo, sandbox, jobs)})
-    write_json_atomic(run_dir / FLOORS, [asdict(floor) for floor in known.values()])
+    write_floors(run_dir, known.values())

@@ -342,3 +342,26 @@ class Sample(_Scored):
             compliant=bool(grade["compliant"]),
             violations=tuple(v["rule"] for v in grade.get("violations", ())),
         )
+
+
+FLOOR_WARNING = 0.3  # a floor above this earns a trivial answer a misleading score
+
+
+@dataclass(frozen=True)
+class Floor:
+    """A spec's floor: the best grade of its trivial answers (``runner.floor``)."""
+
+    spec: str
+    sha256: str  # of the spec file the floor was measured on
+    points: int
+    max_points: int
+    candidate: str  # which trivial answer earned it, e.g. "always raise ValueError"
+
+    @property
+    def score(self) -> float:
+        return self.points / self.max_points if self.max_points else 0.0
+
+    @property
+    def high(self) -> bool:
+        """Above ``FLOOR_WARNING``: the spec's scores need the floor beside them."""
+        return self.score > FLOOR_WARNING

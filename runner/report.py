@@ -13,9 +13,15 @@ from typing import Any
 
 from runner import stats
 from runner.findings import ranking_notes, variance_notes
-from runner.records import Sample
+from runner.records import Floor, Sample
 from runner.routing import ROUTING_RULE, RoutingRow, routing
-from runner.rundir import load_samples, read_manifest, write_json_atomic, write_text_atomic
+from runner.rundir import (
+    load_samples,
+    read_floors,
+    read_manifest,
+    write_json_atomic,
+    write_text_atomic,
+)
 from runner.tables import (
     BestOfRow,
     ComplianceRow,
@@ -52,6 +58,7 @@ class Report:
     thinking: list[ThinkingRow]
     best_of: list[BestOfRow]
     routing: list[RoutingRow]
+    floors: dict[str, Floor]  # by spec id, as measured for the run (floors.json)
 
     @property
     def not_counted(self) -> int:
@@ -78,6 +85,7 @@ class Report:
             "thinking": [asdict(row) for row in self.thinking],
             "best_of": [asdict(row) for row in self.best_of],
             "routing": [asdict(row) for row in self.routing],
+            "floors": {spec: asdict(floor) for spec, floor in self.floors.items()},
         }
 
 
@@ -114,7 +122,7 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
     variance_rows = variance(runs, models, specs)
     best_rows = best_of(by_model_and_spec(samples, "best_of"), models, specs, sizes, threshold)
     ranking_rows = ranking(runs, models, specs, sizes)
-    thinking_rows = thinking(samples, models)
+    thinking_rows = thinking(samples, models, _from_config(manifest))
     return Report(
         run_dir=run_dir,
         manifest=manifest,
@@ -135,6 +143,7 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
         routing=routing(
             families, variance_rows, best_rows, sizes, [r.model for r in thinking_rows if r.traps]
         ),
+        floors={spec: floor for spec, floor in read_floors(run_dir).items() if spec in specs},
     )
 
 
@@ -148,6 +157,12 @@ def write_report(report: Report) -> tuple[Path, ...]:
     write_json_atomic(out / "report.json", report.to_json())
     write_text_atomic(out / "report.html", render_html(report))
     return tuple(out / name for name in REPORT_FILES)
+
+
+def _from_config(manifest: dict[str, Any]) -> bool:
+    """Whether the run was asked for by a config file (``bench``, ``run --config``)."""
+    commands = [phase.get("command") or [] for phase in manifest.get("phases", {}).values()]
+    return any("bench" in command[1:2] or "--config" in command for command in commands)
 
 
 def _ordered(first: Any, then: Any) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
     manifest.json   settings, specs (ids, paths, hashes), models (digests, sizes), servers,
                     grader image, chorebench version, start/end time, status
     samples.jsonl   one JSON object per finished sample, appended in one write
+    floors.json     each spec's floor (the best trivial answer's points), by spec hash
 
 A killed run loses at most the samples in flight: a torn last line is dropped on resume.
 """
@@ -16,7 +17,7 @@ import platform
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,10 +28,11 @@ from runner.backends import backend_of
 from runner.errors import BadInputError
 from runner.httpbase import Completion
 from runner.plan import RunPlan, WorkItem
-from runner.records import Sample
+from runner.records import Floor, Sample
 
 MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"
+FLOORS = "floors.json"
 
 
 def _replace_atomically(path: Path, data: bytes) -> None:
@@ -245,6 +247,30 @@ def run_manifest(
         "ended_at": None,
         "status": "running",
     }
+
+
+def read_floors(run_dir: Path) -> dict[str, Floor]:
+    """The floors recorded in ``run_dir`` by spec id; empty when none were.
+
+    Raises:
+        BadInputError: ``floors.json`` is there but damaged.
+    """
+    path = run_dir / FLOORS
+    if not path.exists():
+        return {}
+    data = read_json(path, "missing")
+    try:
+        floors = [Floor(**entry) for entry in data]
+    except TypeError as exc:
+        raise BadInputError(
+            f"{path}: damaged ({exc}); delete it and rerun the same command to measure again"
+        ) from exc
+    return {floor.spec: floor for floor in floors}
+
+
+def write_floors(run_dir: Path, floors: Iterable[Floor]) -> None:
+    """Replace ``floors.json`` with ``floors``."""
+    write_json_atomic(run_dir / FLOORS, [asdict(floor) for floor in floors])
 
 
 def now() -> str:

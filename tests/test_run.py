@@ -14,12 +14,11 @@ import pytest
 from fake_ollama import FakeModel, FakeOllama, Reply
 
 from runner.collect import collect
-from runner.floor import read_floors
 from runner.ollama import ModelNotFound, ServerUnreachable
 from runner.plan import ModelOptions, RunPlan
 from runner.progress import UnitDone
 from runner.regrade import grade_signature, regrade
-from runner.rundir import read_manifest, read_samples
+from runner.rundir import read_floors, read_manifest, read_samples
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("no_leftovers")]
 
