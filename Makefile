@@ -8,7 +8,8 @@ REAL   := $(VENV)/.real-model
 BENCH  ?= bench.json
 LINTED := runner tests benchmarks grader_image scripts
 
-.PHONY: help install image test test-fast test-real-model lint format bench demo real-model perf clean
+.PHONY: help install image test test-fast test-real-model lint format bench demo real-model perf \
+	chromium browser-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -40,8 +41,22 @@ real-model: $(REAL) ## install llama-cpp-python's server and SmolLM2-135M (first
 image: $(STAMP) ## build the grader image if it is missing or stale
 	$(BIN)/chorebench image
 
-test: image ## run the whole test suite (needs a Docker engine)
+test: image chromium ## run the whole test suite (needs a Docker engine)
 	$(BIN)/pytest -q
+
+# Debian's Chromium, for the report's browser check (tests/test_browser.py): installed when
+# missing and this machine can (root, apt-get); otherwise those tests skip, saying why.
+chromium: ## install headless Chromium for the browser check, when missing
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	       && echo "chromium: installing Debian's chromium (about 100 MB, a minute or two)" \
+	       && apt-get update -qq \
+	       && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	          chromium >/dev/null; } \
+	  || echo "chromium: not installed and cannot install it here; the browser tests skip"
+
+browser-check: $(STAMP) chromium ## open RUN=dir's report.html in headless Chromium: errors, overflow
+	$(BIN)/python scripts/browser_check.py $(RUN)/report.html
 
 test-fast: $(STAMP) ## run the tests that need no Docker engine
 	$(BIN)/pytest -q -m 'not docker'

@@ -36,8 +36,8 @@ def _chart(report: Report, spec: str) -> str | None:
     maximum = counted[0].max_points
     plt.rcParams["svg.hashsalt"] = "chorebench"  # the same report twice gives the same bytes
     plt.rcParams["svg.fonttype"] = "none"
-    # Full page width (the page scales it); taller when the model names need room.
-    figure, axes = plt.subplots(figsize=(11.0, 4.2))
+    # Drawn for the page's full width (the page scales it to fit).
+    figure, axes = plt.subplots(figsize=(11.0, 3.8))
     try:
         for shift, (phase, marker, label) in zip((-0.15, 0.15), _PHASES, strict=True):
             xs, ys, urls = [], [], []
@@ -60,9 +60,9 @@ def _chart(report: Report, spec: str) -> str | None:
         axes.set_ylabel(f"points (of {maximum})", fontsize=10)
         if maximum <= 10:
             axes.set_yticks(range(maximum + 1))
-        axes.set_title(f"{spec}: every sample's score per model", fontsize=11)
+        axes.set_title(f"{spec}: every sample's score per model", fontsize=11, loc="left")
         axes.grid(axis="y", alpha=0.3)
-        axes.legend(fontsize=10, loc="lower left", bbox_to_anchor=(0, 1.06), ncol=2, frameon=False)
+        axes.legend(fontsize=10, loc="lower right", bbox_to_anchor=(1, 1.0), ncol=2, frameon=False)
         figure.tight_layout()
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None})
