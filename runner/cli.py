@@ -16,9 +16,9 @@ from typing import Any
 import click
 
 from runner import __version__
+from runner.cli_look import COMMANDS, grade_text
 from runner.errors import ChorebenchError, SandboxError, SpecError
 from runner.plan import THINK_VALUES
-from runner.records import Grade
 from runner.settings import RUNTIMES, Settings
 
 
@@ -27,7 +27,18 @@ def _log(message: str) -> None:
 
 
 class _Group(click.Group):
-    """Turns chorebench's exceptions into a message and the exit code they carry."""
+    """Turns chorebench's exceptions into a message and the exit code they carry; lists each
+    command with its whole first sentence."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=400)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -60,16 +71,32 @@ def sandbox_options(command: Any) -> Any:
     return runtime_option(jobs_option(command))
 
 
-@click.group(cls=_Group)
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="chorebench")
 @click.pass_context
 def main(ctx: click.Context) -> None:
-    """chorebench: which local model for which small coding chore, measured safely."""
+    """chorebench: which local model for which small coding chore, measured safely.
+
+    \b
+    Start here:
+      chorebench specs                         # what can be asked
+      chorebench models                        # what your server serves
+      chorebench bench                         # run, grade and report (bench.json)
+      chorebench report runs/latest            # the answer again
+      chorebench show runs/latest KEY          # one sample, whole
+
+    \b
+    Shell completion (bash; zsh and fish in the README):
+      eval "$(_CHOREBENCH_COMPLETE=bash_source chorebench)"
+    """
     ctx.obj = Settings.from_env()
 
 
 @main.command()
-@click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("responses", nargs=-1, required=True, type=click.File("rb"))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per response, per line.")
 @sandbox_options
@@ -82,10 +109,16 @@ def grade(
     runtime: str | None,
     jobs: int | None,
 ) -> None:
-    """Grade each RESPONSE (a file of raw model output, or - for stdin) against SPEC.
+    """Grade each RESPONSE (a file of raw model output, or - for stdin) against SPEC (a spec
+    file, or a spec id in specs/).
 
     Several responses are graded in parallel (--jobs) and printed in the order given.
     Exit 0 when all are graded, whatever the scores; 1 when the sandbox could not run one.
+
+    \b
+    Examples:
+      chorebench grade iso_duration answer.txt
+      pbpaste | chorebench grade specs/iso_duration.json - --json
     """
     from runner.commands import grade_files
 
@@ -100,7 +133,7 @@ def grade(
             continue
         if len(results) > 1:
             click.echo(f"== {handle.name}")
-        click.echo(_summary(result))
+        click.echo(grade_text(result))
     broken = [r for r in results if r.infra_failed]
     if broken:
         _log(f"error: the sandbox failed, {len(broken)} grade(s) do not count: {broken[0].error}")
@@ -108,7 +141,7 @@ def grade(
 
 
 @main.command("check-specs")
-@click.argument("specs", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
 @sandbox_options
 @click.pass_obj
 def check_specs(
@@ -157,7 +190,7 @@ def check_specs(
                 f"from {floor.candidate}{warning}"
             )
         if not result.ok:
-            click.echo(_summary(grade, failures_only=True))
+            click.echo(grade_text(grade, failures_only=True))
     broken = [r.grade.error or "" for r in results if r.grade.infra_failed]
     if broken:
         raise SandboxError(f"the sandbox failed while checking specs: {broken[0]}")
@@ -210,8 +243,8 @@ def _run_options(command: Any) -> Any:
     "--spec",
     "spec_paths",
     multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Spec file or folder (repeatable; default specs/).",
+    type=click.Path(path_type=Path),
+    help="Spec file, folder or id (repeatable; default specs/).",
 )
 @click.option("--runs", type=click.IntRange(1), help="Independent samples per model and spec.")
 @click.option(
@@ -248,7 +281,16 @@ def run(
     jobs: int | None,
     **flags: Any,
 ) -> None:
-    """Sample models on model servers, grade each response, write a resumable run directory."""
+    """Sample models on model servers, grade each response, write a resumable run directory.
+
+    Progress goes to stderr: a line per sample (a bar under them on a terminal). Rerunning the
+    same command resumes. It ends by naming the command that reports on the run.
+
+    \b
+    Examples:
+      chorebench run --model qwen2.5-coder:7b --spec iso_duration --runs 3
+      chorebench run --config bench.json --out runs/mine
+    """
     from runner.commands import plans_for, run_samples
 
     settings = settings.with_flags(runtime=runtime, jobs=jobs)
@@ -283,6 +325,11 @@ def bench(
 
     Every phase the config asks for (repeated runs, then best-of-N) goes into one run
     directory; the report is printed and written there (report.md, report.json, report.html).
+
+    \b
+    Examples:
+      chorebench bench                          # bench.json at the repo root
+      chorebench bench --config demo.json --host openai+http://127.0.0.1:8080
     """
     from runner.commands import bench as run_bench
     from runner.render_md import render_markdown
@@ -311,6 +358,11 @@ def report(run_dir: Path, as_json: bool, hit_at: float | None) -> None:
     """Report on RUN_DIR: ranking, variance, compliance, thinking, best-of, routing rules.
 
     Prints the tables and writes report.md, report.json and report.html into RUN_DIR.
+
+    \b
+    Examples:
+      chorebench report runs/latest
+      chorebench report runs/latest --json | jq '.routing[0]'
     """
     from runner.commands import report_run
     from runner.render_md import render_markdown
@@ -346,7 +398,12 @@ def _print_summary(summary: Any) -> None:
 @sandbox_options
 @click.pass_obj
 def regrade(settings: Settings, run_dir: Path, runtime: str | None, jobs: int | None) -> None:
-    """Grade the stored responses of RUN_DIR again (after a spec or grader change)."""
+    """Grade the stored responses of RUN_DIR again (after a spec or grader change).
+
+    \b
+    Example:
+      chorebench regrade runs/latest && chorebench report runs/latest
+    """
     from runner.commands import regrade_run
 
     with _display() as display:
@@ -375,39 +432,25 @@ def _display(quiet: bool = False, verbose: bool = False, silent: bool = False) -
 @runtime_option
 @click.pass_obj
 def image(settings: Settings, runtime: str | None) -> None:
-    """Build the grader image if it is missing or stale, and print its tag."""
+    """Build the grader image if it is missing or stale, and print its tag.
+
+    \b
+    Example:
+      chorebench image --runtime runsc
+    """
     from runner.commands import build_image
 
     click.echo(build_image(settings.with_flags(runtime=runtime), _log))
 
 
-def _summary(grade: Grade, failures_only: bool = False) -> str:
-    lines = []
-    if not failures_only:
-        lines.append(
-            f"{grade.spec}: {grade.points}/{grade.max_points} points, score {grade.score:.3f}, "
-            f"strict {grade.strict_score:.3f}, "
-            + ("compliant" if grade.compliant else "not compliant")
-        )
-        for violation in grade.violations:
-            where = f" (line {violation.line})" if violation.line else ""
-            lines.append(f"  violation {violation.rule}{where}: {violation.detail}")
-        for diagnostic in grade.diagnostics:
-            where = f" (line {diagnostic.line})" if diagnostic.line else ""
-            lines.append(f"  diagnostic {diagnostic.rule}{where}: {diagnostic.detail}")
-    if grade.error:
-        lines.append(f"  error: {grade.error}")
-    for check in grade.checks:
-        if failures_only and check.passed:
-            continue
-        mark = "pass" if check.passed else "FAIL"
-        lines.append(f"  {mark} {check.case:<24} {check.outcome.value:<14} {check.detail}")
-    return "\n".join(lines)
-
-
 @main.group()
 def sandbox() -> None:
-    """Look after the Docker sandbox: remove what dead runners left behind."""
+    """Look after the Docker sandbox: remove what dead runners left behind.
+
+    \b
+    Example:
+      chorebench sandbox prune
+    """
 
 
 @sandbox.command("prune")
@@ -425,6 +468,10 @@ def sandbox_prune(settings: Settings, everyone: bool) -> None:
     Containers of live runners are never touched. Runtime-level orphans (processes of
     chorebench containers the engine no longer lists, such as a runsc-sandbox after a failed
     start) are swept when the engine runs on this machine; removing them needs root.
+
+    \b
+    Example:
+      chorebench sandbox prune
     """
     from runner.prune import prune
 
@@ -438,3 +485,7 @@ def sandbox_prune(settings: Settings, everyone: bool) -> None:
         click.echo(f"runtime orphan {orphan.container[:12]} [{processes}]: {orphan.detail}")
     removed = len(report.containers) + sum(orphan.removed for orphan in report.runtime)
     click.echo(f"{removed} removed; {report.kept} kept (owner alive, or on another host)")
+
+
+for _command in COMMANDS:
+    main.add_command(_command)

@@ -23,6 +23,7 @@ from runner.progress import Progress, StageStarted, UnitDone, no_progress
 from runner.records import Floor, Grade, Spec
 from runner.regrade import RegradeSummary, regrade
 from runner.report import Report, build_report, write_report
+from runner.rundir import mark_latest
 from runner.settings import Settings
 from runner.spec import load_spec, load_specs
 
@@ -86,7 +87,7 @@ def grade_files(
         SpecError: the spec is invalid (nothing is run).
         SandboxError: no sandbox could be had.
     """
-    spec = load_spec(spec_path)
+    spec = load_spec(spec_path, settings.specs_dir)
     if len(responses) > settings.jobs:
         settings = settings.for_many()
     labels = list(names) or [f"response {i}" for i in range(1, len(responses) + 1)]
@@ -114,7 +115,7 @@ def check_specs(
         SpecError: any spec is invalid; then no reference is run.
         SandboxError: no sandbox could be had.
     """
-    specs = load_specs(paths)
+    specs = load_specs(paths, settings.specs_dir)
 
     def done(index: int, grade: Grade) -> None:
         verdict = f"reference {grade.points}/{grade.max_points}"
@@ -155,6 +156,7 @@ def run_samples(
         image = {"tag": sandbox.image.tag, "id": sandbox.image.id, "runtime": sandbox.runtime}
         specs = list({spec.id: spec for plan in plans for spec in plan.specs}.values())
         plans[0].out.mkdir(parents=True, exist_ok=True)
+        mark_latest(plans[0].out, settings.runs_dir)
         # The floors are graded beside the collection: it mostly waits for the models.
         floors = side.submit(record_floors, plans[0].out, specs, sandbox, settings.jobs)
         summaries = [collect(plan, sandbox, image, progress, settings.jobs, key) for plan in plans]
@@ -225,7 +227,7 @@ def plans_for(
     flags = dict(flags)
     config = load_config(config_path) if config_path else None
     paths = list(flags.pop("spec_paths", ()) or ()) or list(config.specs if config else ())
-    specs = tuple(load_specs(paths or [settings.specs_dir]))
+    specs = tuple(load_specs(paths or [settings.specs_dir], settings.specs_dir))
     return make_plans(flags, config, settings, specs, command)
 
 

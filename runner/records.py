@@ -271,6 +271,37 @@ class Grade(_Scored):
             "sandbox": dict(self.sandbox),
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Grade:
+        """The grade back from ``to_json``'s shape (a ``samples.jsonl`` record's ``grade``)."""
+
+        def violation(item: dict[str, Any]) -> Violation:
+            return Violation(str(item["rule"]), str(item.get("detail", "")), item.get("line"))
+
+        return cls(
+            spec=str(data["spec"]),
+            points=int(data["points"]),
+            max_points=int(data["max_points"]),
+            compliant=bool(data["compliant"]),
+            violations=tuple(violation(v) for v in data.get("violations", ())),
+            checks=tuple(
+                Check(
+                    case=str(c["case"]),
+                    passed=bool(c["passed"]),
+                    points=int(c["points"]),
+                    max_points=int(c.get("max_points", c["points"])),
+                    outcome=Outcome(c.get("outcome", "passed")),
+                    detail=str(c.get("detail", "")),
+                    elapsed_s=c.get("elapsed_s"),
+                )
+                for c in data.get("checks", ())
+            ),
+            diagnostics=tuple(violation(d) for d in data.get("diagnostics", ())),
+            error=data.get("error"),
+            elapsed_s=float(data.get("elapsed_s") or 0.0),
+            sandbox=dict(data.get("sandbox") or {}),
+        )
+
 
 def _violation_json(violation: Violation) -> dict[str, Any]:
     data = asdict(violation)

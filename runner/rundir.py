@@ -33,6 +33,7 @@ from runner.records import Floor, Sample
 MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"
 FLOORS = "floors.json"
+LATEST = "latest"  # runs/latest: a symlink to the run directory written last
 
 
 def _replace_atomically(path: Path, data: bytes) -> None:
@@ -271,6 +272,27 @@ def read_floors(run_dir: Path) -> dict[str, Floor]:
 def write_floors(run_dir: Path, floors: Iterable[Floor]) -> None:
     """Replace ``floors.json`` with ``floors``."""
     write_json_atomic(run_dir / FLOORS, [asdict(floor) for floor in floors])
+
+
+def mark_latest(run_dir: Path, runs_dir: Path) -> Path | None:
+    """Point ``runs_dir/latest`` at ``run_dir`` when it lies directly in ``runs_dir``.
+
+    Returns the link, or None when ``run_dir`` is elsewhere (``--out /tmp/x`` makes no
+    link in /tmp) or a real ``latest`` directory is in the way.
+    """
+    target = run_dir.resolve()
+    if run_dir.name == LATEST or target.parent != runs_dir.resolve():
+        return None
+    link = runs_dir / LATEST
+    staged = runs_dir / f".{LATEST}.{os.getpid()}.{threading.get_ident()}"
+    try:
+        staged.unlink(missing_ok=True)
+        staged.symlink_to(target.name, target_is_directory=True)
+        os.replace(staged, link)  # atomic: a reader sees the old run or the new one
+    except OSError:
+        staged.unlink(missing_ok=True)
+        return None
+    return link
 
 
 def now() -> str:

@@ -31,6 +31,7 @@ from runner.settings import PROJECT_ROOT
 from runner.values import parse_literal
 
 SCHEMA_PATH = PROJECT_ROOT / "schemas" / "spec.schema.json"
+ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*")  # the schema's pattern for a spec id
 
 
 @cache
@@ -42,27 +43,43 @@ def _validator() -> Any:
     return Draft202012Validator(schema)
 
 
-def spec_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files named directly, plus every ``*.json`` in folders named, in a stable order."""
+def spec_paths(paths: Iterable[Path], specs_dir: Path | None = None) -> list[Path]:
+    """Files named directly, plus every ``*.json`` in folders named, in a stable order.
+
+    A name that is no file or folder but a spec id in ``specs_dir`` (``iso_duration``)
+    names ``specs_dir/iso_duration.json``.
+    """
     found: list[Path] = []
-    for path in paths:
+    for name in paths:
+        path = resolve_spec(name, specs_dir)
         found.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
     return found
 
 
-def load_specs(paths: Iterable[Path]) -> list[Spec]:
-    """Load every spec under ``paths``, reporting the problems of all files together.
+def resolve_spec(name: Path | str, specs_dir: Path | None = None) -> Path:
+    """``name`` as a path when it exists, else as a spec id in ``specs_dir``, else as given
+    (reading it then says the file is missing, with the ids there are)."""
+    path = Path(name)
+    if path.exists() or specs_dir is None or not ID_PATTERN.fullmatch(str(name)):
+        return path
+    by_id = specs_dir / f"{name}.json"
+    return by_id if by_id.exists() else path
+
+
+def load_specs(paths: Iterable[Path], specs_dir: Path | None = None) -> list[Spec]:
+    """Load every spec under ``paths`` (files, folders, or ids in ``specs_dir``), reporting
+    the problems of all files together.
 
     Raises:
         SpecError: any file is missing, unreadable or invalid, no spec was found, or two
             specs share an id.
     """
-    files = spec_paths(paths)
+    files = spec_paths(paths, specs_dir)
     problems: list[str] = []
     specs: list[Spec] = []
     for path in files:
         try:
-            specs.append(load_spec(path))
+            specs.append(load_spec(path, specs_dir))
         except SpecError as exc:
             problems.extend(exc.problems)
     seen: dict[str, Path] = {}
@@ -77,16 +94,18 @@ def load_specs(paths: Iterable[Path]) -> list[Spec]:
     return sorted(specs, key=lambda s: s.id)
 
 
-def load_spec(path: Path) -> Spec:
-    """Read, validate and build one spec.
+def load_spec(path: Path, specs_dir: Path | None = None) -> Spec:
+    """Read, validate and build one spec (``path`` may be an id in ``specs_dir``).
 
     Raises:
         SpecError: with every problem found in the file.
     """
+    path = resolve_spec(path, specs_dir)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise SpecError([f"{path}: /: cannot read the file: {exc.strerror}"]) from exc
+        known = _known_ids(specs_dir) if isinstance(exc, FileNotFoundError) else ""
+        raise SpecError([f"{path}: /: cannot read the file: {exc.strerror}{known}"]) from exc
     try:
         data = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -142,6 +161,14 @@ def _message(error: Any) -> str:
         names = " and ".join(repr(b["required"][0]) for b in branches)
         return f"needs exactly one of {names}"
     return str(error.message)
+
+
+def _known_ids(specs_dir: Path | None) -> str:
+    """What a missing spec file could have been: the ids in ``specs_dir``."""
+    if specs_dir is None or not specs_dir.is_dir():
+        return ""
+    ids = sorted(path.stem for path in specs_dir.glob("*.json"))
+    return f" (a path, or a spec id in {specs_dir}: {', '.join(ids)})" if ids else ""
 
 
 def text(value: str | list[str]) -> str:
