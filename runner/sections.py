@@ -34,6 +34,14 @@ def anchor(title: str) -> str:
     return kept.replace(" ", "-")
 
 
+def size_text(report: Report, model: str, size: int | None) -> str:
+    """The model's size on disk; its parameter count when the server gave no file size."""
+    if size:
+        return gigabytes(size)
+    parameters = (report.manifest.get("models", {}).get(model) or {}).get("parameter_size")
+    return f"{parameters} parameters" if parameters else gigabytes(size)
+
+
 def sample_anchor(key: str) -> str:
     """The anchor of a sample's row in ``report.html`` (the charts' dots link there)."""
     return f"sample-{key}"
@@ -89,7 +97,7 @@ def ranking_section(report: Report) -> Section | None:
         [
             f"{row.rank}=" if shared.count(row.rank) > 1 else row.rank,
             model_label(row.model, row.think),
-            gigabytes(row.size_bytes),
+            size_text(report, row.model, row.size_bytes),
             *[
                 points(row.cells[s].points, row.cells[s].max_points) if s in row.cells else "-"
                 for s in report.specs
@@ -252,7 +260,7 @@ def _pass_curve(values: Sequence[float]) -> str:
     return " ".join(f"{v:.2f}" for v in values)
 
 
-def _best_row(r: BestOfRow) -> list[Any]:
+def _best_row(report: Report, r: BestOfRow) -> list[Any]:
     return [
         model_label(r.model, r.think),
         r.spec,
@@ -261,7 +269,7 @@ def _best_row(r: BestOfRow) -> list[Any]:
         f"{r.hits}/{r.n} ({r.hit_rate:.2f}) at >= {points(r.hit_points, r.max_points)}",
         r.distinct_responses,
         f"{r.wall_s_total:.0f} s",
-        gigabytes(r.size_bytes),
+        size_text(report, r.model, r.size_bytes),
     ]
 
 
@@ -281,7 +289,7 @@ def best_of_section(report: Report) -> Section | None:
             f"{first.n} samples per model and spec at temperature {first.temperature}; the "
             "verifier keeps the best. Scores are points (k/max); the hit rate, pass@k and "
             f"pass^k are fractions from 0 to 1. {HIT_RULE.format(hit_at=report.hit_at)}",
-            _table([_best_row(r) for r in report.best_of], headers),
+            _table([_best_row(report, r) for r in report.best_of], headers),
             _table(curves, ["Model", "Spec", "pass@k, k = 1..N", "pass^k, k = 1..N"]),
         ),
     )

@@ -453,3 +453,13 @@ def test_chart_dots_link_to_their_samples_rows(seed_run):
         assert f'<tr id="sample-{sample_.key}">' in html
         assert f'xlink:href="#sample-{sample_.key}"' in html
     assert f"chorebench show {seed_run} {report.samples[0].key}" in html
+
+
+def test_a_model_without_a_file_size_shows_its_parameter_count(tmp_path):
+    records = [sample("smollm2-135m", "iso_duration", r, 0, 22) for r in (1, 2)]
+    run = write_run(tmp_path / "params", {}, [("iso_duration", "parsers")], records)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["models"] = {"smollm2-135m": {"size": 0, "parameter_size": "135M", "digest": "d"}}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    text = render_markdown(build_report(run))
+    assert "| 135M parameters |" in text.replace("  ", " ").replace("  ", " ")
