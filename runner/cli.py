@@ -1,25 +1,38 @@
 """The ``chorebench`` command line: parse flags, call one library function, print.
 
 Exit codes, fixed here and only here: 0 done, 1 could not run (engine, image, server),
-2 bad input (a spec, a file, a flag).
+2 bad input (a spec, a file, a flag). Also the terminal face of long commands (``Display``:
+the progress events of ``runner.records`` as lines and a bar on stderr) and the commands that
+look inside a run (``show``, ``specs``, ``models``, ``diff``).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
-from runner import __version__
-from runner.cli_look import COMMANDS, grade_text
-from runner.errors import ChorebenchError, SandboxError, SpecError
-from runner.plan import THINK_VALUES
-from runner.settings import RUNTIMES, Settings
+from runner import __version__, commands
+from runner.errors import ChorebenchError, InfraError, SandboxError, SpecError
+from runner.records import (
+    FLOOR_WARNING,
+    Grade,
+    ModelStarted,
+    ProgressEvent,
+    StageStarted,
+    UnitDone,
+    UnitStarted,
+)
+from runner.run import THINK_VALUES, RunSummary, plans_for
+from runner.sandbox import prune
+from runner.settings import PROJECT_ROOT, RUNTIMES, Settings
 
 
 def _log(message: str) -> None:
@@ -120,13 +133,11 @@ def grade(
       chorebench grade iso_duration answer.txt
       pbpaste | chorebench grade specs/iso_duration.json - --json
     """
-    from runner.commands import grade_files
-
     texts = [r.read().decode("utf-8", errors="replace") for r in responses]
     settings = settings.with_flags(runtime=runtime, jobs=jobs)
     names = [getattr(handle, "name", "-") for handle in responses]
     with _display(silent=len(texts) == 1) as display:
-        results = grade_files(spec, texts, settings, _log, display, names)
+        results = commands.grade_files(spec, texts, settings, _log, display, names)
     for handle, result in zip(responses, results, strict=True):
         if as_json:
             click.echo(json.dumps(result.to_json(), indent=None))
@@ -161,12 +172,9 @@ def check_specs(
       chorebench check-specs                      # every spec in specs/
       chorebench check-specs specs/iso_duration.json
     """
-    from runner.commands import check_specs as run_checks
-    from runner.records import FLOOR_WARNING
-
     settings = settings.with_flags(runtime=runtime, jobs=jobs)
     with _display() as display:
-        results = run_checks(list(specs) or [settings.specs_dir], settings, _log, display)
+        results = commands.check_specs(list(specs) or [settings.specs_dir], settings, _log, display)
     for result in results:
         grade = result.grade
         slowest = max((c.elapsed_s or 0.0 for c in grade.checks), default=0.0)
@@ -291,13 +299,11 @@ def run(
       chorebench run --model qwen2.5-coder:7b --spec iso_duration --runs 3
       chorebench run --config bench.json --out runs/mine
     """
-    from runner.commands import plans_for, run_samples
-
     settings = settings.with_flags(runtime=runtime, jobs=jobs)
     plans = plans_for(config, flags, settings, tuple(sys.argv))
     _log(f"run directory {plans[0].out}")
     with _interruptible(plans[0].out), _display(quiet, verbose) as display:
-        summaries = run_samples(plans, settings, display, _log)
+        summaries = commands.run_samples(plans, settings, display, _log)
     for summary in summaries:
         _print_summary(summary)
     click.echo(f"next: chorebench report {plans[0].out}")
@@ -331,18 +337,14 @@ def bench(
       chorebench bench                          # bench.json at the repo root
       chorebench bench --config demo.json --host openai+http://127.0.0.1:8080
     """
-    from runner.commands import bench as run_bench
-    from runner.render_md import render_markdown
-    from runner.settings import PROJECT_ROOT
-
     settings = settings.with_flags(runtime=runtime, jobs=jobs)
     path = config or PROJECT_ROOT / "bench.json"
     out = flags.get("out")
     with _interruptible(out or Path("the run directory")), _display(quiet, verbose) as display:
-        result = run_bench(path, flags, settings, tuple(sys.argv), display, _log)
+        result = commands.bench(path, flags, settings, tuple(sys.argv), display, _log)
     for summary in result.summaries:
         _print_summary(summary)
-    click.echo(render_markdown(result.written.report))
+    click.echo(result.written.markdown)
     _log("wrote " + ", ".join(str(f) for f in result.written.files))
 
 
@@ -364,14 +366,11 @@ def report(run_dir: Path, as_json: bool, hit_at: float | None) -> None:
       chorebench report runs/latest
       chorebench report runs/latest --json | jq '.routing[0]'
     """
-    from runner.commands import report_run
-    from runner.render_md import render_markdown
-
-    written = report_run(run_dir, hit_at)
+    written = commands.report_run(run_dir, hit_at)
     if as_json:
         click.echo(json.dumps(written.report.to_json(), indent=2, sort_keys=True))
     else:
-        click.echo(render_markdown(written.report))
+        click.echo(written.markdown)
     _log("wrote " + ", ".join(str(f) for f in written.files))
 
 
@@ -385,7 +384,7 @@ def _interruptible(out: Path) -> Iterator[None]:
         sys.exit(130)
 
 
-def _print_summary(summary: Any) -> None:
+def _print_summary(summary: RunSummary) -> None:
     click.echo(
         f"{summary.phase}: {summary.collected} collected, {summary.skipped} already there, "
         f"{summary.failed} failed"
@@ -404,10 +403,8 @@ def regrade(settings: Settings, run_dir: Path, runtime: str | None, jobs: int | 
     Example:
       chorebench regrade runs/latest && chorebench report runs/latest
     """
-    from runner.commands import regrade_run
-
     with _display() as display:
-        summary = regrade_run(
+        summary = commands.regrade_run(
             run_dir, settings.with_flags(runtime=runtime, jobs=jobs), _log, display
         )
     click.echo(
@@ -418,9 +415,7 @@ def regrade(settings: Settings, run_dir: Path, runtime: str | None, jobs: int | 
 
 @contextmanager
 def _display(quiet: bool = False, verbose: bool = False, silent: bool = False) -> Iterator[Any]:
-    """Live progress on stderr for the length of a command (see ``runner.progress``)."""
-    from runner.progress import Display
-
+    """Live progress on stderr for the length of a command (the events of ``runner.records``)."""
     display = Display("silent", sys.stderr) if silent else Display.for_stderr(quiet, verbose)
     try:
         yield display
@@ -438,9 +433,7 @@ def image(settings: Settings, runtime: str | None) -> None:
     Example:
       chorebench image --runtime runsc
     """
-    from runner.commands import build_image
-
-    click.echo(build_image(settings.with_flags(runtime=runtime), _log))
+    click.echo(commands.build_image(settings.with_flags(runtime=runtime), _log))
 
 
 @main.group()
@@ -473,19 +466,410 @@ def sandbox_prune(settings: Settings, everyone: bool) -> None:
     Example:
       chorebench sandbox prune
     """
-    from runner.prune import prune
-
-    report = prune(settings, everyone=everyone)
-    for container in report.containers:
+    result = prune(settings, everyone=everyone)
+    for container in result.containers:
         click.echo(
             f"removed container {container.name} ({container.status}, owner {container.owner})"
         )
-    for orphan in report.runtime:
+    for orphan in result.runtime:
         processes = ", ".join(f"{name} {pid}" for pid, name in orphan.processes)
         click.echo(f"runtime orphan {orphan.container[:12]} [{processes}]: {orphan.detail}")
-    removed = len(report.containers) + sum(orphan.removed for orphan in report.runtime)
-    click.echo(f"{removed} removed; {report.kept} kept (owner alive, or on another host)")
+    removed = len(result.containers) + sum(orphan.removed for orphan in result.runtime)
+    click.echo(f"{removed} removed; {result.kept} kept (owner alive, or on another host)")
 
 
-for _command in COMMANDS:
-    main.add_command(_command)
+# Live progress (library code reports ``runner.records`` progress events; this shows them)
+
+WAIT_NOTICE_S = 10.0  # a request waiting this long gets a line, then every WAIT_REPEAT_S more
+WAIT_REPEAT_S = 30.0
+
+
+def clock(seconds: float) -> str:
+    """``42s``, ``3m05s``, ``1h02m``: short enough for a progress line."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+class Display:
+    """Shows progress events on a stream; call ``close`` when the command ends.
+
+    ``mode`` is ``bar`` (a status line redrawn under the sample lines, for a terminal),
+    ``lines`` (every line, nothing redrawn: for a pipe or a log file), ``quiet`` (stage
+    headers only) or ``silent`` (nothing). A ticker thread (bar and lines modes) redraws the
+    bar and notices requests waiting longer than ``WAIT_NOTICE_S``.
+    """
+
+    def __init__(
+        self,
+        mode: str,
+        stream: TextIO,
+        now: Callable[[], float] = time.monotonic,
+        tick_s: float = 1.0,
+    ) -> None:
+        if mode not in ("bar", "lines", "quiet", "silent"):
+            raise ValueError(f"unknown progress mode {mode!r}")
+        self.mode = mode
+        self.stream = stream
+        self.now = now
+        self.lock = threading.Lock()
+        self.stage = ""
+        self.total = 0
+        self.done = 0
+        self.started = now()
+        self.waiting: dict[str, tuple[float, float]] = {}  # label -> (sent at, next notice at)
+        self.status_shown = False
+        self.stopped = threading.Event()
+        self.ticker: threading.Thread | None = None
+        if mode in ("bar", "lines"):
+            self.ticker = threading.Thread(
+                target=self._tick, args=(tick_s,), name="chorebench-progress", daemon=True
+            )
+            self.ticker.start()
+
+    @classmethod
+    def for_stderr(cls, quiet: bool = False, verbose: bool = False) -> Display:
+        """The display the CLI uses: a bar on a terminal, plain lines when piped."""
+        stream = sys.stderr
+        if quiet:
+            return cls("quiet", stream)
+        return cls("bar" if stream.isatty() and not verbose else "lines", stream)
+
+    def __call__(self, event: ProgressEvent) -> None:
+        with self.lock:
+            if isinstance(event, StageStarted):
+                self.stage, self.total, self.done = event.stage, event.total, 0
+                self.started = self.now()
+                self.waiting.clear()
+                already = f" ({event.already} already done)" if event.already else ""
+                self._line(f"== {event.stage}: {event.total} {event.unit}(s) to do{already}")
+            elif isinstance(event, ModelStarted):
+                self._line(f"-- {event.stage}: {event.model} on {event.host}, {event.count} to do")
+            elif isinstance(event, UnitStarted):
+                sent = self.now()
+                self.waiting[event.label] = (sent, sent + WAIT_NOTICE_S)
+            elif isinstance(event, UnitDone):
+                self.waiting.pop(event.label, None)
+                self.done += 1
+                if self.mode in ("bar", "lines"):
+                    self._line(self._done_line(event))
+
+    def close(self) -> None:
+        """Stop the ticker and clear the bar."""
+        self.stopped.set()
+        if self.ticker is not None:
+            self.ticker.join()
+        with self.lock:
+            self._clear_status()
+
+    def _done_line(self, event: UnitDone) -> str:
+        measured = [f"{event.seconds:.1f} s"] if event.seconds is not None else []
+        measured += [f"{event.tokens} tokens"] if event.tokens is not None else []
+        head = f"[{event.stage} {self.done}/{self.total}] {event.label}: {event.verdict}"
+        head += f" ({', '.join(measured)})" if measured else ""
+        head += "".join(f" {flag}" for flag in event.flags)
+        return f"{head}; {self._timing()}"
+
+    def _timing(self) -> str:
+        elapsed = self.now() - self.started
+        if not self.done:
+            return f"{clock(elapsed)} elapsed"
+        left = elapsed / self.done * max(0, self.total - self.done)
+        return f"{clock(elapsed)} elapsed, about {clock(left)} left"
+
+    def _line(self, text: str) -> None:
+        if self.mode == "silent":
+            return
+        self._clear_status()
+        self.stream.write(text + "\n")
+        self._draw_status()
+        self.stream.flush()
+
+    def _clear_status(self) -> None:
+        if self.status_shown:
+            self.stream.write("\r\x1b[K")
+            self.status_shown = False
+
+    def _draw_status(self) -> None:
+        if self.mode != "bar" or not self.total:
+            return
+        width = 24
+        filled = min(width, width * self.done // self.total)
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(f"{self.stage} [{bar}] {self.done}/{self.total} {self._timing()}")
+        self.status_shown = True
+
+    def tick(self) -> None:
+        """Say which requests have waited long; redraw the bar (the ticker calls this)."""
+        with self.lock:
+            now = self.now()
+            for label, (sent, notice_at) in list(self.waiting.items()):
+                if now >= notice_at:
+                    self.waiting[label] = (sent, notice_at + WAIT_REPEAT_S)
+                    self._line(f"   still waiting for {label}: {clock(now - sent)}")
+            if self.mode == "bar":
+                self._clear_status()
+                self._draw_status()
+                self.stream.flush()
+
+    def _tick(self, every_s: float) -> None:
+        while not self.stopped.wait(every_s):
+            self.tick()
+
+
+# Looking inside a run
+
+
+def grade_text(grade: Grade, failures_only: bool = False) -> str:
+    """A grade as lines: the score, the violations and diagnostics, then each check."""
+    lines = []
+    if not failures_only:
+        lines.append(
+            f"{grade.spec}: {grade.points}/{grade.max_points} points, score {grade.score:.3f}, "
+            f"strict {grade.strict_score:.3f}, "
+            + ("compliant" if grade.compliant else "not compliant")
+        )
+        for violation in grade.violations:
+            where = f" (line {violation.line})" if violation.line else ""
+            lines.append(f"  violation {violation.rule}{where}: {violation.detail}")
+        for diagnostic in grade.diagnostics:
+            where = f" (line {diagnostic.line})" if diagnostic.line else ""
+            lines.append(f"  diagnostic {diagnostic.rule}{where}: {diagnostic.detail}")
+    if grade.error:
+        lines.append(f"  error: {grade.error}")
+    for check in grade.checks:
+        if failures_only and check.passed:
+            continue
+        mark = "pass" if check.passed else "FAIL"
+        lines.append(f"  {mark} {check.case:<24} {check.outcome.value:<14} {check.detail}")
+    return "\n".join(lines)
+
+
+run_dir_argument = click.argument(
+    "run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+
+
+@main.command()
+@run_dir_argument
+@click.argument("key", required=False)
+@click.option("--model", help="The sample's model (with --spec and --run when needed).")
+@click.option("--spec", help="The sample's spec id.")
+@click.option("--run", "run_index", type=click.IntRange(1), help="The sample's run number.")
+@click.option(
+    "--phase", type=click.Choice(["runs", "best_of"]), help="The sample's phase (default: any)."
+)
+@click.option("--json", "as_json", is_flag=True, help="The stored record, as JSON.")
+def show(
+    run_dir: Path,
+    key: str | None,
+    model: str | None,
+    spec: str | None,
+    run_index: int | None,
+    phase: str | None,
+    as_json: bool,
+) -> None:
+    """Show one sample of RUN_DIR whole: its raw response, thinking, extracted code,
+    violations and every check's outcome.
+
+    Name the sample by KEY (as the report lists it; a unique prefix will do) or by --model,
+    --spec and --run. When several match, they are listed with their keys.
+
+    \b
+    Examples:
+      chorebench show runs/latest 3f9c2a
+      chorebench show runs/latest --model smollm2-135m --spec iso_duration --run 1
+    """
+    view = commands.find_sample(run_dir, key, model, spec, run_index, phase)
+    record = view.record
+    if as_json:
+        click.echo(json.dumps(record, indent=2, sort_keys=True))
+        return
+    think = "default" if record.get("think") is None else str(record.get("think")).lower()
+    click.echo(
+        f"sample {record.get('key')}: {record.get('model')} on {record.get('spec')}, "
+        f"{record.get('phase') or 'runs'} run {record.get('run')} "
+        f"(temperature {record.get('temperature')}, think {think})"
+    )
+    wall = record.get("wall_s")
+    click.echo(
+        f"host {record.get('host')}, "
+        + (f"{wall:.1f} s, " if isinstance(wall, int | float) else "")
+        + f"{record.get('eval_count')} tokens, done: {record.get('done_reason')}"
+        + (" (out of budget)" if record.get("out_of_budget") else "")
+        + (" THINKING TRAP" if record.get("thinking_trap") else "")
+    )
+    if record.get("error"):
+        click.echo(f"error: {record['error']} (not counted: the server failed, not the model)")
+    if view.grade is not None:
+        click.echo(grade_text(view.grade))
+    _block("response", record.get("response") or "")
+    if record.get("thinking"):
+        _block("thinking", record["thinking"])
+    extraction = view.extraction
+    fences = f", {extraction.fenced_blocks} fenced block(s)" if extraction.fenced_blocks else ""
+    prose = f", {len(extraction.prose)} stretch(es) of prose" if extraction.prose else ""
+    _block(f"extracted code{fences}{prose}", extraction.code)
+
+
+def _block(title: str, body: str) -> None:
+    size = len(body.encode("utf-8", "surrogatepass"))
+    click.echo(f"--- {title} ({size} bytes)")
+    if body:
+        click.echo(body.rstrip("\n"))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per spec, per line.")
+@click.pass_obj
+def specs(settings: Settings, paths: tuple[Path, ...], as_json: bool) -> None:
+    """List the specs in PATHS (files, folders or ids; default specs/): id, family, kind,
+    points, cases, title. Validates them; runs nothing (no sandbox).
+
+    \b
+    Examples:
+      chorebench specs
+      chorebench specs specs/iso_duration.json --json
+    """
+    from runner.spec import load_specs
+
+    loaded = load_specs(list(paths) or [settings.specs_dir], settings.specs_dir)
+    rows = []
+    for spec in loaded:
+        checks = len(spec.module.mutants) + 1 if spec.module else len(spec.cases)
+        entry = {
+            "id": spec.id,
+            "family": spec.family,
+            "kind": spec.kind,
+            "points": spec.max_points,
+            "checks": checks,
+            "title": spec.title,
+            "path": spec.path,
+        }
+        if as_json:
+            click.echo(json.dumps(entry))
+        rows.append(entry)
+    if as_json:
+        return
+    from tabulate import tabulate
+
+    table = [[r["id"], r["family"], r["kind"], r["points"], r["checks"], r["title"]] for r in rows]
+    headers = ["Id", "Family", "Kind", "Points", "Cases", "Title"]
+    click.echo(tabulate(table, headers=headers, tablefmt="plain", disable_numparse=True))
+
+
+@main.command()
+@click.option(
+    "--host",
+    "hosts",
+    multiple=True,
+    help="Model server (repeatable; default OLLAMA_HOST): http://HOST:PORT is Ollama, "
+    "openai+http://HOST:PORT an OpenAI-compatible server.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per model, per line.")
+@click.pass_obj
+def models(settings: Settings, hosts: tuple[str, ...], as_json: bool) -> None:
+    """List what each model server serves, with sizes. Nothing is loaded or generated.
+
+    Exit 1 when no host answers.
+
+    \b
+    Examples:
+      chorebench models
+      chorebench models --host openai+http://127.0.0.1:8080 --host http://gpu-box:11434
+    """
+    found = commands.list_models(hosts or (settings.ollama_host,), settings.openai_api_key)
+    for entry in found:
+        if as_json:
+            for info in entry.models:
+                fields = {"host": entry.host, "backend": entry.backend, "name": info.name}
+                fields |= {"size": info.size or None, "parameter_size": info.parameter_size}
+                fields |= {"quantization": info.quantization, "family": info.family}
+                click.echo(json.dumps(fields))
+            continue
+        if entry.error:
+            click.echo(f"{entry.host} ({entry.backend}): not answering: {entry.error}")
+            continue
+        click.echo(f"{entry.host} ({entry.backend} {entry.version}): {len(entry.models)} model(s)")
+        for info in entry.models:
+            details = [f"{info.size / 1e9:.1f} GB" if info.size else "file size unknown"]
+            details += [f"{info.parameter_size} parameters"] if info.parameter_size else []
+            details += [info.quantization] if info.quantization else []
+            click.echo(f"  {info.name:<40} {', '.join(details)}")
+    if all(entry.error for entry in found):
+        raise InfraError("no model server answers: " + "; ".join(e.error or "" for e in found))
+
+
+@main.command()
+@click.argument("run_a", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("run_b", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per model and spec.")
+def diff(run_a: Path, run_b: Path, as_json: bool) -> None:
+    """Compare two runs per model and spec: mean points with 95% intervals side by side, and
+    which differences the intervals support (they do not overlap).
+
+    \b
+    Example:
+      chorebench diff runs/20261126T090000Z runs/latest
+    """
+    from tabulate import tabulate
+
+    rows = commands.diff_runs(run_a, run_b)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(_diff_json(row)))
+        return
+    table = [
+        [
+            row.model,
+            row.spec + (" (changed)" if row.spec_changed else ""),
+            _mean(row.a),
+            _mean(row.b),
+            row.verdict,
+        ]
+        for row in rows
+    ]
+    headers = ["Model", "Spec", f"A: {run_a.name}", f"B: {run_b.name}", "What the data say"]
+    click.echo(tabulate(table, headers=headers, tablefmt="github", disable_numparse=True))
+    click.echo(
+        "Means are points out of the spec's maximum, over the repeated runs, with the 95% "
+        "interval; (changed): the spec file differs between the runs."
+    )
+
+
+def _mean(row: Any) -> str:
+    if row is None:
+        return "-"
+    interval = (
+        f" [{row.ci_low * row.max_points:.1f}-{row.ci_high * row.max_points:.1f}]"
+        if row.ci_low is not None
+        else ""
+    )
+    return f"{row.mean_points:.1f}/{row.max_points}{interval} ({len(row.points)} runs)"
+
+
+def _diff_json(row: Any) -> dict[str, Any]:
+    def side(variance: Any) -> dict[str, Any] | None:
+        if variance is None:
+            return None
+        return {
+            "mean_points": variance.mean_points,
+            "max_points": variance.max_points,
+            "ci_low": variance.ci_low,
+            "ci_high": variance.ci_high,
+            "runs": len(variance.points),
+            "keys": list(variance.keys),
+        }
+
+    return {
+        "model": row.model,
+        "spec": row.spec,
+        "a": side(row.a),
+        "b": side(row.b),
+        "verdict": row.verdict,
+        "spec_changed": row.spec_changed,
+    }

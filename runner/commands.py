@@ -5,25 +5,37 @@ The CLI parses flags, calls one of these and prints; these never print.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runner.backends import require_a_server
-from runner.collect import collect
-from runner.config import load_config, make_plans
-from runner.errors import ChorebenchError
-from runner.floor import measure_floors, record_floors
-from runner.grade import grade_all
-from runner.plan import RunPlan, RunSummary
-from runner.progress import Progress, StageStarted, UnitDone, no_progress
-from runner.records import Floor, Grade, Spec
-from runner.regrade import RegradeSummary, regrade
-from runner.report import Report, build_report, write_report
-from runner.rundir import mark_latest
+from runner.backends import ModelInfo, make_client, require_a_server
+from runner.errors import BackendError, BadInputError, ChorebenchError
+from runner.grade import extract_code, grade_all, measure_floors
+from runner.records import (
+    Extraction,
+    Floor,
+    Grade,
+    Progress,
+    Spec,
+    StageStarted,
+    UnitDone,
+    no_progress,
+)
+from runner.report import VarianceRow, Written, build_report, intervals_overlap, write_report
+from runner.run import (
+    RegradeSummary,
+    RunPlan,
+    RunSummary,
+    collect,
+    plans_for,
+    record_floors,
+    regrade,
+)
+from runner.rundir import mark_latest, read_manifest, read_samples
+from runner.sandbox import open_sandbox
 from runner.settings import Settings
 from runner.spec import load_spec, load_specs
 
@@ -59,18 +71,6 @@ class SpecCheck:
         )
 
 
-@contextmanager
-def open_sandbox(settings: Settings, log: Callable[[str], None] = lambda _: None) -> Iterator:
-    """A connected DockerSandbox, closed on exit. Raises SandboxError when none can be had."""
-    from runner.sandbox import DockerSandbox
-
-    sandbox = DockerSandbox(settings, log)
-    try:
-        yield sandbox
-    finally:
-        sandbox.close()
-
-
 def grade_files(
     spec_path: Path,
     responses: Sequence[str],
@@ -79,9 +79,9 @@ def grade_files(
     progress: Progress = no_progress,
     names: Sequence[str] = (),
 ) -> list[Grade]:
-    """Grade raw responses against the spec file at ``spec_path``; grades in input order.
-
-    ``progress`` hears a ``grade`` stage and each grade, named by ``names`` (file names).
+    """Grade raw responses against the spec at ``spec_path`` (a file, or an id in the specs
+    folder); grades in input order. ``progress`` hears a ``grade`` stage and each grade,
+    named by ``names`` (file names).
 
     Raises:
         SpecError: the spec is invalid (nothing is run).
@@ -141,6 +141,8 @@ def run_samples(
     """Collect and grade the samples of each plan in turn (resuming what is already there).
 
     The servers are asked first, so a missing server stops the run before the sandbox starts.
+    Beside the collection, each spec's floor is measured into the run directory; the run
+    becomes ``runs/latest`` when it lies in the runs folder.
 
     Raises:
         ServerUnreachable: no host of the first plan answers.
@@ -157,7 +159,7 @@ def run_samples(
         specs = list({spec.id: spec for plan in plans for spec in plan.specs}.values())
         plans[0].out.mkdir(parents=True, exist_ok=True)
         mark_latest(plans[0].out, settings.runs_dir)
-        # The floors are graded beside the collection: it mostly waits for the models.
+        # The floors are graded beside the collection, which mostly waits for the models.
         floors = side.submit(record_floors, plans[0].out, specs, sandbox, settings.jobs)
         summaries = [collect(plan, sandbox, image, progress, settings.jobs, key) for plan in plans]
         try:
@@ -167,22 +169,13 @@ def run_samples(
         return summaries
 
 
-@dataclass(frozen=True)
-class Written:
-    """A report, and the files it was written to."""
-
-    report: Report
-    files: tuple[Path, ...]
-
-
 def report_run(run_dir: Path, hit_at: float | None = None) -> Written:
     """Build the report of ``run_dir`` and write its files there.
 
     Raises:
         BadInputError: ``run_dir`` is not a run directory, or is damaged.
     """
-    report = build_report(run_dir, hit_at)
-    return Written(report, write_report(report))
+    return write_report(build_report(run_dir, hit_at))
 
 
 @dataclass(frozen=True)
@@ -213,24 +206,6 @@ def bench(
     return BenchResult(summaries, report_run(plans[0].out, flags.get("hit_at")))
 
 
-def plans_for(
-    config_path: Path | None,
-    flags: dict[str, Any],
-    settings: Settings,
-    command: tuple[str, ...],
-) -> list[RunPlan]:
-    """The phases a ``run``/``bench`` command asks for: flags over the config file.
-
-    Raises:
-        BadInputError: the config or a spec is invalid.
-    """
-    flags = dict(flags)
-    config = load_config(config_path) if config_path else None
-    paths = list(flags.pop("spec_paths", ()) or ()) or list(config.specs if config else ())
-    specs = tuple(load_specs(paths or [settings.specs_dir], settings.specs_dir))
-    return make_plans(flags, config, settings, specs, command)
-
-
 def regrade_run(
     run_dir: Path,
     settings: Settings,
@@ -246,3 +221,153 @@ def build_image(settings: Settings, log: Callable[[str], None] = lambda _: None)
     """Make sure the grader image exists (building it if needed); return its tag."""
     with open_sandbox(settings, log) as sandbox:
         return str(sandbox.image.tag)
+
+
+# Looking inside: show, models, diff. Nothing here runs a candidate or asks for an answer.
+
+LIST_TIMEOUT_S = 10.0  # listing models is quick; a server that takes longer is reported
+
+
+@dataclass(frozen=True)
+class SampleView:
+    """One sample as stored, with its code extracted again and its grade read back."""
+
+    run_dir: Path
+    record: dict[str, Any]
+    extraction: Extraction
+    grade: Grade | None
+
+
+def find_sample(
+    run_dir: Path,
+    key: str | None = None,
+    model: str | None = None,
+    spec: str | None = None,
+    run: int | None = None,
+    phase: str | None = None,
+) -> SampleView:
+    """The sample of ``run_dir`` named by its key (or a unique prefix of it), or by model,
+    spec, run and phase (those given must single one out).
+
+    Raises:
+        BadInputError: not a run directory, or no sample or several match (the message lists
+            them with their keys).
+    """
+    read_manifest(run_dir)
+    latest: dict[str, dict[str, Any]] = {}
+    for record in read_samples(run_dir):
+        latest[str(record.get("key"))] = record  # a retried sample: the last record counts
+    records = list(latest.values())
+    if key:
+        found = [r for r in records if str(r.get("key", "")).startswith(key)]
+    else:
+        found = [
+            r
+            for r in records
+            if (model is None or r.get("model") == model)
+            and (spec is None or r.get("spec") == spec)
+            and (run is None or r.get("run") == run)
+            and (phase is None or (r.get("phase") or "runs") == phase)
+        ]
+    if len(found) != 1:
+        asked = key or " ".join(
+            f"--{name} {value}"
+            for name, value in (("model", model), ("spec", spec), ("run", run), ("phase", phase))
+            if value is not None
+        )
+        if not found:
+            raise BadInputError(f"{run_dir}: no sample matches {asked or 'nothing'}")
+        listed = "\n".join(
+            f"  {r.get('key')}  {r.get('model')} {r.get('spec')} {r.get('phase') or 'runs'} "
+            f"run {r.get('run')}"
+            for r in found[:12]
+        )
+        more = f"\n  ... and {len(found) - 12} more" if len(found) > 12 else ""
+        raise BadInputError(
+            f"{run_dir}: {len(found)} samples match {asked or 'nothing'}; name one by its key "
+            f"or add --model, --spec, --run, --phase:\n{listed}{more}"
+        )
+    record = found[0]
+    grade = Grade.from_json(record["grade"]) if record.get("grade") else None
+    return SampleView(run_dir, record, extract_code(record.get("response") or ""), grade)
+
+
+@dataclass(frozen=True)
+class HostModels:
+    """What one server lists, or why it could not be asked."""
+
+    host: str
+    backend: str
+    version: str | None
+    models: tuple[ModelInfo, ...]
+    error: str | None = None
+
+
+def list_models(hosts: Sequence[str], api_key: str | None = None) -> list[HostModels]:
+    """Ask each host for its version and models (nothing is loaded or generated).
+
+    A host that does not answer is reported in its ``error``, not raised.
+
+    Raises:
+        BadInputError: a host string is malformed.
+    """
+    found = []
+    for host in hosts:
+        client = make_client(host, LIST_TIMEOUT_S, 0, 0.0, api_key)
+        try:
+            version = client.version()
+            models = tuple(sorted(client.models().values(), key=lambda m: m.name))
+            found.append(HostModels(host, client.backend, version, models))
+        except BackendError as exc:
+            found.append(HostModels(host, client.backend, None, (), str(exc)))
+        finally:
+            client.close()
+    return found
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One model on one spec in two runs: each run's variance row and what the data say."""
+
+    model: str
+    spec: str
+    a: VarianceRow | None
+    b: VarianceRow | None
+    verdict: str
+    spec_changed: bool = False
+
+
+def diff_runs(run_a: Path, run_b: Path) -> list[DiffRow]:
+    """Per model and spec of the repeated runs: both means with their intervals, and whether
+    the intervals support a difference (they do not overlap) or not.
+
+    Raises:
+        BadInputError: either directory is not a run directory, or is damaged.
+    """
+    report_a, report_b = build_report(run_a), build_report(run_b)
+    rows_a = {(r.model, r.spec): r for r in report_a.variance}
+    rows_b = {(r.model, r.spec): r for r in report_b.variance}
+    hashes_a = {s["id"]: s.get("sha256") for s in report_a.manifest.get("specs", [])}
+    hashes_b = {s["id"]: s.get("sha256") for s in report_b.manifest.get("specs", [])}
+    keys = list(dict.fromkeys([*rows_a, *rows_b]))
+    diffs = []
+    for model, spec in keys:
+        a, b = rows_a.get((model, spec)), rows_b.get((model, spec))
+        changed = spec in hashes_a and spec in hashes_b and hashes_a[spec] != hashes_b[spec]
+        diffs.append(DiffRow(model, spec, a, b, _verdict(a, b), changed))
+    return diffs
+
+
+def _verdict(a: VarianceRow | None, b: VarianceRow | None) -> str:
+    if a is None:
+        return "only in B"
+    if b is None:
+        return "only in A"
+    if a.ci_low is None or b.ci_low is None:
+        return "single run: no interval, no verdict"
+    if a.mean == b.mean:
+        return "same mean"
+    if not intervals_overlap(a, b):
+        higher = "B" if b.mean > a.mean else "A"
+        return f"{higher} higher: the intervals do not overlap"
+    return "the intervals overlap: no difference shown"

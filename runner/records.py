@@ -4,7 +4,7 @@ Every stage takes and returns these; none of them does I/O. The flow is::
 
     Spec (specs/*.json) + raw response
       -> Extraction (code pulled out of the text) + Violations (compliance)
-      -> ContainerRun (one container's capped output) -> Observations (what each case did)
+      -> Execution (one container's capped output) -> Observations (what each case did)
       -> Checks (each observation compared with the hidden expectation on the host)
       -> Grade (points, scores, verdicts)
 
@@ -13,6 +13,7 @@ This module imports nothing else from ``runner``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -177,7 +178,7 @@ class Observation:
 
 
 @dataclass(frozen=True)
-class ContainerRun:
+class Execution:
     """What the host saw of one container: its capped output and how it ended."""
 
     stdout: bytes
@@ -380,7 +381,7 @@ FLOOR_WARNING = 0.3  # a floor above this earns a trivial answer a misleading sc
 
 @dataclass(frozen=True)
 class Floor:
-    """A spec's floor: the best grade of its trivial answers (``runner.floor``)."""
+    """A spec's floor: the best grade of its trivial answers (``runner.grade.floor``)."""
 
     spec: str
     sha256: str  # of the spec file the floor was measured on
@@ -396,3 +397,82 @@ class Floor:
     def high(self) -> bool:
         """Above ``FLOOR_WARNING``: the spec's scores need the floor beside them."""
         return self.score > FLOOR_WARNING
+
+
+# Progress of long commands. Library code (collection, regrading, grading many responses,
+# checking specs) never prints: it calls a ``Progress`` with these events, from any thread,
+# and the CLI shows them. A *stage* is one counted stretch of a command: a run's phase
+# (``runs``, ``best_of``), ``regrade``, ``check-specs``, ``grade``.
+
+
+@dataclass(frozen=True)
+class StageStarted:
+    """A stage begins: ``total`` units to do now, ``already`` found done (a resumed run)."""
+
+    stage: str
+    total: int
+    already: int = 0
+    unit: str = "sample"
+
+
+@dataclass(frozen=True)
+class ModelStarted:
+    """A model's samples of a stage begin on one host."""
+
+    stage: str
+    model: str
+    host: str
+    count: int
+
+
+@dataclass(frozen=True)
+class UnitStarted:
+    """A request was sent; a unit still open after a while gets a waiting line."""
+
+    stage: str
+    label: str
+
+
+@dataclass(frozen=True)
+class UnitDone:
+    """One unit finished: its verdict (``3/22`` or ``error: ...``), time, tokens, flags."""
+
+    stage: str
+    label: str
+    verdict: str
+    seconds: float | None = None
+    tokens: int | None = None
+    flags: tuple[str, ...] = ()
+    host: str | None = None
+
+    @classmethod
+    def of_sample(cls, record: dict[str, Any]) -> UnitDone:
+        """The event for one ``samples.jsonl`` record just written."""
+        grade = record.get("grade")
+        verdict = (
+            f"{grade['points']}/{grade['max_points']}" if grade else f"error: {record['error']}"
+        )
+        flags = ("THINKING TRAP",) if record.get("thinking_trap") else ()
+        flags += ("OUT OF BUDGET",) if record.get("out_of_budget") else ()
+        return cls(
+            stage=record.get("phase") or "runs",
+            label=sample_label(record["model"], record["spec"], record["run"]),
+            verdict=verdict,
+            seconds=record.get("wall_s"),
+            tokens=record.get("eval_count"),
+            flags=flags,
+            host=record.get("host"),
+        )
+
+
+ProgressEvent = StageStarted | ModelStarted | UnitStarted | UnitDone
+Progress = Callable[[ProgressEvent], None]
+
+
+def no_progress(_: ProgressEvent) -> None:
+    """The default ``Progress``: report nothing."""
+
+
+def sample_label(model: str, spec: str, run: int) -> str:
+    """How a sample is named in progress lines: ``smollm2-135m iso_duration run 1``."""
+    return f"{model} {spec} run {run}"

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from runner.floor import literal_prefix, trivial_candidates
+from runner.grade import literal_prefix, trivial_candidates
 from runner.records import Floor
 
 

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import io
 
-from runner.progress import (
-    Display,
-    ModelStarted,
-    StageStarted,
-    UnitDone,
-    UnitStarted,
-    clock,
-    sample_done,
-)
+from runner.cli import Display, clock
+from runner.records import ModelStarted, StageStarted, UnitDone, UnitStarted
 
 
 class Clock:
@@ -49,7 +42,7 @@ def test_a_sample_line_counts_and_says_time_tokens_and_eta() -> None:
     shown(StageStarted("runs", 12, already=2))
     shown(ModelStarted("runs", "smollm2-135m", "openai+http://h", 12))
     now.t += 30
-    shown(sample_done("runs", record(1)))
+    shown(UnitDone.of_sample(record(1)))
     shown.close()
     lines = stream.getvalue().splitlines()
     assert lines[0] == "== runs: 12 sample(s) to do (2 already done)"
@@ -62,7 +55,8 @@ def test_a_sample_line_counts_and_says_time_tokens_and_eta() -> None:
 
 
 def test_errors_and_flags_are_on_the_line() -> None:
-    event = sample_done("best_of", record(2, points=None) | {"thinking_trap": True})
+    event = UnitDone.of_sample(record(2, points=None) | {"phase": "best_of", "thinking_trap": True})
+    assert event.stage == "best_of"
     assert event.verdict == "error: server said 500"
     assert event.flags == ("THINKING TRAP",)
     assert event.label == "smollm2-135m iso_duration run 2"
