@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display: render to memory only
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 from runner.report.build import Report
 from runner.report.sections import sample_anchor
@@ -37,7 +38,7 @@ def _chart(report: Report, spec: str) -> str | None:
     plt.rcParams["svg.hashsalt"] = "chorebench"  # the same report twice gives the same bytes
     plt.rcParams["svg.fonttype"] = "none"
     # Drawn for the page's full width (the page scales it to fit).
-    figure, axes = plt.subplots(figsize=(11.0, 3.8))
+    figure, axes = plt.subplots(figsize=(11.0, 2.4 + 0.14 * min(maximum, 10)))
     try:
         for shift, (phase, marker, label) in zip((-0.15, 0.15), _PHASES, strict=True):
             xs, ys, urls = [], [], []
@@ -58,8 +59,20 @@ def _chart(report: Report, spec: str) -> str | None:
         axes.set_xlim(-0.6, len(models) - 0.4)
         axes.set_ylim(0, maximum)  # the whole scale, so a low score looks low
         axes.set_ylabel(f"points (of {maximum})", fontsize=10)
-        if maximum <= 10:
-            axes.set_yticks(range(maximum + 1))
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # points are whole numbers
+        floor = report.floors.get(spec)
+        if floor is not None and floor.points:
+            axes.axhline(floor.points, color="0.45", linestyle="--", linewidth=1, zorder=0)
+            axes.annotate(
+                f"floor {floor.points}/{floor.max_points}: {floor.candidate}",
+                (1.0, floor.points),
+                xycoords=("axes fraction", "data"),
+                xytext=(-4, 3),
+                textcoords="offset points",
+                ha="right",
+                fontsize=9,
+                color="0.35",
+            )
         axes.set_title(f"{spec}: every sample's score per model", fontsize=11, loc="left")
         axes.grid(axis="y", alpha=0.3)
         axes.legend(fontsize=10, loc="lower right", bbox_to_anchor=(1, 1.0), ncol=2, frameon=False)
