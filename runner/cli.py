@@ -36,7 +36,13 @@ from runner.settings import PROJECT_ROOT, RUNTIMES, Settings
 
 
 def _log(message: str) -> None:
+    if _shown:  # a progress bar is on the screen: the line goes above it
+        _shown[-1].say(f"chorebench: {message}")
+        return
     click.echo(f"chorebench: {message}", err=True)
+
+
+_shown: list[Display] = []  # the live progress display of this command, if any
 
 
 class _Group(click.Group):
@@ -417,9 +423,11 @@ def regrade(settings: Settings, run_dir: Path, runtime: str | None, jobs: int | 
 def _display(quiet: bool = False, verbose: bool = False, silent: bool = False) -> Iterator[Any]:
     """Live progress on stderr for the length of a command (the events of ``runner.records``)."""
     display = Display("silent", sys.stderr) if silent else Display.for_stderr(quiet, verbose)
+    _shown.append(display)
     try:
         yield display
     finally:
+        _shown.remove(display)
         display.close()
 
 
@@ -556,6 +564,14 @@ class Display:
                 self.done += 1
                 if self.mode in ("bar", "lines"):
                     self._line(self._done_line(event))
+
+    def say(self, text: str) -> None:
+        """Write a line of the command's own (a log line) above the bar, whatever the mode."""
+        with self.lock:
+            self._clear_status()
+            self.stream.write(text + "\n")
+            self._draw_status()
+            self.stream.flush()
 
     def close(self) -> None:
         """Stop the ticker and clear the bar."""

@@ -113,3 +113,17 @@ def test_clock() -> None:
         "59m59s",
         "1h02m",
     ]
+
+
+def test_a_log_line_goes_above_the_bar_even_when_silent() -> None:
+    shown, stream, _ = display("bar")
+    shown(StageStarted("runs", 2))
+    shown(UnitDone("runs", "m s run 1", "1/1"))
+    shown.say("chorebench: something happened")
+    out = stream.getvalue()
+    assert "\r\x1b[Kchorebench: something happened\nruns [" in out
+    shown.close()
+    quiet, stream, _ = display("silent")
+    quiet.say("chorebench: said anyway")
+    quiet.close()
+    assert stream.getvalue() == "chorebench: said anyway\n"
