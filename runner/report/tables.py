@@ -217,12 +217,12 @@ def ranking(
     rows.sort(key=lambda r: (-r.score, -r.mean_all_runs, r.model))
     ranked: list[RankingRow] = []
     for position, row in enumerate(rows, 1):
-        previous = ranked[-1] if ranked else None
-        tied = previous and (previous.score, previous.mean_all_runs) == (
+        before = ranked[-1] if ranked else None
+        tied = before is not None and (before.score, before.mean_all_runs) == (
             row.score,
             row.mean_all_runs,
         )
-        ranked.append(replace(row, rank=previous.rank if previous and tied else position))
+        ranked.append(replace(row, rank=before.rank if before and tied else position))
     return ranked
 
 
