@@ -25,9 +25,9 @@ from fake_ollama import FakeModel, FakeOllama, Reply  # noqa: E402
 
 
 class InstantSandbox:
-    """Answers every job at once with an empty report: grading costs nothing here."""
+    """Answers every job at once with an empty transcript: grading costs nothing here."""
 
-    def run(self, job: bytes, limits: Limits, cases: int) -> Execution:
+    def execute(self, job: bytes, limits: Limits, cases: int) -> Execution:
         return Execution(b"", b"", False, False, 0, False, 0.0, "none", "none", "none")
 
 
