@@ -702,29 +702,27 @@ def show(
     view = commands.find_sample(run_dir, key, model, spec, run_index, phase)
     record = view.record
     if as_json:
-        click.echo(json.dumps(record, indent=2, sort_keys=True))
+        click.echo(json.dumps(record.to_json(), indent=2, sort_keys=True))
         return
-    think = "default" if record.get("think") is None else str(record.get("think")).lower()
+    think = "default" if record.think is None else str(record.think).lower()
     click.echo(
-        f"sample {record.get('key')}: {record.get('model')} on {record.get('spec')}, "
-        f"{record.get('phase') or 'runs'} run {record.get('run')} "
-        f"(temperature {record.get('temperature')}, think {think})"
+        f"sample {record.key}: {record.model} on {record.spec}, {record.phase} run {record.run} "
+        f"(temperature {record.temperature}, think {think})"
     )
-    wall = record.get("wall_s")
     click.echo(
-        f"host {record.get('host')}, "
-        + (f"{wall:.1f} s, " if isinstance(wall, int | float) else "")
-        + f"{record.get('eval_count')} tokens, done: {record.get('done_reason')}"
-        + (" (out of budget)" if record.get("out_of_budget") else "")
-        + (" THINKING TRAP" if record.get("thinking_trap") else "")
+        f"host {record.host}, "
+        + (f"{record.wall_s:.1f} s, " if record.wall_s is not None else "")
+        + f"{record.eval_count} tokens, done: {record.done_reason}"
+        + (" (out of budget)" if record.out_of_budget else "")
+        + (" THINKING TRAP" if record.thinking_trap else "")
     )
-    if record.get("error"):
-        click.echo(f"error: {record['error']} (not counted: the server failed, not the model)")
-    if view.grade is not None:
-        click.echo(grade_text(view.grade))
-    _block("response", record.get("response") or "")
-    if record.get("thinking"):
-        _block("thinking", record["thinking"])
+    if record.error:
+        click.echo(f"error: {record.error} (not counted: the server failed, not the model)")
+    if record.grade is not None:
+        click.echo(grade_text(record.grade))
+    _block("response", record.response)
+    if record.thinking:
+        _block("thinking", record.thinking)
     extraction = view.extraction
     fences = f", {extraction.fenced_blocks} fenced block(s)" if extraction.fenced_blocks else ""
     prose = f", {len(extraction.prose)} stretch(es) of prose" if extraction.prose else ""

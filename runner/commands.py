@@ -34,7 +34,7 @@ from runner.run import (
     record_floors,
     regrade,
 )
-from runner.rundir import mark_latest, read_manifest, read_samples
+from runner.rundir import SampleRecord, mark_latest, read_manifest, read_samples
 from runner.sandbox import open_sandbox
 from runner.settings import Settings
 from runner.spec import load_spec, load_specs
@@ -230,12 +230,11 @@ LIST_TIMEOUT_S = 10.0  # listing models is quick; a server that takes longer is 
 
 @dataclass(frozen=True)
 class SampleView:
-    """One sample as stored, with its code extracted again and its grade read back."""
+    """One sample as stored, with its code extracted again."""
 
     run_dir: Path
-    record: dict[str, Any]
+    record: SampleRecord
     extraction: Extraction
-    grade: Grade | None
 
 
 def find_sample(
@@ -254,20 +253,18 @@ def find_sample(
             them with their keys).
     """
     read_manifest(run_dir)
-    latest: dict[str, dict[str, Any]] = {}
-    for record in read_samples(run_dir):
-        latest[str(record.get("key"))] = record  # a retried sample: the last record counts
-    records = list(latest.values())
+    # A retried sample has several records: the last one counts.
+    records = list({record.key: record for record in read_samples(run_dir)}.values())
     if key:
-        found = [r for r in records if str(r.get("key", "")).startswith(key)]
+        found = [r for r in records if r.key.startswith(key)]
     else:
         found = [
             r
             for r in records
-            if (model is None or r.get("model") == model)
-            and (spec is None or r.get("spec") == spec)
-            and (run is None or r.get("run") == run)
-            and (phase is None or (r.get("phase") or "runs") == phase)
+            if (model is None or r.model == model)
+            and (spec is None or r.spec == spec)
+            and (run is None or r.run == run)
+            and (phase is None or r.phase == phase)
         ]
     if len(found) != 1:
         asked = key or " ".join(
@@ -278,18 +275,14 @@ def find_sample(
         if not found:
             raise BadInputError(f"{run_dir}: no sample matches {asked or 'nothing'}")
         listed = "\n".join(
-            f"  {r.get('key')}  {r.get('model')} {r.get('spec')} {r.get('phase') or 'runs'} "
-            f"run {r.get('run')}"
-            for r in found[:12]
+            f"  {r.key}  {r.model} {r.spec} {r.phase} run {r.run}" for r in found[:12]
         )
         more = f"\n  ... and {len(found) - 12} more" if len(found) > 12 else ""
         raise BadInputError(
             f"{run_dir}: {len(found)} samples match {asked or 'nothing'}; name one by its key "
             f"or add --model, --spec, --run, --phase:\n{listed}{more}"
         )
-    record = found[0]
-    grade = Grade.from_json(record["grade"]) if record.get("grade") else None
-    return SampleView(run_dir, record, extract_code(record.get("response") or ""), grade)
+    return SampleView(run_dir, found[0], extract_code(found[0].response))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from rundirs import GB, sample, write_run
+from fakes import GB, sample, write_run
 
 from runner.report import build_report, write_report
 

@@ -11,18 +11,17 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fake_ollama import FakeModel, FakeOllama
-from fake_ollama import Reply as OllamaReply
-from fake_openai import ChatModel, FakeOpenAI
-from fake_openai import Reply as ChatReply
-from rundirs import GB, sample, write_run
+from fakes import GB, ChatModel, ChatReply, FakeModel, FakeOllama, FakeOpenAI, sample, write_run
+from fakes import Reply as OllamaReply
 
 from runner.cli import main
-from runner.rundir import mark_latest
+from runner.records import Check, Outcome, Violation
+from runner.rundir import mark_latest, read_samples
 
 SIZES = {"good:7b": int(4.1 * GB), "bad:1b": int(0.8 * GB)}
 SPECS = [("iso_duration", "parsers")]
@@ -36,12 +35,12 @@ def invoke(*args: str):
 def run_dir(tmp_path: Path) -> Path:
     records = [sample("good:7b", "iso_duration", run, 22, 22) for run in (1, 2, 3)]
     bad = sample("bad:1b", "iso_duration", 1, 0, 22, response="```python\nx = (\n```\n")
-    bad["thinking"] = "hmm, a tuple?"
-    bad["grade"]["violations"] = [{"rule": "fences", "detail": "1 fenced block"}]
-    bad["grade"]["checks"] = [
-        {"case": "minutes_only", "passed": False, "points": 0, "max_points": 1,
-         "outcome": "no_code", "detail": "syntax error"},
-    ]  # fmt: skip
+    grade = replace(
+        bad.grade,
+        violations=(Violation("fences", "1 fenced block"),),
+        checks=(Check("minutes_only", False, 0, 1, Outcome.NO_CODE, "syntax error"),),
+    )
+    bad = replace(bad, thinking="hmm, a tuple?", grade=grade)
     records.append(bad)
     return write_run(tmp_path / "run", SIZES, SPECS, records)
 
@@ -59,8 +58,7 @@ def test_show_by_model_spec_and_run_prints_everything(run_dir: Path) -> None:
 
 
 def test_show_by_key_prefix_and_as_json(run_dir: Path) -> None:
-    records = [json.loads(line) for line in (run_dir / "samples.jsonl").read_text().splitlines()]
-    key = records[1]["key"]
+    key = read_samples(run_dir)[1].key
     result = invoke("show", str(run_dir), key[:10], "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["key"] == key

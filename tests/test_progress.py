@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
+
+from fakes import sample
 
 from runner.cli import Display, clock
 from runner.records import ModelStarted, StageStarted, UnitDone, UnitStarted
+from runner.run import sample_done
+from runner.rundir import SampleRecord
 
 
 class Clock:
@@ -22,19 +27,10 @@ def display(mode: str) -> tuple[Display, io.StringIO, Clock]:
     return Display(mode, stream, now=now, tick_s=3600), stream, now
 
 
-def record(run: int, points: int | None = 0) -> dict:
-    grade = {"points": points, "max_points": 22} if points is not None else None
-    return {
-        "model": "smollm2-135m",
-        "spec": "iso_duration",
-        "run": run,
-        "phase": "runs",
-        "grade": grade,
-        "error": None if grade else "server said 500",
-        "wall_s": 36.61,
-        "eval_count": 55,
-        "host": "http://h",
-    }
+def record(run: int, points: int | None = 0) -> SampleRecord:
+    done = sample("smollm2-135m", "iso_duration", run, points or 0, 22, wall_s=36.61)
+    done = replace(done, eval_count=55, host="http://h")
+    return done if points is not None else replace(done, grade=None, error="server said 500")
 
 
 def test_a_sample_line_counts_and_says_time_tokens_and_eta() -> None:
@@ -42,7 +38,7 @@ def test_a_sample_line_counts_and_says_time_tokens_and_eta() -> None:
     shown(StageStarted("runs", 12, already=2))
     shown(ModelStarted("runs", "smollm2-135m", "openai+http://h", 12))
     now.t += 30
-    shown(UnitDone.of_sample(record(1)))
+    shown(sample_done(record(1)))
     shown.close()
     lines = stream.getvalue().splitlines()
     assert lines[0] == "== runs: 12 sample(s) to do (2 already done)"
@@ -55,7 +51,7 @@ def test_a_sample_line_counts_and_says_time_tokens_and_eta() -> None:
 
 
 def test_errors_and_flags_are_on_the_line() -> None:
-    event = UnitDone.of_sample(record(2, points=None) | {"phase": "best_of", "thinking_trap": True})
+    event = sample_done(replace(record(2, points=None), phase="best_of", thinking_trap=True))
     assert event.stage == "best_of"
     assert event.verdict == "error: server said 500"
     assert event.flags == ("THINKING TRAP",)

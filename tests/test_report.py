@@ -1,6 +1,6 @@
 """The report on run directories shaped like the write-up's: its tables, and what it could not say.
 
-Pure: the run directories are written by hand (``rundirs.py``); the end-to-end path through
+Pure: the run directories are built in the tests (``fakes.rundirs``); the end-to-end path through
 a server and the sandbox is in ``test_bench.py``.
 """
 
@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import re
 import sys
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
-from rundirs import GB, sample, write_run
+from fakes import GB, sample, write_run
 
 from runner.cli import main
 from runner.report import build_report, render_markdown, write_report
@@ -405,7 +406,7 @@ def test_advice_names_the_config_key_for_a_bench_run_and_the_flag_for_run(tmp_pa
         sample(QWEN3, "iso_duration", 1, 0, 22, response="", thinking=trap),
         sample(QWEN3, "iso_duration", 2, 0, 22, response="", thinking=trap),
     ]
-    records[1]["out_of_budget"] = True
+    records[1] = replace(records[1], out_of_budget=True)
     for command, says in (
         (["chorebench", "bench", "--config", "bench.json"], '`{"name": "qwen3:14b", "think"'),
         (["chorebench", "run", "--model", QWEN3], "`--think false`"),

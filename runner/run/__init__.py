@@ -11,7 +11,7 @@ May import: ``runner.errors``, ``runner.records``, ``runner.settings``, ``runner
 the sandbox comes in as an argument.
 """
 
-from runner.run.collect import collect
+from runner.run.collect import collect, sample_done
 from runner.run.planning import (
     DEFAULT_BEST_OF_TEMPERATURE,
     DEFAULT_TEMPERATURE,
@@ -31,7 +31,7 @@ from runner.run.planning import (
     sample_key,
 )
 from runner.run.recording import record_floors, run_manifest, sample_record
-from runner.run.regrade import RegradeSummary, grade_signature, regrade
+from runner.run.regrade import RegradeSummary, regrade
 
 __all__ = [
     "DEFAULT_BEST_OF_TEMPERATURE",
@@ -45,7 +45,6 @@ __all__ = [
     "RunSummary",
     "WorkItem",
     "collect",
-    "grade_signature",
     "load_config",
     "make_plan",
     "make_plans",
@@ -55,6 +54,7 @@ __all__ = [
     "regrade",
     "request_options",
     "run_manifest",
+    "sample_done",
     "sample_key",
     "sample_record",
 ]

@@ -39,6 +39,7 @@ from runner.run.recording import run_manifest, sample_record
 from runner.rundir import (
     MANIFEST,
     SampleLog,
+    SampleRecord,
     now,
     read_manifest,
     read_samples,
@@ -79,7 +80,7 @@ def collect(
         write_json_atomic(plan.out / MANIFEST, manifest)
         # A failed sample is not done: resuming tries it again (readers use the last record).
         records = read_samples(plan.out, repair=True)
-        done = {r.get("key") for r in records if r.get("error") is None}
+        done = {r.key for r in records if r.error is None}
         todo = [item for item in work if item.key not in done]
         skipped = len(work) - len(todo)
         log = SampleLog(plan.out)
@@ -143,13 +144,13 @@ class _Recorder:
         def work() -> None:
             grade = None
             if completion is not None:
-                grade = grade_response(item.spec, completion.response, self.sandbox).to_json()
+                grade = grade_response(item.spec, completion.response, self.sandbox)
             record = sample_record(item, host, completion, error, grade)
             self.log.append(record)
             with self.lock:
                 self.collected += completion is not None
                 self.failed += completion is None
-            self.progress(UnitDone.of_sample(record))
+            self.progress(sample_done(record))
 
         self.pending.append(self.grader.submit(work))
 
@@ -329,3 +330,20 @@ def _note_loaded(client: Client, model: str, recorder: _Recorder) -> None:
             recorder.loaded[model] = {
                 k: loaded.get(k) for k in ("size", "size_vram", "context_length")
             }
+
+
+def sample_done(record: SampleRecord) -> UnitDone:
+    """The progress event of one sample just recorded: its verdict, time, tokens and flags."""
+    grade = record.grade
+    verdict = f"{grade.points}/{grade.max_points}" if grade else f"error: {record.error}"
+    flags = ("THINKING TRAP",) if record.thinking_trap else ()
+    flags += ("OUT OF BUDGET",) if record.out_of_budget else ()
+    return UnitDone(
+        stage=record.phase,
+        label=sample_label(record.model, record.spec, record.run),
+        verdict=verdict,
+        seconds=record.wall_s,
+        tokens=record.eval_count,
+        flags=flags,
+        host=record.host,
+    )

@@ -73,10 +73,11 @@ def prune_leftovers(
         try:
             client.api.remove_container(summary["Id"], force=True)
             removed.append(RemovedContainer(name, owner, str(summary.get("State", ""))))
+        except docker.errors.NotFound:
+            pass
         except docker.errors.APIError as exc:
-            # Gone already (404), or another runner's start is removing it right now (409
-            # "removal already in progress"): either way it is not this runner's to remove.
-            if exc.status_code not in (404, 409):
+            # 409: another runner's start is removing it right now (runners share an engine).
+            if exc.status_code != 409:
                 raise
     runtime: list[RuntimeOrphan] = []
     if local:
