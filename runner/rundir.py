@@ -4,6 +4,8 @@
                     grader image, chorebench version, start/end time, status, the runner's
                     pid and host
     samples.jsonl   one ``SampleRecord`` per finished sample, appended in one write
+    floors.json     each spec's floor (the best trivial answer's points), by spec hash
+    ../latest       runs/latest: a link to the run directory written last
 
 A sample is written and read by the same code (``SampleRecord.to_json``/``from_json``), so a
 record read back is the record written; keys this version does not know are kept. A killed
@@ -18,16 +20,18 @@ import socket
 import tempfile
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from runner.errors import BadInputError
-from runner.records import Grade, Scored
+from runner.records import Floor, Grade, Scored
 
 MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"
+FLOORS = "floors.json"
+LATEST = "latest"  # runs/latest: a symlink to the run directory written last
 
 
 def _replace_atomically(path: Path, data: bytes) -> None:
@@ -291,6 +295,51 @@ class SampleLog:
         """Replace the whole file atomically (regrade)."""
         with self._lock:
             _replace_atomically(self._path, b"".join(_line(record) for record in records))
+
+
+def read_floors(run_dir: Path) -> dict[str, Floor]:
+    """The floors recorded in ``run_dir`` by spec id; empty when none were.
+
+    Raises:
+        BadInputError: ``floors.json`` is there but damaged.
+    """
+    path = run_dir / FLOORS
+    if not path.exists():
+        return {}
+    data = read_json(path, "missing")
+    try:
+        floors = [Floor(**entry) for entry in data]
+    except TypeError as exc:
+        raise BadInputError(
+            f"{path}: damaged ({exc}); delete it and rerun the same command to measure again"
+        ) from exc
+    return {floor.spec: floor for floor in floors}
+
+
+def write_floors(run_dir: Path, floors: Iterable[Floor]) -> None:
+    """Replace ``floors.json`` with ``floors``."""
+    write_json_atomic(run_dir / FLOORS, [asdict(floor) for floor in floors])
+
+
+def mark_latest(run_dir: Path, runs_dir: Path) -> Path | None:
+    """Point ``runs_dir/latest`` at ``run_dir`` when it lies directly in ``runs_dir``.
+
+    Returns the link, or None when ``run_dir`` is elsewhere (``--out /tmp/x`` makes no
+    link in /tmp) or a real ``latest`` directory is in the way.
+    """
+    target = run_dir.resolve()
+    if run_dir.name == LATEST or target.parent != runs_dir.resolve():
+        return None
+    link = runs_dir / LATEST
+    staged = runs_dir / f".{LATEST}.{os.getpid()}.{threading.get_ident()}"
+    try:
+        staged.unlink(missing_ok=True)
+        staged.symlink_to(target.name, target_is_directory=True)
+        os.replace(staged, link)  # atomic: a reader sees the old run or the new one
+    except OSError:
+        staged.unlink(missing_ok=True)
+        return None
+    return link
 
 
 def now() -> str:

@@ -13,7 +13,7 @@ import pytest
 from fakes import BUGGY_ISO, FakeModel, FakeOllama, FakeSandbox, Reply, mirror, references
 
 from runner.errors import ModelNotFound, ServerUnreachable
-from runner.records import Outcome
+from runner.records import Outcome, UnitDone
 from runner.run import ModelOptions, RunPlan, collect, regrade
 from runner.rundir import SAMPLES, SampleRecord, read_manifest, read_samples
 
@@ -172,10 +172,10 @@ def test_a_host_going_away_hands_its_work_to_another(tmp_path, sandbox, iso_spec
         servers = {first.url: first, second.url: second}
         went_down: list[str] = []
 
-        def progress(record: SampleRecord) -> None:
-            if not went_down:
-                went_down.append(record.host)
-                servers[record.host].set_down(True)
+        def progress(event: object) -> None:
+            if isinstance(event, UnitDone) and event.host and not went_down:
+                went_down.append(event.host)
+                servers[event.host].set_down(True)
 
         plan = plan_for(tmp_path, iso_spec, [first.url, second.url], ["m:1b"], runs=6)
         summary = run(plan, sandbox, progress)

@@ -20,7 +20,7 @@ from fakes import FakeModel, FakeOllama, Reply
 
 from runner.report import build_report, render_markdown
 from runner.run import RunPlan, RunSummary, collect, regrade
-from runner.rundir import read_manifest, read_samples
+from runner.rundir import read_floors, read_manifest, read_samples
 from runner.spec import load_spec
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("no_leftovers")]
@@ -112,3 +112,26 @@ def test_cli_run_without_a_server_names_the_url(tmp_path):
     )  # fmt: skip
     assert result.returncode == 1
     assert "no Ollama server answers at http://127.0.0.1:9" in result.stderr
+
+
+def test_run_shows_progress_records_floors_and_names_the_report_command(tmp_path, iso_spec):
+    out = tmp_path / "run"
+    models = [FakeModel("m:1b", [Reply(response=iso_spec.reference, eval_count=55)])]
+    with FakeOllama(models) as server:
+        command = [
+            sys.executable, "-m", "runner", "run", "--host", server.url, "--model", "m:1b",
+            "--spec", iso_spec.path, "--runs", "2", "--out", str(out),
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "== runs: 2 sample(s) to do" in result.stderr
+    assert f"-- runs: m:1b on {server.url}, 2 to do" in result.stderr
+    assert "] m:1b iso_duration run 1: 22/22 (" in result.stderr
+    assert "[runs 2/2] m:1b iso_duration run " in result.stderr
+    assert "55 tokens" in result.stderr
+    assert "\x1b" not in result.stderr  # piped: plain lines, no bar
+    assert "runs: 2 collected, 0 already there, 0 failed" in result.stdout
+    assert result.stdout.rstrip().endswith(f"next: chorebench report {out}")
+    floors = read_floors(out)
+    assert floors["iso_duration"].candidate == "always raise ValueError"
+    assert (floors["iso_duration"].points, floors["iso_duration"].max_points) == (16, 22)

@@ -12,7 +12,7 @@ May import: ``runner.errors``, ``runner.records``, ``runner.settings``, ``runner
 the sandbox comes in as an argument.
 """
 
-from runner.run.collect import collect
+from runner.run.collect import collect, sample_done
 from runner.run.planning import (
     DEFAULT_BEST_OF_TEMPERATURE,
     DEFAULT_TEMPERATURE,
@@ -32,7 +32,7 @@ from runner.run.planning import (
     request_options,
     sample_key,
 )
-from runner.run.recording import run_manifest, sample_record
+from runner.run.recording import record_floors, run_manifest, sample_record
 from runner.run.regrade import RegradeSummary, regrade
 from runner.run.stop import Stop
 
@@ -55,9 +55,11 @@ __all__ = [
     "missing_models",
     "parse_think",
     "plans_for",
+    "record_floors",
     "regrade",
     "request_options",
     "run_manifest",
+    "sample_done",
     "sample_key",
     "sample_record",
 ]

@@ -12,7 +12,7 @@ never collapsed into one cached answer. A sample of an older version of its spec
 hash, ``rundir.sample_state``) is sampled again, unless ``regrade`` re-scored it against the
 current one; the newer record replaces the older.
 
-A stop request (``runner.stop``) is obeyed between requests: none starts after it, and no
+A stop request (``runner.run.stop``) is obeyed between requests: none starts after it, and no
 grade either (an answer that arrives is stored ungraded and graded by the next resume).
 
 Each host has the client its host string names (``runner.backends``: Ollama's native API or
@@ -23,7 +23,6 @@ in whatever ``Sandbox`` is handed in.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, replace
 from typing import Any
@@ -31,6 +30,15 @@ from typing import Any
 from runner.backends import Client, Completion, ModelInfo, make_client, model_key, survey
 from runner.errors import BackendError, ModelNotFound, ServerUnreachable, TransientError
 from runner.grade import Sandbox, grade_response, grader_pool
+from runner.records import (
+    ModelStarted,
+    Progress,
+    StageStarted,
+    UnitDone,
+    UnitStarted,
+    no_progress,
+    sample_label,
+)
 from runner.run.planning import (
     RunPlan,
     RunSummary,
@@ -57,7 +65,7 @@ def collect(
     plan: RunPlan,
     sandbox: Sandbox,
     image: dict[str, str],
-    progress: Callable[[SampleRecord], None] = lambda _: None,
+    progress: Progress = no_progress,
     jobs: int = 1,
     api_key: str | None = None,
     stop: Stop | None = None,
@@ -65,8 +73,10 @@ def collect(
     """Collect and grade every missing sample of ``plan`` into ``plan.out``.
 
     Up to ``jobs`` responses are graded at once, while the next ones are awaited.
-    ``api_key`` is sent to OpenAI-compatible hosts (never written anywhere). A model no host
-    lists is left out (the manifest's phase names it under ``missing_models``), with no sample.
+    ``api_key`` is sent to OpenAI-compatible hosts (never written anywhere). ``progress``
+    hears the stage (``plan.phase``) start, each model start, each request sent and each
+    sample recorded. A model no host lists is left out (the manifest's phase names it under
+    ``missing_models``), with no sample.
 
     A stored response that was never graded (a stop came first) is graded, not asked again.
     Once ``stop`` is requested no request or grade starts; what is in flight is recorded (a
@@ -104,6 +114,7 @@ def collect(
             elif state_of != "done":
                 todo.append(item)
         skipped = len(work) - len(todo) - len(ungraded)
+        progress(StageStarted(plan.phase, len(todo) + len(ungraded), skipped))
         recorder = _Recorder(SampleLog(plan.out), progress, sandbox, jobs, stop)
         with stop.obeyed():
             try:
@@ -121,6 +132,7 @@ def collect(
                 manifest.update(ended_at=now(), status="interrupted" if left else "complete")
                 write_json_atomic(plan.out / MANIFEST, manifest)
         return RunSummary(
+            plan.phase,
             plan.out,
             recorder.collected,
             skipped,
@@ -140,7 +152,7 @@ class _Recorder:
     def __init__(
         self,
         log: SampleLog,
-        progress: Callable[[SampleRecord], None],
+        progress: Progress,
         sandbox: Sandbox,
         jobs: int,
         stop: Stop,
@@ -175,7 +187,7 @@ class _Recorder:
                 self.failed += completion is None
                 self.finished += completion is None or grade is not None
             if completion is None or grade is not None:
-                self.progress(record)
+                self.progress(sample_done(record))
 
         self.pending.append(self.grader.submit(work))
 
@@ -192,7 +204,7 @@ class _Recorder:
             with self.lock:
                 self.collected += 1
                 self.finished += 1
-            self.progress(graded)
+            self.progress(sample_done(graded))
 
         self.pending.append(self.grader.submit(work))
 
@@ -318,6 +330,7 @@ def _host_worker(
         if recorder.stop.stopping:
             return []
         group = [item for item in items if item.model == model]
+        recorder.progress(ModelStarted(plan.phase, model, host, len(group)))
         with ThreadPoolExecutor(max_workers=max(1, plan.concurrency)) as pool:
             returned = pool.map(lambda item: _collect_one(client, host, item, recorder), group)
             lost = [item for item in returned if item]
@@ -335,6 +348,8 @@ def _collect_one(client: Client, host: str, item: WorkItem, recorder: _Recorder)
     """
     if recorder.stop.stopping:
         return None
+    label = sample_label(item.model, item.spec.id, item.run)
+    recorder.progress(UnitStarted(item.phase, label))
     try:
         with recorder.stop.request_in_flight():
             completion = client.generate(item.model, item.spec.prompt, item.options, item.think)
@@ -371,3 +386,20 @@ def _note_loaded(client: Client, model: str, recorder: _Recorder) -> None:
             recorder.loaded[model] = {
                 k: loaded.get(k) for k in ("size", "size_vram", "context_length")
             }
+
+
+def sample_done(record: SampleRecord) -> UnitDone:
+    """The progress event of one sample just recorded: its verdict, time, tokens and flags."""
+    grade = record.grade
+    verdict = f"{grade.points}/{grade.max_points}" if grade else f"error: {record.error}"
+    flags = ("THINKING TRAP",) if record.thinking_trap else ()
+    flags += ("OUT OF BUDGET",) if record.out_of_budget else ()
+    return UnitDone(
+        stage=record.phase,
+        label=sample_label(record.model, record.spec, record.run),
+        verdict=verdict,
+        seconds=record.wall_s,
+        tokens=record.eval_count,
+        flags=flags,
+        host=record.host,
+    )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from runner.grade import Sandbox, grade_all
+from runner.records import Grade, Progress, StageStarted, UnitDone, no_progress, sample_label
 from runner.rundir import MANIFEST, SampleLog, read_manifest, read_samples, write_json_atomic
 from runner.spec import load_specs
 
@@ -27,8 +28,12 @@ class RegradeSummary:
     skipped: int
 
 
-def regrade(run_dir: Path, sandbox: Sandbox, jobs: int = 1) -> RegradeSummary:
+def regrade(
+    run_dir: Path, sandbox: Sandbox, jobs: int = 1, progress: Progress = no_progress
+) -> RegradeSummary:
     """Grade every stored response again (``jobs`` at once); rewrite ``samples.jsonl`` atomically.
+
+    ``progress`` hears the ``regrade`` stage start and each grade made.
 
     Raises:
         BadInputError: not a run directory, or its samples file is damaged.
@@ -42,7 +47,15 @@ def regrade(run_dir: Path, sandbox: Sandbox, jobs: int = 1) -> RegradeSummary:
         for index, record in enumerate(records)
         if record.spec in specs and record.error is None
     ]
-    grades = grade_all([(spec, records[i].response) for i, spec in todo], sandbox, jobs)
+
+    def done(position: int, grade: Grade) -> None:
+        record = records[todo[position][0]]
+        label = sample_label(record.model, record.spec, record.run)
+        progress(UnitDone("regrade", label, f"{grade.points}/{grade.max_points}", grade.elapsed_s))
+
+    progress(StageStarted("regrade", len(todo), unit="stored response"))
+    work = [(spec, records[i].response) for i, spec in todo]
+    grades = grade_all(work, sandbox, jobs, done)
     changed = 0
     for (index, spec), grade in zip(todo, grades, strict=True):
         old = records[index].grade
