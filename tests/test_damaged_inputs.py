@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from rundirs import sample, write_run
+from fakes import sample, write_run
 
 from runner.cli import main
 
@@ -70,7 +70,8 @@ def edit_sample(run: Path, number: int, edit: str) -> None:
         ("wall_s=NaN", "samples.jsonl: line 2: a number out of range: NaN"),
         ('grade.checks="passed"', "samples.jsonl: line 2: /grade/checks: not list"),
         ("response=42", "samples.jsonl: line 2: /response: not str or null"),
-        ('run="2"', "samples.jsonl: line 2: /run: not int"),
+        ("run=[2]", "samples.jsonl: line 2: /run: not int or str"),
+        ('run="two"', "samples.jsonl: line 2: not a chorebench sample (ValueError("),
         ("key={}", "samples.jsonl: line 2: /key: not str"),
         ('grade.violations=[{"rule": 1}]', "/grade/violations/0/rule: not str"),
         ('grade.checks=["x"]', "/grade/checks/0: not a JSON object"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fake_ollama import FakeModel, FakeOllama, Reply
+from fakes import FakeModel, FakeOllama, Reply
 
 from runner.errors import SandboxError
 from runner.records import Execution, Limits, Spec
@@ -62,7 +62,7 @@ def test_a_sample_the_grader_fails_is_recorded_with_its_error_and_retried_on_res
         assert read_manifest(plan.out)["status"] == "complete"
         records = read_samples(plan.out)
         assert len(records) == 2
-        assert all(recorded in (r["error"] or "") for r in records)
+        assert all(recorded in (r.error or "") for r in records)
         again = Failing(error)
         collect(plan, again, IMAGE)  # resuming grades them again: they were not done
         assert again.jobs == 2
@@ -84,8 +84,8 @@ def test_a_forged_record_beside_a_right_answer_loses_nothing_of_the_run(
         plan = plan_for(tmp_path / "run", iso_spec, server.url, ["right:1b", "forger:1b"])
         collect(plan, sandbox, IMAGE, jobs=2)
     assert read_manifest(plan.out)["status"] == "complete"
-    samples = {r["model"]: r for r in read_samples(plan.out)}
-    assert samples["right:1b"]["grade"]["points"] == samples["right:1b"]["grade"]["max_points"]
+    samples = {r.model: r for r in read_samples(plan.out)}
+    assert samples["right:1b"].points == samples["right:1b"].max_points > 0
     forger = samples["forger:1b"]
-    assert forger["error"] is None and forger["grade"]["points"] == 0
-    assert {c["outcome"] for c in forger["grade"]["checks"]} == {"protocol_error"}
+    assert forger.error is None and forger.grade is not None and forger.points == 0
+    assert {c.outcome.value for c in forger.grade.checks} == {"protocol_error"}
