@@ -13,6 +13,7 @@ May import: ``runner.errors``, ``runner.records``, ``runner.settings``. No other
 """
 
 from runner.sandbox import orphans
+from runner.sandbox.attach import send_job
 from runner.sandbox.docker_sandbox import DockerSandbox, execution_deadline, open_sandbox
 from runner.sandbox.engine import (
     API_VERSION,
@@ -64,5 +65,6 @@ __all__ = [
     "owner_state",
     "prune",
     "prune_leftovers",
+    "send_job",
     "tls_config",
 ]

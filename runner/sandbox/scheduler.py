@@ -227,8 +227,7 @@ class EnginePool:
         return (
             "no Docker engine is left to grade on: "
             + "; ".join(f"{name}: {why}" for name, why in lost.items())
-            + ". Nothing ungraded was recorded: bring an engine back and rerun the same "
-            "command to resume"
+            + ". Bring an engine back and rerun the same command to resume"
         )
 
 
