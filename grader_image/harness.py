@@ -61,7 +61,7 @@ JOB_LIMIT = 8 * 1024 * 1024
 RECORD_LIMIT = 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 100_000
-MAX_INT_BITS = 100_000
+MAX_INT_BITS = 12_000  # the host's cap (runner.caps.VALUE_INT_BITS): larger ints travel as digests
 MAX_STR = 1_000_000
 
 # Captured before any candidate code exists, so a candidate that shadows or patches a built-in

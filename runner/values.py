@@ -17,9 +17,15 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from runner.caps import VALUE_DEPTH, VALUE_FLOAT_CHARS, VALUE_HASH_COLLISIONS, VALUE_INT_BITS
+
 
 class Undecodable(ValueError):
     """A report's value is not a well-formed tagged value."""
+
+
+class TooLarge(Undecodable):
+    """A value the harness could not carry, or one over the host's caps (``runner.caps``)."""
 
 
 NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
@@ -115,11 +121,17 @@ def _literal(value: Any, depth: int) -> str:
 def decode(tagged: Any, depth: int = 0) -> Any:
     """Rebuild a value from the harness's exact-type tags.
 
+    The host's caps (``runner.caps``) bound the work: nesting, an int's bits, a float's text,
+    and how many members of one set (keys of one dict) share a hash, since hash-colliding
+    members make building a set quadratic.
+
     Raises:
-        Undecodable: malformed tags, or tags saying the value could not be carried
-            (``unsupported`` type, ``too_large``); the message says which.
+        Undecodable: malformed tags, or an ``unsupported`` type; the message says which.
+        TooLarge: the harness's ``too_large`` tag, or a value over the host's caps.
     """
-    if depth > 100 or type(tagged) is not list or not tagged or type(tagged[0]) is not str:
+    if depth > VALUE_DEPTH:
+        raise TooLarge(f"returned a value nested deeper than {VALUE_DEPTH} levels")
+    if type(tagged) is not list or not tagged or type(tagged[0]) is not str:
         raise Undecodable("malformed value")
     tag, rest = tagged[0], tagged[1:]
     if tag not in ARITY:
@@ -132,9 +144,11 @@ def decode(tagged: Any, depth: int = 0) -> Any:
                 f"returned an object of type {str(rest[0])[:100]}, not a built-in value"
             )
         if tag == "too_large":
-            raise Undecodable(f"returned a value too large to carry ({str(rest[0])[:60]})")
+            raise TooLarge(f"returned a value too large to carry ({str(rest[0])[:60]})")
         if tag in ("bool", "str") and type(rest[0]) is not {"bool": bool, "str": str}[tag]:
             raise Undecodable(f"malformed {tag} value")
+        if tag in _OVER and any(type(part) is str and len(part) > _OVER[tag] for part in rest):
+            raise TooLarge(f"returned a {tag} over the host's cap")
         return _DECODERS[tag](rest, depth)
     except Undecodable:
         raise
@@ -166,13 +180,14 @@ def _foreign(rest: list[Any], depth: int) -> ForeignDict:
     name, items = rest
     if type(name) is not str:
         raise Undecodable("malformed subdict value")
-    value = ForeignDict({decode(k, depth + 1): decode(v, depth + 1) for k, v in items})
+    value = ForeignDict(_dict(items, depth))
     value.type_name = name[:200]
     return value
 
 
-# Scalars past these sizes travel as a Digest, on both sides (grader_image/harness.py).
-MAX_INT_BITS = 100_000
+# Scalars past these sizes travel as a Digest, on both sides (grader_image/harness.py):
+# the harness's caps are the host's.
+MAX_INT_BITS = VALUE_INT_BITS
 MAX_STR = 1_000_000
 
 
@@ -227,7 +242,30 @@ def _digest(rest: list[Any]) -> Digest:
     return Digest(kind, sha256, size)
 
 
-_CONTAINERS = {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}
+# The longest text of a number the host reads (an int's hex digits, with a sign).
+_OVER = {"int": VALUE_INT_BITS // 4 + 1, "float": VALUE_FLOAT_CHARS, "complex": VALUE_FLOAT_CHARS}
+
+
+def _items(items: list[Any], depth: int) -> list[Any]:
+    return [decode(item, depth + 1) for item in items]
+
+
+def _distinct(members: list[Any]) -> list[Any]:
+    """``members``, once sure that few share a hash (so a set of them builds in linear time)."""
+    counts: dict[int, int] = {}
+    for member in members:
+        key = hash(member)  # TypeError for a list or dict: a malformed set
+        counts[key] = counts.get(key, 0) + 1
+        if counts[key] > VALUE_HASH_COLLISIONS:
+            raise TooLarge(f"returned over {VALUE_HASH_COLLISIONS} members with one hash")
+    return members
+
+
+def _dict(pairs: list[Any], depth: int) -> dict[Any, Any]:
+    keys = _distinct([decode(key, depth + 1) for key, _ in pairs])
+    return dict(zip(keys, (decode(value, depth + 1) for _, value in pairs), strict=True))
+
+
 _DECODERS = {
     "none": lambda rest, depth: None,
     "bool": lambda rest, depth: rest[0],
@@ -238,11 +276,11 @@ _DECODERS = {
     "digest": lambda rest, depth: _digest(rest),
     "subdict": _foreign,
     "bytes": lambda rest, depth: bytes.fromhex(rest[0]),
-    "dict": lambda rest, depth: {decode(k, depth + 1): decode(v, depth + 1) for k, v in rest[0]},
-    **{
-        tag: (lambda rest, depth, kind=kind: kind(decode(item, depth + 1) for item in rest[0]))
-        for tag, kind in _CONTAINERS.items()
-    },
+    "dict": lambda rest, depth: _dict(rest[0], depth),
+    "list": lambda rest, depth: _items(rest[0], depth),
+    "tuple": lambda rest, depth: tuple(_items(rest[0], depth)),
+    "set": lambda rest, depth: set(_distinct(_items(rest[0], depth))),
+    "frozenset": lambda rest, depth: frozenset(_distinct(_items(rest[0], depth))),
 }
 
 

@@ -6,16 +6,17 @@ that executes them, the reading of a transcript and whether it can be trusted), 
 of a response with function grading (``grading``: ``grade_response``, ``grade_all``; per-group
 scoring for suites), EvalPlus's comparison rules and special oracles (``oracles``), and
 mutation grading of a generated test with its stale-reference diagnostics (``mutation``,
-``diagnostics``).
+``diagnostics``), and a spec's floor: what its trivial answers earn (``floor``).
 
-May import: ``runner.errors``, ``runner.records``, ``runner.values``. No other room, and not
-``docker``: whatever satisfies ``Sandbox`` (``runner.sandbox.DockerSandbox``, the tests'
-``FakeSandbox``) is handed in.
+May import: ``runner.caps``, ``runner.errors``, ``runner.records``, ``runner.values``. No
+other room, and not ``docker``: whatever satisfies ``Sandbox`` (``runner.sandbox.DockerSandbox``,
+the tests' ``FakeSandbox``) is handed in.
 """
 
 from runner.grade.compliance import UNRUNNABLE, check_compliance
 from runner.grade.diagnostics import stale_reference_diagnostics
 from runner.grade.extract import extract_code
+from runner.grade.floor import literal_prefix, measure_floors, trivial_candidates
 from runner.grade.grading import (
     grade_all,
     grade_response,
@@ -57,7 +58,9 @@ __all__ = [
     "host_units",
     "is_floats",
     "layout",
+    "literal_prefix",
     "matches",
+    "measure_floors",
     "module_file",
     "observation",
     "pytest_job",
@@ -65,6 +68,7 @@ __all__ = [
     "sandbox_facts",
     "score_function",
     "stale_reference_diagnostics",
+    "trivial_candidates",
     "variant_sources",
     "why_untrusted",
 ]

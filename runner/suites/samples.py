@@ -149,14 +149,12 @@ def suite_index(folder: Path) -> dict[str, Spec]:
 
 
 def grade_samples(
-    folder: Path,
-    samples_path: Path,
-    sandbox_for: Callable[[], Any],
-    jobs: int,
+    folder: Path, samples_path: Path, sandbox_for: Callable[[], Any]
 ) -> SamplesResult:
     """Grade every sample of ``samples_path`` against the suite in ``folder``, in input order.
 
-    ``sandbox_for`` opens the sandbox (a context manager), after the inputs are checked.
+    ``sandbox_for`` opens the sandbox (a context manager whose sandbox has a ``capacity``:
+    how many grade at once), after the inputs are checked.
 
     Raises:
         BadInputError: the folder or the samples file is wrong (nothing is graded).
@@ -164,7 +162,7 @@ def grade_samples(
     """
     pairs = read_samples(samples_path, suite_index(folder))
     with sandbox_for() as sandbox:
-        grades = _grade(pairs, sandbox, jobs)
+        grades = _grade(pairs, sandbox, sandbox.capacity)
     return SamplesResult([SampleGrade(s, g) for (s, _), g in zip(pairs, grades, strict=True)])
 
 
