@@ -235,7 +235,8 @@ def _message(error: Any) -> str:
         said = "; ".join(hint for hint in hints if hint)
         allowed = f" (allowed: {', '.join(known)})" if not said else f": {said}"
         return f"{error.message}{allowed}"
-    if error.validator == "not" and isinstance(error.instance, dict) and "kind" not in error.instance:
+    instance = error.instance
+    if error.validator == "not" and isinstance(instance, dict) and "kind" not in instance:
         return "has more than one of 'expected', 'expected_digest' and 'raises': keep one"
     branches = error.schema.get(error.validator) if error.validator == "oneOf" else None
     if branches and all(set(b) == {"required"} for b in branches):
