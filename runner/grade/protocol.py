@@ -170,10 +170,15 @@ def read_transcript(execution: Execution, case_ids: list[str]) -> Transcript:
 def observation(case_id: str, record: dict[str, Any]) -> Observation:
     """Turn one case record into an Observation; malformed fields become a protocol error."""
     status = record.get("status")
-    # The call's CPU time in batch mode (what its limit is on), else its wall time.
-    elapsed = _seconds(record.get("cpu_s", record.get("elapsed_s", record.get("wall_s"))))
-    if elapsed is None:
+    # The call's CPU time when it is reported (what a suite's limit is on), else its wall time;
+    # every time the record carries must be well-formed.
+    times = [_seconds(record.get(key)) for key in ("cpu_s", "elapsed_s", "wall_s")]
+    if None in times:
         return Observation(case_id, "protocol_error", detail="malformed elapsed_s")
+    given = [
+        t for key, t in zip(("cpu_s", "elapsed_s", "wall_s"), times, strict=True) if key in record
+    ]
+    elapsed = given[0] if given else 0.0
     if status == "returned":
         try:
             return Observation(
