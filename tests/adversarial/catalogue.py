@@ -195,6 +195,9 @@ CATALOGUE: list[Hostile] = [
     # hygiene
     H("detached_grandchild", "hygiene", "orphans", (6,), ISO, "W",
       "the harness kills what the case left; nothing survives on the host"),
+    H("pid_walker", "hygiene", "orphans, pids", (4, 6), ISO, "W",
+      "processes that keep changing pid (fork, parent exits) and unreaped zombies: the sweep "
+      "kills and reaps until /proc lists only the harness, so the next case finds nothing"),
     H("persist_for_next_candidate", "hygiene", "persistence", (28,), ISO, "W",
       "nothing it writes reaches the next container (checked by the honest candidate that "
       "follows)"),
