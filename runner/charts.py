@@ -17,6 +17,7 @@ matplotlib.use("Agg")  # no display: render to memory only
 import matplotlib.pyplot as plt
 
 from runner.report import Report
+from runner.values import printable
 
 _PHASES = (("runs", "o", "repeated runs"), ("best_of", "x", "best-of-N samples"))
 
@@ -24,6 +25,11 @@ _PHASES = (("runs", "o", "repeated runs"), ("best_of", "x", "best-of-N samples")
 def spec_charts(report: Report) -> dict[str, str]:
     """An SVG document per spec with counted samples, keyed by spec id."""
     return {spec: svg for spec in report.specs if (svg := _chart(report, spec))}
+
+
+def label_text(text: str) -> str:
+    """Untrusted text as a chart label: ``printable``, and ``$`` that cannot start mathtext."""
+    return printable(text, 60).replace("$", r"\$")
 
 
 def _chart(report: Report, spec: str) -> str | None:
@@ -48,10 +54,11 @@ def _chart(report: Report, spec: str) -> str | None:
                     seen[sample.points] += 1
             if xs:
                 axes.scatter(xs, ys, marker=marker, s=36, label=label, alpha=0.8)
-        axes.set_xticks(range(len(models)), models, rotation=20, ha="right", fontsize=8)
+        labels = [label_text(model) for model in models]
+        axes.set_xticks(range(len(models)), labels, rotation=20, ha="right", fontsize=8)
         axes.set_ylim(-0.5, maximum + 0.5)
         axes.set_ylabel(f"points (of {maximum})")
-        axes.set_title(f"{spec}: every sample's score per model", fontsize=10)
+        axes.set_title(label_text(f"{spec}: every sample's score per model"), fontsize=10)
         axes.grid(axis="y", alpha=0.3)
         axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
         figure.tight_layout()

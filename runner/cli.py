@@ -20,10 +20,11 @@ from runner.errors import ChorebenchError, SandboxError, SpecError
 from runner.plan import THINK_VALUES
 from runner.records import Grade
 from runner.settings import RUNTIMES, Settings
+from runner.values import printable
 
 
 def _log(message: str) -> None:
-    click.echo(f"chorebench: {message}", err=True)
+    click.echo(f"chorebench: {printable(message)}", err=True)
 
 
 class _Group(click.Group):
@@ -36,7 +37,7 @@ class _Group(click.Group):
             if ctx.obj is not None and ctx.obj.raise_errors:
                 raise
             for line in str(exc).splitlines() or [exc.__class__.__name__]:
-                click.echo(f"chorebench: error: {line}", err=True)
+                click.echo(f"chorebench: error: {printable(line)}", err=True)
             ctx.exit(exc.exit_code)
 
 
@@ -96,7 +97,7 @@ def grade(
             click.echo(json.dumps(result.to_json(), indent=None))
             continue
         if len(results) > 1:
-            click.echo(f"== {handle.name}")
+            click.echo(f"== {printable(handle.name)}")
         click.echo(_summary(result))
     broken = [r for r in results if r.infra_failed]
     if broken:
@@ -299,10 +300,12 @@ def _interruptible(out: Path) -> Iterator[None]:
 
 
 def _print_summary(summary: Any) -> None:
+    down = f"; hosts down: {', '.join(summary.hosts_down)}" if summary.hosts_down else ""
     click.echo(
-        f"{summary.out}: {summary.collected} collected, {summary.skipped} already there, "
-        f"{summary.failed} failed"
-        + (f"; hosts down: {', '.join(summary.hosts_down)}" if summary.hosts_down else "")
+        printable(
+            f"{summary.out}: {summary.collected} collected, {summary.skipped} already there, "
+            f"{summary.failed} failed{down}"
+        )
     )
 
 
@@ -316,8 +319,8 @@ def regrade(settings: Settings, run_dir: Path, runtime: str | None, jobs: int | 
 
     summary = regrade_run(run_dir, settings.with_flags(runtime=runtime, jobs=jobs), _log)
     click.echo(
-        f"{run_dir}: {summary.regraded} regraded, {summary.changed} grades changed, "
-        f"{summary.skipped} skipped (no response or unknown spec)"
+        f"{printable(str(run_dir))}: {summary.regraded} regraded, "
+        f"{summary.changed} grades changed, {summary.skipped} skipped (no response or unknown spec)"
     )
 
 
@@ -347,26 +350,26 @@ def image(settings: Settings, runtime: str | None) -> None:
 
 
 def _summary(grade: Grade, failures_only: bool = False) -> str:
+    """The grade as text lines; every field that is not chorebench's own through ``printable``."""
     lines = []
     if not failures_only:
         lines.append(
-            f"{grade.spec}: {grade.points}/{grade.max_points} points, score {grade.score:.3f}, "
-            f"strict {grade.strict_score:.3f}, "
+            f"{printable(grade.spec)}: {grade.points}/{grade.max_points} points, "
+            f"score {grade.score:.3f}, strict {grade.strict_score:.3f}, "
             + ("compliant" if grade.compliant else "not compliant")
         )
-        for violation in grade.violations:
-            where = f" (line {violation.line})" if violation.line else ""
-            lines.append(f"  violation {violation.rule}{where}: {violation.detail}")
-        for diagnostic in grade.diagnostics:
-            where = f" (line {diagnostic.line})" if diagnostic.line else ""
-            lines.append(f"  diagnostic {diagnostic.rule}{where}: {diagnostic.detail}")
+        for kind, notes in (("violation", grade.violations), ("diagnostic", grade.diagnostics)):
+            for note in notes:
+                where = f" (line {note.line})" if note.line else ""
+                lines.append(f"  {kind} {printable(note.rule)}{where}: {printable(note.detail)}")
     if grade.error:
-        lines.append(f"  error: {grade.error}")
+        lines.append(f"  error: {printable(grade.error)}")
     for check in grade.checks:
         if failures_only and check.passed:
             continue
         mark = "pass" if check.passed else "FAIL"
-        lines.append(f"  {mark} {check.case:<24} {check.outcome.value:<14} {check.detail}")
+        case = printable(check.case)
+        lines.append(f"  {mark} {case:<24} {check.outcome.value:<14} {printable(check.detail)}")
     return "\n".join(lines)
 
 
@@ -396,10 +399,14 @@ def sandbox_prune(settings: Settings, everyone: bool) -> None:
     report = prune(settings, everyone=everyone)
     for container in report.containers:
         click.echo(
-            f"removed container {container.name} ({container.status}, owner {container.owner})"
+            printable(
+                f"removed container {container.name} ({container.status}, owner {container.owner})"
+            )
         )
     for orphan in report.runtime:
         processes = ", ".join(f"{name} {pid}" for pid, name in orphan.processes)
-        click.echo(f"runtime orphan {orphan.container[:12]} [{processes}]: {orphan.detail}")
+        click.echo(
+            printable(f"runtime orphan {orphan.container[:12]} [{processes}]: {orphan.detail}")
+        )
     removed = len(report.containers) + sum(orphan.removed for orphan in report.runtime)
     click.echo(f"{removed} removed; {report.kept} kept (owner alive, or on another host)")

@@ -11,6 +11,7 @@ import re
 
 from runner.report import Report
 from runner.sections import Block, Bullets, Section, Table, sections, summary
+from runner.values import printable
 
 _STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
@@ -25,8 +26,8 @@ code { background: #f3f3f3; padding: 0 .2em; border-radius: 3px; }
 
 
 def inline(text: str) -> str:
-    """Escape ``text``, then render markdown's inline `code` and **bold**."""
-    escaped = html.escape(text, quote=False)
+    """``values.printable``, then HTML-escaped, then markdown's inline `code` and **bold**."""
+    escaped = html.escape(printable(str(text)))
     escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
     return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", escaped)
 
@@ -84,7 +85,7 @@ def render_html(report: Report) -> str:
     body = "\n".join(_section(section, charts) for section in sections(report))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>\n"
-        f"<h1>{html.escape(title)}</h1>\n<p>{inline(summary(report))}</p>\n{notice}\n{body}\n"
+        f"<title>{inline(title)}</title><style>{_STYLE}</style></head><body>\n"
+        f"<h1>{inline(title)}</h1>\n<p>{inline(summary(report))}</p>\n{notice}\n{body}\n"
         "</body></html>\n"
     )

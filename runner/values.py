@@ -126,7 +126,24 @@ def canonical(value: Any) -> Any:
     return (kind.__name__, value)
 
 
+def printable(text: str, limit: int | None = None) -> str:
+    """Untrusted text made safe to show: one line, and nothing a terminal or a reader acts on.
+
+    Every character that ``str.isprintable`` refuses (C0 and C1 controls such as ESC, CSI, CR,
+    LF, tab and BEL; format characters such as bidi overrides; line and paragraph separators)
+    is written as its Python escape (``\\x1b``, ``\\n``, ``\\u202e``), so no text a
+    candidate, a model server or a run directory wrote can move the cursor, clear the screen,
+    start a line or reorder what is shown. Cut to ``limit`` characters (``...`` at the end)
+    when given. Every path that prints, writes markdown or writes HTML shows untrusted
+    text through this function; markup is then the renderer's job (``runner.render_md``,
+    ``runner.render_html``).
+    """
+    shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    if limit is not None and len(shown) > limit:
+        return shown[: limit - 3] + "..."
+    return shown
+
+
 def show(value: Any, limit: int = 120) -> str:
-    """A short, escaped repr for details: candidate text must not inject control characters."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """A short repr of a value for details, shown through ``printable``."""
+    return printable(repr(value), limit)
