@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.mutation import run_plan
+from runner.grade import run_plan
 from runner.records import Grade, Spec
 from runner.spec import load_spec
 

@@ -135,8 +135,7 @@ def printable(text: str, limit: int | None = None) -> str:
     candidate, a model server or a run directory wrote can move the cursor, clear the screen,
     start a line or reorder what is shown. Cut to ``limit`` characters (``...`` at the end)
     when given. Every path that prints, writes markdown or writes HTML shows untrusted
-    text through this function; markup is then the renderer's job (``runner.render_md``,
-    ``runner.render_html``).
+    text through this function; markup is then the renderer's job (``runner.report.render``).
     """
     shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
     if limit is not None and len(shown) > limit:
@@ -144,6 +143,6 @@ def printable(text: str, limit: int | None = None) -> str:
     return shown
 
 
-def show(value: Any, limit: int = 120) -> str:
+def short_repr(value: Any, limit: int = 120) -> str:
     """A short repr of a value for details, shown through ``printable``."""
     return printable(repr(value), limit)

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from rundirs import GB, sample, write_run
 
 from runner.cli import _progress, main
-from runner.values import printable, show
+from runner.values import printable, short_repr
 
 ROOT = Path(__file__).resolve().parent.parent
 ISO = ROOT / "specs" / "iso_duration.json"
@@ -59,7 +59,7 @@ def test_printable_escapes_and_keeps_the_text(text: str) -> None:
     assert_inert(shown)
     assert "\n" not in shown
     assert printable("café, 22/22 <b>") == "café, 22/22 <b>"  # printable text is unchanged
-    assert len(show(text, 20)) <= 20
+    assert len(short_repr(text, 20)) <= 20
 
 
 def test_the_report_on_every_path(tmp_path: Path) -> None:
