@@ -57,9 +57,11 @@ def variant_sources(spec: Spec) -> list[tuple[str, str]]:
 def run_plan(
     spec: Spec, reference_runs: int = REFERENCE_RUNS, rng: random.Random | None = None
 ) -> list[tuple[str, str]]:
-    """The runs of one grade: the reference ``reference_runs`` times and every mutant once,
-    as (check name, module source), in an order drawn from ``rng`` (by default the operating
-    system's randomness, which no candidate can predict)."""
+    """The runs of one grade, as (check name, module source), in a fresh random order.
+
+    The reference runs ``reference_runs`` times, every mutant once. The order comes from
+    ``rng``, by default the operating system's randomness, which no candidate can predict.
+    """
     variants = variant_sources(spec)
     runs = [variants[0]] * reference_runs + variants[1:]
     (rng or secrets.SystemRandom()).shuffle(runs)
@@ -85,8 +87,6 @@ def grade_test_module(
     code: str,
     violations: tuple[Violation, ...],
     sandbox: Sandbox,
-    reference_runs: int = REFERENCE_RUNS,
-    rng: random.Random | None = None,
 ) -> tuple[list[Check], tuple[Violation, ...], str | None, dict[str, object]]:
     """Run the candidate test module on every run of ``run_plan``; one check per variant.
 
@@ -104,7 +104,7 @@ def grade_test_module(
     runs: dict[str, list[Check]] = {name: [] for name, _ in variants}
     errors: list[str] = []
     facts: dict[str, object] = {}
-    for name, source in run_plan(spec, reference_runs, rng):
+    for name, source in run_plan(spec):
         files = layout(spec.module.import_path, source, code)
         job = pytest_job(spec, files, TEST_FILE, (module_file(spec.module.import_path),))
         try:
