@@ -87,12 +87,8 @@ def test_errors_and_the_progress_log(tmp_path: Path, capsys: pytest.CaptureFixtu
     result = CliRunner().invoke(main, ["report", str(missing)])
     assert result.exit_code == 2
     assert_inert(result.output)
-    _progress(False)({"model": model_name(), "spec": "iso", "run": 1, "error": HOSTILE})
+    _progress(False)({"model": f"m{HOSTILE}", "spec": "iso", "run": 1, "error": HOSTILE})
     assert_inert(capsys.readouterr().err)
-
-
-def model_name() -> str:
-    return f"m{HOSTILE}"
 
 
 @pytest.mark.docker
