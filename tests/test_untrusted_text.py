@@ -4,22 +4,26 @@ A corpus of control characters, line breaks and markup goes in through everythin
 candidate, a model server or a run directory controls: an exception's class name and an
 unsupported type's name (through the real sandbox), compliance previews, model names,
 families, server errors and a run directory's name. Every output is then searched: the
-terminal text of ``chorebench grade``, ``chorebench report`` and the progress log,
-``report.md`` and ``report.html``. None may hold a character a terminal acts on, a line the
-corpus started, a table row it forged or a tag it opened.
+terminal text of ``chorebench grade``, ``report``, ``show``, ``diff``, the progress display
+and the log, ``report.md`` and ``report.html``. None may hold a character a terminal acts on,
+a line the corpus started, a table row it forged or a tag it opened.
 """
 
 from __future__ import annotations
 
 import html
+import io
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from rundirs import GB, sample, write_run
+from fakes import GB, sample, write_run
 
-from runner.cli import _progress, main
+from runner.cli import Display, main
+from runner.records import ModelStarted
+from runner.run import sample_done
 from runner.values import printable, short_repr
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,15 +66,20 @@ def test_printable_escapes_and_keeps_the_text(text: str) -> None:
     assert len(short_repr(text, 20)) <= 20
 
 
-def test_the_report_on_every_path(tmp_path: Path) -> None:
+def hostile_run(folder: Path) -> Path:
     model = f"qwen{HOSTILE}$\\frac$"
     records = [
         sample(model, "iso_duration", run, points, 22, family=f"parsers{HOSTILE}")
         for run, points in enumerate((22, 20, 21), 1)
     ]
     records.append(sample(model, "iso_duration", 4, 0, 22, error=f"server said {HOSTILE}"))
-    run_dir = tmp_path / f"run{NAMEABLE}"
-    write_run(run_dir, {model: GB}, [("iso_duration", f"parsers{HOSTILE}")], records)
+    records[0] = replace(records[0], response=f"def f():\n    return 1  # {HOSTILE}\n")
+    records[1] = replace(records[1], key=f'k" onmouseover="alert(1){NAMEABLE}')
+    return write_run(folder, {model: GB}, [("iso_duration", f"parsers{HOSTILE}")], records)
+
+
+def test_the_report_on_every_path(tmp_path: Path) -> None:
+    run_dir = hostile_run(tmp_path / f"run{NAMEABLE}")
     result = CliRunner().invoke(main, ["report", str(run_dir)])
     assert result.exit_code == 0, result.output
     assert_inert(result.stdout, "md")
@@ -78,17 +87,43 @@ def test_the_report_on_every_path(tmp_path: Path) -> None:
     assert_inert((run_dir / "report.md").read_text(encoding="utf-8"), "md")
     page = (run_dir / "report.html").read_text(encoding="utf-8")
     assert_inert(page, "html")
-    assert html.escape("qwen\\x1b[2J\\x1b[H") in page
+    assert html.escape("qwen\\x1b[2J\\x1b[H", quote=False) in page
+    assert '<tr id="sample-k&quot; onmouseover=&quot;alert(1)' in page  # an id, not an attribute
 
 
-def test_errors_and_the_progress_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_show_and_diff(tmp_path: Path) -> None:
+    run_dir = hostile_run(tmp_path / "run")
+    for run in (1, 4):
+        result = CliRunner().invoke(main, ["show", str(run_dir), "--spec", "iso_duration",
+                                           "--run", str(run)])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        # The response is shown with its own line breaks: whole lines are the model's answer.
+        head, _, body = result.stdout.partition("--- response")
+        assert_inert(head)
+        assert_inert(body.replace("\n  pass forged", "\n").replace("\n| forged", "\n"))
+        assert "qwen\\x1b[2J" in head
+    result = CliRunner().invoke(main, ["diff", str(run_dir), str(run_dir)])
+    assert result.exit_code == 0, result.output
+    assert_inert(result.stdout, "md")
+    assert "\\| forged \\| row \\|" in result.stdout
+
+
+def test_errors_the_log_and_the_progress_display(tmp_path: Path) -> None:
     missing = tmp_path / f"run{NAMEABLE}"
     missing.mkdir()
     result = CliRunner().invoke(main, ["report", str(missing)])
     assert result.exit_code == 2
     assert_inert(result.output)
-    _progress(False)({"model": f"m{HOSTILE}", "spec": "iso", "run": 1, "error": HOSTILE})
-    assert_inert(capsys.readouterr().err)
+    for mode in ("lines", "bar"):
+        stream = io.StringIO()
+        shown = Display(mode, stream, tick_s=3600)
+        shown(ModelStarted("runs", f"m{HOSTILE}", f"http://h{HOSTILE}", 1))
+        record = sample(f"m{HOSTILE}", "iso_duration", 1, 0, 22, error=HOSTILE)
+        shown(sample_done(record))
+        shown.say(f"chorebench: {HOSTILE}")
+        shown.close()
+        ours = stream.getvalue().replace("\r\x1b[K", "")  # the bar's own redraw
+        assert_inert(ours)
 
 
 @pytest.mark.docker

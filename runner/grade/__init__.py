@@ -5,7 +5,7 @@ Owns the extraction of code from a response (``extract``), the static compliance
 that executes them, the reading of a transcript and whether it can be trusted), the grading
 of a response with function grading (``grading``: ``grade_response``, ``grade_all``), and
 mutation grading of a generated test with its stale-reference diagnostics (``mutation``,
-``diagnostics``).
+``diagnostics``), and a spec's floor: what its trivial answers earn (``floor``).
 
 May import: ``runner.errors``, ``runner.records``, ``runner.values``. No other room, and not
 ``docker``: whatever satisfies ``Sandbox`` (``runner.sandbox.DockerSandbox``, the tests'
@@ -15,6 +15,7 @@ May import: ``runner.errors``, ``runner.records``, ``runner.values``. No other r
 from runner.grade.compliance import UNRUNNABLE, check_compliance
 from runner.grade.diagnostics import stale_reference_diagnostics
 from runner.grade.extract import extract_code
+from runner.grade.floor import literal_prefix, measure_floors, trivial_candidates
 from runner.grade.grading import grade_all, grade_response, grader_pool, score_function
 from runner.grade.mutation import (
     REFERENCE_RUNS,
@@ -50,6 +51,8 @@ __all__ = [
     "grade_response",
     "grader_pool",
     "layout",
+    "literal_prefix",
+    "measure_floors",
     "module_file",
     "observation",
     "pytest_job",
@@ -58,6 +61,7 @@ __all__ = [
     "sandbox_facts",
     "score_function",
     "stale_reference_diagnostics",
+    "trivial_candidates",
     "variant_sources",
     "why_untrusted",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from runner.errors import SandboxError
@@ -34,15 +34,29 @@ def grader_pool(jobs: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="chorebench-grade")
 
 
-def grade_all(work: Sequence[tuple[Spec, str]], sandbox: Sandbox, jobs: int) -> list[Grade]:
+def grade_all(
+    work: Sequence[tuple[Spec, str]],
+    sandbox: Sandbox,
+    jobs: int,
+    on_grade: Callable[[int, Grade], None] | None = None,
+) -> list[Grade]:
     """Grade each (spec, raw response) pair, up to ``jobs`` at once; grades in input order.
 
     Each grade is what ``grade_response`` alone gives: candidates share nothing but the engine.
+    ``on_grade(index, grade)`` is called as each grade is made (from the grading thread).
     """
+
+    def one(index: int) -> Grade:
+        spec, raw = work[index]
+        grade = grade_response(spec, raw, sandbox)
+        if on_grade is not None:
+            on_grade(index, grade)
+        return grade
+
     if jobs <= 1 or len(work) <= 1:
-        return [grade_response(spec, raw, sandbox) for spec, raw in work]
+        return [one(index) for index in range(len(work))]
     with grader_pool(min(jobs, len(work))) as pool:
-        return list(pool.map(lambda pair: grade_response(pair[0], pair[1], sandbox), work))
+        return list(pool.map(one, range(len(work))))
 
 
 def grade_response(spec: Spec, raw: str, sandbox: Sandbox) -> Grade:

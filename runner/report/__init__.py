@@ -15,17 +15,23 @@ from runner.report.build import HIT_RULE, Report, build_report
 from runner.report.render import (
     REPORT_FILES,
     Written,
+    md_text,
     render_html,
     render_markdown,
     write_report,
 )
+from runner.report.stats import intervals_overlap
+from runner.report.tables import VarianceRow
 
 __all__ = [
     "HIT_RULE",
     "REPORT_FILES",
     "Report",
+    "VarianceRow",
     "Written",
     "build_report",
+    "intervals_overlap",
+    "md_text",
     "render_html",
     "render_markdown",
     "write_report",

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from runner.records import Sample
+from runner.records import Floor
 from runner.report import stats
 from runner.report.findings import ranking_notes, variance_notes
 from runner.report.routing import ROUTING_RULE, RoutingRow, routing
@@ -29,7 +29,7 @@ from runner.report.tables import (
     thinking,
     variance,
 )
-from runner.rundir import load_samples, read_manifest
+from runner.rundir import SampleRecord, load_samples, read_floors, read_manifest
 from runner.settings import DEFAULT_HIT_AT
 
 
@@ -43,7 +43,7 @@ class Report:
     specs: tuple[str, ...]
     families: dict[str, tuple[str, ...]]
     hit_at: float
-    samples: tuple[Sample, ...]
+    samples: tuple[SampleRecord, ...]
     ranking: list[RankingRow]
     ranking_notes: list[str]
     variance: list[VarianceRow]
@@ -52,6 +52,7 @@ class Report:
     thinking: list[ThinkingRow]
     best_of: list[BestOfRow]
     routing: list[RoutingRow]
+    floors: dict[str, Floor]  # by spec id, as measured for the run (floors.json)
 
     @property
     def not_counted(self) -> int:
@@ -78,6 +79,7 @@ class Report:
             "thinking": [asdict(row) for row in self.thinking],
             "best_of": [asdict(row) for row in self.best_of],
             "routing": [asdict(row) for row in self.routing],
+            "floors": {spec: asdict(floor) for spec, floor in self.floors.items()},
         }
 
 
@@ -114,7 +116,7 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
     variance_rows = variance(runs, models, specs)
     best_rows = best_of(by_model_and_spec(samples, "best_of"), models, specs, sizes, threshold)
     ranking_rows = ranking(runs, models, specs, sizes)
-    thinking_rows = thinking(samples, models)
+    thinking_rows = thinking(samples, models, _from_config(manifest))
     return Report(
         run_dir=run_dir,
         manifest=manifest,
@@ -135,7 +137,14 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
         routing=routing(
             families, variance_rows, best_rows, sizes, [r.model for r in thinking_rows if r.traps]
         ),
+        floors={spec: floor for spec, floor in read_floors(run_dir).items() if spec in specs},
     )
+
+
+def _from_config(manifest: dict[str, Any]) -> bool:
+    """Whether the run was asked for by a config file (``bench``, ``run --config``)."""
+    commands = [phase.get("command") or [] for phase in manifest.get("phases", {}).values()]
+    return any("bench" in command[1:2] or "--config" in command for command in commands)
 
 
 def _ordered(first: Any, then: Any) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ May import: ``runner.errors``, ``runner.records``, ``runner.settings``, ``runner
 the sandbox comes in as an argument.
 """
 
-from runner.run.collect import collect
+from runner.run.collect import collect, sample_done
 from runner.run.planning import (
     DEFAULT_BEST_OF_TEMPERATURE,
     DEFAULT_TEMPERATURE,
@@ -30,8 +30,8 @@ from runner.run.planning import (
     request_options,
     sample_key,
 )
-from runner.run.recording import run_manifest, sample_record
-from runner.run.regrade import RegradeSummary, grade_signature, regrade
+from runner.run.recording import record_floors, run_manifest, sample_record
+from runner.run.regrade import RegradeSummary, regrade
 
 __all__ = [
     "DEFAULT_BEST_OF_TEMPERATURE",
@@ -45,15 +45,16 @@ __all__ = [
     "RunSummary",
     "WorkItem",
     "collect",
-    "grade_signature",
     "load_config",
     "make_plan",
     "make_plans",
     "parse_think",
     "plans_for",
+    "record_floors",
     "regrade",
     "request_options",
     "run_manifest",
+    "sample_done",
     "sample_key",
     "sample_record",
 ]

@@ -18,7 +18,6 @@ in whatever ``Sandbox`` is handed in.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
@@ -26,11 +25,21 @@ from typing import Any
 from runner.backends import Client, Completion, ModelInfo, make_client, model_key
 from runner.errors import BackendError, ModelNotFound, ServerUnreachable, TransientError
 from runner.grade import Sandbox, grade_response, grader_pool
+from runner.records import (
+    ModelStarted,
+    Progress,
+    StageStarted,
+    UnitDone,
+    UnitStarted,
+    no_progress,
+    sample_label,
+)
 from runner.run.planning import RunPlan, RunSummary, WorkItem, request_options, sample_key
 from runner.run.recording import run_manifest, sample_record
 from runner.rundir import (
     MANIFEST,
     SampleLog,
+    SampleRecord,
     now,
     read_manifest,
     read_samples,
@@ -42,14 +51,16 @@ def collect(
     plan: RunPlan,
     sandbox: Sandbox,
     image: dict[str, str],
-    progress: Callable[[dict[str, Any]], None] = lambda _: None,
+    progress: Progress = no_progress,
     jobs: int = 1,
     api_key: str | None = None,
 ) -> RunSummary:
     """Collect and grade every missing sample of ``plan`` into ``plan.out``.
 
     Up to ``jobs`` responses are graded at once, while the next ones are awaited.
-    ``api_key`` is sent to OpenAI-compatible hosts (never written anywhere).
+    ``api_key`` is sent to OpenAI-compatible hosts (never written anywhere). ``progress``
+    hears the stage (``plan.phase``) start, each model start, each request sent and each
+    sample recorded.
 
     Raises:
         ServerUnreachable: no host answers at all.
@@ -69,10 +80,11 @@ def collect(
         write_json_atomic(plan.out / MANIFEST, manifest)
         # A failed sample is not done: resuming tries it again (readers use the last record).
         records = read_samples(plan.out, repair=True)
-        done = {r.get("key") for r in records if r.get("error") is None}
+        done = {r.key for r in records if r.error is None}
         todo = [item for item in work if item.key not in done]
         skipped = len(work) - len(todo)
         log = SampleLog(plan.out)
+        progress(StageStarted(plan.phase, len(todo), skipped))
         recorder = _Recorder(log, progress, sandbox, jobs)
         for model, reason in missing.items():
             for item in (i for i in todo if i.model == model):
@@ -90,6 +102,7 @@ def collect(
             manifest.update(ended_at=now(), status=recorder.status)
             write_json_atomic(plan.out / MANIFEST, manifest)
         return RunSummary(
+            plan.phase,
             plan.out,
             recorder.collected,
             skipped,
@@ -107,7 +120,7 @@ class _Recorder:
     def __init__(
         self,
         log: SampleLog,
-        progress: Callable[[dict[str, Any]], None],
+        progress: Progress,
         sandbox: Sandbox,
         jobs: int,
     ) -> None:
@@ -131,13 +144,13 @@ class _Recorder:
         def work() -> None:
             grade = None
             if completion is not None:
-                grade = grade_response(item.spec, completion.response, self.sandbox).to_json()
+                grade = grade_response(item.spec, completion.response, self.sandbox)
             record = sample_record(item, host, completion, error, grade)
             self.log.append(record)
             with self.lock:
                 self.collected += completion is not None
                 self.failed += completion is None
-            self.progress(record)
+            self.progress(sample_done(record))
 
         self.pending.append(self.grader.submit(work))
 
@@ -269,6 +282,7 @@ def _host_worker(
     models = list(dict.fromkeys(item.model for item in items))
     for position, model in enumerate(models):
         group = [item for item in items if item.model == model]
+        recorder.progress(ModelStarted(plan.phase, model, host, len(group)))
         with ThreadPoolExecutor(max_workers=max(1, plan.concurrency)) as pool:
             returned = pool.map(lambda item: _collect_one(client, host, item, recorder), group)
             lost = [item for item in returned if item]
@@ -281,6 +295,8 @@ def _host_worker(
 
 def _collect_one(client: Client, host: str, item: WorkItem, recorder: _Recorder) -> WorkItem | None:
     """Collect one sample; return it back when the host is gone (to run elsewhere)."""
+    label = sample_label(item.model, item.spec.id, item.run)
+    recorder.progress(UnitStarted(item.phase, label))
     try:
         completion = client.generate(item.model, item.spec.prompt, item.options, item.think)
     except (ServerUnreachable, TransientError) as exc:
@@ -314,3 +330,20 @@ def _note_loaded(client: Client, model: str, recorder: _Recorder) -> None:
             recorder.loaded[model] = {
                 k: loaded.get(k) for k in ("size", "size_vram", "context_length")
             }
+
+
+def sample_done(record: SampleRecord) -> UnitDone:
+    """The progress event of one sample just recorded: its verdict, time, tokens and flags."""
+    grade = record.grade
+    verdict = f"{grade.points}/{grade.max_points}" if grade else f"error: {record.error}"
+    flags = ("THINKING TRAP",) if record.thinking_trap else ()
+    flags += ("OUT OF BUDGET",) if record.out_of_budget else ()
+    return UnitDone(
+        stage=record.phase,
+        label=sample_label(record.model, record.spec, record.run),
+        verdict=verdict,
+        seconds=record.wall_s,
+        tokens=record.eval_count,
+        flags=flags,
+        host=record.host,
+    )

@@ -88,8 +88,9 @@ class WorkItem:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """What a run did: counts, for the CLI to print."""
+    """What one phase of a run did: counts, for the CLI to print."""
 
+    phase: str
     out: Path
     collected: int
     skipped: int
@@ -296,5 +297,5 @@ def plans_for(
     flags = dict(flags)
     config = load_config(config_path) if config_path else None
     paths = list(flags.pop("spec_paths", ()) or ()) or list(config.specs if config else ())
-    specs = tuple(load_specs(paths or [settings.specs_dir]))
+    specs = tuple(load_specs(paths or [settings.specs_dir], settings.specs_dir))
     return make_plans(flags, config, settings, specs, command)

@@ -1,4 +1,5 @@
-"""What a run writes into its directory: the manifest of a phase, the record of a sample.
+"""What a run writes into its directory: the manifest of a phase, the record of a sample,
+the specs' floors.
 
 ``runner.rundir`` stores them (atomically, line by line); this module decides what they say.
 """
@@ -8,13 +9,17 @@ from __future__ import annotations
 import hashlib
 import platform
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from runner import __version__
 from runner.backends import Completion, backend_of
+from runner.grade import Sandbox, measure_floors
+from runner.records import Grade, Spec
 from runner.run.planning import RunPlan, WorkItem
-from runner.rundir import now
+from runner.rundir import SampleRecord, now, read_floors, write_floors
 
 
 def sample_record(
@@ -22,42 +27,43 @@ def sample_record(
     host: str | None,
     completion: Completion | None,
     error: str | None,
-    grade: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """The samples.jsonl record of one sample (the thinking is logged, always)."""
+    grade: Grade | None,
+) -> SampleRecord:
+    """The record of one sample (the thinking is logged, always)."""
     response = completion.response if completion else ""
     thinking = completion.thinking if completion else ""
-    return {
-        "key": item.key,
-        "model": item.model,
-        "spec": item.spec.id,
-        "spec_sha256": item.spec.sha256,
-        "family": item.spec.family,
-        "phase": item.phase,
-        "run": item.run,
-        "temperature": item.options.get("temperature"),
-        "seed": item.options.get("seed"),
-        "num_predict": item.options.get("num_predict"),
-        "think": item.think,
-        "host": host,
-        "backend": backend_of(host),
-        "response": response,
-        "thinking": thinking,
-        "response_sha256": hashlib.sha256(response.encode("utf-8", "surrogatepass")).hexdigest(),
-        "done_reason": completion.done_reason if completion else None,
-        "eval_count": completion.eval_count if completion else None,
-        "prompt_eval_count": completion.prompt_eval_count if completion else None,
-        "total_duration_ns": completion.total_duration_ns if completion else None,
-        "load_duration_ns": completion.load_duration_ns if completion else None,
-        "eval_duration_ns": completion.eval_duration_ns if completion else None,
-        "wall_s": round(completion.wall_s, 4) if completion else None,
-        "attempts": completion.attempts if completion else None,
-        "thinking_trap": bool(completion) and not response.strip() and bool(thinking.strip()),
-        "out_of_budget": bool(completion) and completion.done_reason == "length",
-        "error": error,
-        "grade": grade,
-        "recorded_at": now(),
-    }
+    answered = completion is not None
+    return SampleRecord(
+        key=item.key,
+        model=item.model,
+        spec=item.spec.id,
+        spec_sha256=item.spec.sha256,
+        family=item.spec.family,
+        phase=item.phase,
+        run=item.run,
+        temperature=item.options.get("temperature"),
+        seed=item.options.get("seed"),
+        num_predict=item.options.get("num_predict"),
+        think=item.think,
+        host=host,
+        backend=backend_of(host),
+        response=response,
+        thinking=thinking,
+        response_sha256=hashlib.sha256(response.encode("utf-8", "surrogatepass")).hexdigest(),
+        done_reason=completion.done_reason if completion else None,
+        eval_count=completion.eval_count if completion else None,
+        prompt_eval_count=completion.prompt_eval_count if completion else None,
+        total_duration_ns=completion.total_duration_ns if completion else None,
+        load_duration_ns=completion.load_duration_ns if completion else None,
+        eval_duration_ns=completion.eval_duration_ns if completion else None,
+        wall_s=round(completion.wall_s, 4) if completion else None,
+        attempts=completion.attempts if completion else None,
+        thinking_trap=answered and not response.strip() and bool(thinking.strip()),
+        out_of_budget=answered and completion.done_reason == "length",  # type: ignore[union-attr]
+        error=error,
+        grade=grade,
+        recorded_at=now(),
+    )
 
 
 def run_manifest(
@@ -110,3 +116,13 @@ def run_manifest(
         "ended_at": None,
         "status": "running",
     }
+
+
+def record_floors(run_dir: Path, specs: Sequence[Spec], sandbox: Sandbox, jobs: int) -> None:
+    """Measure the floors ``run_dir`` lacks (a spec new, or changed) and write them all."""
+    known = read_floors(run_dir)
+    todo = [s for s in specs if s.id not in known or known[s.id].sha256 != s.sha256]
+    if not todo:
+        return
+    known.update({floor.spec: floor for floor in measure_floors(todo, sandbox, jobs)})
+    write_floors(run_dir, known.values())
