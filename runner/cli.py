@@ -9,6 +9,9 @@ look inside a run (``show``, ``specs``, ``models``, ``diff``).
 from __future__ import annotations
 
 import json
+import math
+import os
+import signal
 import sys
 import threading
 import time
@@ -31,9 +34,9 @@ from runner.records import (
     UnitStarted,
 )
 from runner.report import md_text
-from runner.run import THINK_VALUES, RunSummary, plans_for
+from runner.run import THINK_VALUES, RunSummary, Stop, plans_for
 from runner.sandbox import prune
-from runner.settings import PROJECT_ROOT, RUNTIMES, Settings
+from runner.settings import MAX_JOBS, PROJECT_ROOT, RUNTIMES, Settings
 from runner.values import printable
 
 
@@ -72,6 +75,16 @@ class _Group(click.Group):
             ctx.exit(exc.exit_code)
 
 
+class _Finite(click.FloatRange):
+    """A FloatRange that also refuses NaN and the infinities, which its range checks let by."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
 runtime_option = click.option(
     "--runtime",
     type=click.Choice(RUNTIMES),
@@ -81,7 +94,7 @@ runtime_option = click.option(
 jobs_option = click.option(
     "--jobs",
     "-j",
-    type=click.IntRange(1, 256),
+    type=click.IntRange(1, MAX_JOBS),
     default=None,
     help="Candidates graded at once (default: CHOREBENCH_JOBS, else the number of cores).",
 )
@@ -234,7 +247,7 @@ def _run_options(command: Any) -> Any:
             ),
             click.option(
                 "--hit-at",
-                type=click.FloatRange(0, 1),
+                type=_Finite(0, 1),
                 help="Best-of: the score fraction counted as a hit (default 0.82, 18/22).",
             ),
             click.option(
@@ -269,7 +282,7 @@ def _run_options(command: Any) -> Any:
     help="Instead of --runs: N samples per model and spec at temperature 0.7 (unless "
     "--temperature), each graded; the report keeps the best.",
 )
-@click.option("--temperature", type=click.FloatRange(0, 2), help="Default 0.2.")
+@click.option("--temperature", type=_Finite(0, 2), help="Default 0.2.")
 @click.option(
     "--think",
     type=click.Choice(THINK_VALUES, case_sensitive=False),
@@ -277,9 +290,7 @@ def _run_options(command: Any) -> Any:
 )
 @click.option("--seed", type=int, help="Sampling seed sent in options.")
 @click.option("--num-predict", type=click.IntRange(1), help="Token budget sent in options.")
-@click.option(
-    "--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), help="Per request, s."
-)
+@click.option("--timeout", "timeout_s", type=_Finite(min=0, min_open=True), help="Per request, s.")
 @click.option("--concurrency", type=click.IntRange(1, 64), help="Requests in flight per host.")
 @click.option(
     "--config",
@@ -309,11 +320,12 @@ def run(
     """
     settings = settings.with_flags(runtime=runtime, jobs=jobs)
     plans = plans_for(config, flags, settings, tuple(sys.argv))
-    _log(f"run directory {plans[0].out}")
-    with _interruptible(plans[0].out), _display(quiet, verbose) as display:
-        summaries = commands.run_samples(plans, settings, display, _log)
+    stop = Stop()
+    with _stoppable(stop, plans[0].out), _display(quiet, verbose) as display:
+        summaries = commands.run_samples(plans, settings, display, _log, stop)
     for summary in summaries:
         _print_summary(summary)
+    _exit_if_stopped(stop, plans[0].out)
     click.echo(f"next: chorebench report {plans[0].out}")
 
 
@@ -347,11 +359,14 @@ def bench(
     """
     settings = settings.with_flags(runtime=runtime, jobs=jobs)
     path = config or PROJECT_ROOT / "bench.json"
-    out = flags.get("out")
-    with _interruptible(out or Path("the run directory")), _display(quiet, verbose) as display:
-        result = commands.bench(path, flags, settings, tuple(sys.argv), display, _log)
+    out = flags.get("out") or Path("the run directory")
+    stop = Stop()
+    with _stoppable(stop, out), _display(quiet, verbose) as display:
+        result = commands.bench(path, flags, settings, tuple(sys.argv), display, _log, stop)
     for summary in result.summaries:
         _print_summary(summary)
+    _exit_if_stopped(stop, result.summaries[0].out if result.summaries else out)
+    assert result.written is not None  # only a stopped bench has no report
     click.echo(result.written.markdown)
     _log("wrote " + ", ".join(str(f) for f in result.written.files))
 
@@ -361,7 +376,7 @@ def bench(
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of markdown.")
 @click.option(
     "--hit-at",
-    type=click.FloatRange(0, 1),
+    type=_Finite(0, 1),
     help="Best-of hit threshold as a fraction (default: the run's own, else 0.82).",
 )
 def report(run_dir: Path, as_json: bool, hit_at: float | None) -> None:
@@ -383,13 +398,43 @@ def report(run_dir: Path, as_json: bool, hit_at: float | None) -> None:
 
 
 @contextmanager
-def _interruptible(out: Path) -> Iterator[None]:
-    """Ctrl-C: say the run directory is valid and resumable, exit 130."""
+def _stoppable(stop: Stop, out: Path) -> Iterator[None]:
+    """SIGINT and SIGTERM while a run collects: the first asks ``stop`` (no new request or
+    grade; what is in flight is recorded), the second abandons what is in flight.
+
+    Abandoning, or a signal before collection starts, interrupts the main thread; once the
+    run directory is written, the process exits at once (128 + the signal): requests still
+    in flight are not waited for.
+    """
+
+    def handle(signum: int, _frame: object) -> None:
+        if stop.request(signum):
+            message = (
+                f"stopping: {stop.in_flight} request(s) in flight (Ctrl-C again to abandon them)"
+            )
+            # From a thread: the handler may interrupt the main thread holding the display's lock.
+            threading.Thread(target=_log, args=(message,), daemon=True).start()
+            return
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     except KeyboardInterrupt:
         _log(f"interrupted: {out} is valid; rerun the same command to resume")
-        sys.exit(130)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(128 + (stop.signal or signal.SIGINT))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _exit_if_stopped(stop: Stop, out: Path) -> None:
+    """After a graceful stop: say the run directory is valid, exit 128 + the signal."""
+    if stop.signal is not None:
+        _log(f"stopped: {out} is valid; rerun the same command to resume")
+        sys.exit(128 + stop.signal)
 
 
 def _print_summary(summary: RunSummary) -> None:
@@ -398,6 +443,7 @@ def _print_summary(summary: RunSummary) -> None:
         printable(
             f"{summary.phase}: {summary.collected} collected, {summary.skipped} already there, "
             f"{summary.failed} failed{down}"
+            + (f"; {summary.left} left for a resume" if summary.left else "")
         )
     )
 

@@ -29,12 +29,15 @@ from runner.run import (
     RegradeSummary,
     RunPlan,
     RunSummary,
+    Stop,
     collect,
+    missing_models,
     plans_for,
+    read_stored,
     record_floors,
     regrade,
 )
-from runner.rundir import SampleRecord, mark_latest, read_manifest, read_samples
+from runner.rundir import SampleRecord, make_run_dir, mark_latest, read_manifest, read_samples
 from runner.sandbox import open_sandbox
 from runner.settings import Settings
 from runner.spec import load_spec, load_specs
@@ -137,31 +140,49 @@ def run_samples(
     settings: Settings,
     progress: Progress = no_progress,
     log: Callable[[str], None] = lambda _: None,
+    stop: Stop | None = None,
 ) -> list[RunSummary]:
     """Collect and grade the samples of each plan in turn (resuming what is already there).
 
-    The servers are asked first, so a missing server stops the run before the sandbox starts.
+    Every host is asked first, and every requested model looked for on them, so a missing
+    server or model stops the run before the run directory is made and the sandbox starts.
+    A model no host serves, beside others that are, is named once in a warning and left out.
+    After a ``stop`` request, the plans not started are not started.
     Beside the collection, each spec's floor is measured into the run directory; the run
     becomes ``runs/latest`` when it lies in the runs folder.
 
     Raises:
         ServerUnreachable: no host of the first plan answers.
+        BadInputError: a host is of another backend than it says, no requested model is
+            served (one line each, with what is served and the closest name), or the run
+            directory cannot be made.
         SandboxError: no sandbox could be had.
     """
     if not plans:
         return []
+    stop = stop or Stop()
     key = settings.openai_api_key
     log(f"asking {', '.join(plans[0].hosts)}")
-    require_a_server(plans[0].hosts, api_key=key)
+    found = require_a_server(plans[0].hosts, api_key=key)
+    missing = missing_models(plans, found.listings)
+    if missing and len(missing) == len({model for plan in plans for model in plan.models}):
+        raise BadInputError("\n".join(missing.values()))
+    for message in missing.values():
+        log(f"warning: {message} (left out of this run)")
+    make_run_dir(plans[0].out)
+    log(f"run directory {plans[0].out}")
     log(f"starting the sandbox ({settings.runtime}, {settings.jobs} grading at once)")
     with open_sandbox(settings.for_many(), log) as sandbox, ThreadPoolExecutor(1) as side:
         image = {"tag": sandbox.image.tag, "id": sandbox.image.id, "runtime": sandbox.runtime}
         specs = list({spec.id: spec for plan in plans for spec in plan.specs}.values())
-        plans[0].out.mkdir(parents=True, exist_ok=True)
         mark_latest(plans[0].out, settings.runs_dir)
         # The floors are graded beside the collection, which mostly waits for the models.
         floors = side.submit(record_floors, plans[0].out, specs, sandbox, settings.jobs)
-        summaries = [collect(plan, sandbox, image, progress, settings.jobs, key) for plan in plans]
+        summaries = []
+        for plan in plans:
+            if stop.stopping or (plan.models and set(plan.models) <= set(missing)):
+                continue
+            summaries.append(collect(plan, sandbox, image, progress, settings.jobs, key, stop))
         try:
             floors.result()
         except ChorebenchError as exc:
@@ -183,7 +204,7 @@ class BenchResult:
     """What ``chorebench bench`` did: each phase's collection, then the report."""
 
     summaries: list[RunSummary]
-    written: Written
+    written: Written | None  # None: stopped before the end, no report
 
 
 def bench(
@@ -193,16 +214,22 @@ def bench(
     command: tuple[str, ...],
     progress: Progress = no_progress,
     log: Callable[[str], None] = lambda _: None,
+    stop: Stop | None = None,
 ) -> BenchResult:
     """Run, grade and report from a config file: every phase it configures, one directory.
 
+    After a ``stop`` request nothing more starts, and no report is written.
+
     Raises:
-        BadInputError: the config or a spec is invalid (before anything runs).
+        BadInputError: the config, a spec, a host, a model or the run directory is invalid
+            (before anything runs).
         ServerUnreachable: no server answers (before the sandbox starts).
     """
+    stop = stop or Stop()
     plans = plans_for(config_path, flags, settings, command)
-    log(f"run directory {plans[0].out}")
-    summaries = run_samples(plans, settings, progress, log)
+    summaries = run_samples(plans, settings, progress, log, stop)
+    if stop.stopping:
+        return BenchResult(summaries, None)
     return BenchResult(summaries, report_run(plans[0].out, flags.get("hit_at")))
 
 
@@ -212,9 +239,10 @@ def regrade_run(
     log: Callable[[str], None] = lambda _: None,
     progress: Progress = no_progress,
 ) -> RegradeSummary:
-    """Grade a run directory's stored responses again."""
+    """Grade a run directory's stored responses again (read and checked before the engine)."""
+    stored = read_stored(run_dir)
     with open_sandbox(settings.for_many(), log) as sandbox:
-        return regrade(run_dir, sandbox, settings.jobs, progress)
+        return regrade(stored, sandbox, settings.jobs, progress)
 
 
 def build_image(settings: Settings, log: Callable[[str], None] = lambda _: None) -> str:

@@ -2,7 +2,8 @@
 
     ChorebenchError               anything chorebench raises on purpose
     ├── BadInputError             the user's input is wrong: exit 2, nothing run
-    │   └── SpecError             a spec file is invalid (each problem ``FILE: /pointer: reason``)
+    │   ├── SpecError             a spec file is invalid (each problem ``FILE: /pointer: reason``)
+    │   └── WrongBackend          a host speaks another backend's API than its host string says
     └── InfraError                chorebench could not do its job: exit 1
         ├── SandboxError          the Docker engine or the grader image failed
         └── BackendError          a model server could not be reached or answered badly
@@ -43,6 +44,10 @@ class SpecError(BadInputError):
         super().__init__("\n".join(self.problems))
 
 
+class WrongBackend(BadInputError):
+    """The host answers, but speaks another backend's API than its host string says."""
+
+
 class InfraError(ChorebenchError):
     """Something chorebench depends on failed; retrying later may work."""
 
@@ -74,4 +79,12 @@ class TransientError(BackendError):
 
 
 class BadResponse(BackendError):
-    """The server answered with something that is not the documented JSON."""
+    """The server answered with something that is not the documented JSON.
+
+    Attributes:
+        status: the HTTP status of an error answer, None for a body that does not parse.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

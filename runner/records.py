@@ -29,6 +29,7 @@ class Outcome(StrEnum):
     CRASHED = "crashed"  # the case's process died without a report (signal, os._exit, OOM)
     NO_CODE = "no_code"  # nothing runnable: empty response, syntax error, entry point missing
     PROTOCOL_ERROR = "protocol_error"  # the sandbox's report for this case did not parse
+    TOO_LARGE = "too_large"  # the answer, or a value it returned, is over a cap (runner.caps)
     INFRA_ERROR = "infra_error"  # the engine or image failed: never the candidate's fault
 
 
@@ -157,7 +158,8 @@ class Observation:
     """What one case did inside the sandbox, as reported by the harness.
 
     ``status`` is one of ``returned``, ``raised``, ``timeout``, ``crashed``, ``no_entry``,
-    ``compile_error``, ``protocol_error``, ``pytest`` (a pytest run: see ``pytest``).
+    ``compile_error``, ``protocol_error``, ``too_large`` (the returned value was over a cap:
+    ``detail`` says which), ``pytest`` (a pytest run: see ``pytest``).
     For ``returned``, ``value`` is the decoded value (built-in types only) or
     ``value_error`` says why it could not be carried (unsupported type, too large).
     For ``raised``, ``exc_type`` is the exception's qualified name, ``exc_builtins`` the

@@ -13,6 +13,7 @@ from pathlib import Path
 from runner.errors import BadInputError
 
 RUNTIMES = ("runc", "runsc")
+MAX_JOBS = 256
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"  # Ollama's own default
 DEFAULT_HIT_AT = 0.82  # best-of: the score fraction of a hit, the write-up's 18/22
@@ -68,8 +69,9 @@ class Settings:
         for name, attribute in (("CHOREBENCH_JOBS", "jobs"), ("CHOREBENCH_POOL", "pool")):
             value = env.get(name)
             if value:
-                if not value.isdigit():
-                    raise BadInputError(f"{name}={value!r}: use a whole number")
+                # ASCII digits only: "²".isdigit() is true, and int("²") raises.
+                if not (value.isascii() and value.isdigit() and len(value) <= 6):
+                    raise BadInputError(f"{name}={value!r}: use a whole number (at most 6 digits)")
                 settings = replace(settings, **{attribute: int(value)})
         return settings.checked()
 
@@ -82,8 +84,10 @@ class Settings:
         """Self, after validating the values; raises BadInputError naming the bad one."""
         if self.pool is not None and not 0 <= self.pool <= 64:
             raise BadInputError(f"pool {self.pool}: from 0 to 64 (--pool or CHOREBENCH_POOL)")
-        if self.jobs < 1:
-            raise BadInputError(f"jobs {self.jobs}: at least 1 (--jobs or CHOREBENCH_JOBS)")
+        if not 1 <= self.jobs <= MAX_JOBS:
+            raise BadInputError(
+                f"jobs {self.jobs}: from 1 to {MAX_JOBS} (--jobs or CHOREBENCH_JOBS)"
+            )
         if self.runtime not in RUNTIMES:
             raise BadInputError(
                 f"runtime {self.runtime!r} is not one of {', '.join(RUNTIMES)} "

@@ -12,11 +12,13 @@ import difflib
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from runner.caps import Refused, load_json
 from runner.errors import SpecError
 from runner.records import (
     Case,
@@ -107,9 +109,9 @@ def load_spec(path: Path, specs_dir: Path | None = None) -> Spec:
         known = _known_ids(specs_dir) if isinstance(exc, FileNotFoundError) else ""
         raise SpecError([f"{path}: /: cannot read the file: {exc.strerror}{known}"]) from exc
     try:
-        data = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SpecError([f"{path}: /: not valid JSON: {exc}"]) from exc
+        data = load_json(raw, object_pairs_hook=_no_duplicate_keys)
+    except Refused as exc:
+        raise SpecError([f"{path}: /: {exc}"]) from None
     # Every problem a file has, in one pass: the schema's, then what it cannot say.
     problems = schema_problems(data)
     if isinstance(data, dict):
@@ -177,8 +179,8 @@ def text(value: str | list[str]) -> str:
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    counts = Counter(key for key, _ in pairs)
+    duplicates = sorted(key for key, count in counts.items() if count > 1)
     if duplicates:
         raise ValueError(f"duplicate key(s) {', '.join(map(repr, duplicates))}")
     return dict(pairs)

@@ -317,7 +317,7 @@ def test_report_on_a_damaged_samples_file(seed_run):
     (seed_run / "samples.jsonl").write_text("\n".join(lines) + "\n")
     result = CliRunner().invoke(main, ["report", str(seed_run)])
     assert result.exit_code == 2
-    assert "samples.jsonl: line 4: not JSON" in result.stderr
+    assert "samples.jsonl: line 4: not valid JSON" in result.stderr
 
 
 def test_write_report_is_deterministic(seed_run):

@@ -6,18 +6,22 @@ tests/test_collect.py.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from fakes import FakeModel, FakeOllama, Reply
 
-from runner.run import regrade
+from runner.report import build_report, render_markdown
+from runner.run import RunPlan, RunSummary, collect, regrade
 from runner.rundir import read_floors, read_manifest, read_samples
+from runner.spec import load_spec
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("no_leftovers")]
 
@@ -57,6 +61,47 @@ def test_resume_after_a_kill_and_regrade(tmp_path, sandbox, iso_spec, code):
     summary = regrade(out, sandbox)
     assert (summary.regraded, summary.changed) == (6, 0)
     assert {r.key: r.grade.verdict() for r in read_samples(out)} == before
+
+
+def collect_into(plan: RunPlan, sandbox) -> RunSummary:
+    image = {"tag": sandbox.image.tag, "id": sandbox.image.id, "runtime": sandbox.runtime}
+    return collect(plan, sandbox, image)
+
+
+def test_a_changed_spec_is_never_mixed_with_its_older_version(tmp_path, sandbox, iso_spec, code):
+    spec_file = tmp_path / "iso_duration.json"
+    data = json.loads(Path(iso_spec.path).read_text())
+    spec_file.write_text(json.dumps(data))
+    v1 = load_spec(spec_file)
+    with FakeOllama([FakeModel("m:1b", [Reply(response=code)])]) as server:
+        plan = RunPlan(("m:1b",), (v1,), tmp_path / "run", (server.url,), runs=2, timeout_s=30.0)
+        collect_into(plan, sandbox)
+        # The spec gains a case between two runs; the second run asks for one run only.
+        data["cases"].append({"id": "added", "args": ["'PT2M'"], "expected": "120"})
+        spec_file.write_text(json.dumps(data))
+        v2 = load_spec(spec_file)
+        summary = collect_into(replace(plan, specs=(v2,), runs=1), sandbox)
+        assert (summary.collected, summary.skipped) == (1, 0)
+        report = build_report(plan.out)
+        [row] = report.variance
+        assert row.points == (v2.max_points,) and row.max_points == v2.max_points
+        assert report.left_out == {"iso_duration": 1}
+        assert "Left out: 1 of iso_duration sample(s)" in render_markdown(report)
+        # Regrade re-scores the older sample against the current content: it counts again,
+        # and a resume finds every sample done (regrade and resume share the identity).
+        assert regrade(plan.out, sandbox).regraded == 3
+        report = build_report(plan.out)
+        [row] = report.variance
+        assert row.points == (v2.max_points, v2.max_points) and report.left_out == {}
+        again = collect_into(replace(plan, specs=(v2,)), sandbox)
+        assert (again.collected, again.skipped) == (0, 2)
+        assert len(server.generate_requests()) == 3
+    # Edited again, then regraded before any run: the report follows the regrade.
+    data["cases"].pop()
+    spec_file.write_text(json.dumps(data))
+    regrade(plan.out, sandbox)
+    [row] = build_report(plan.out).variance
+    assert row.points == (v1.max_points, v1.max_points)
 
 
 def test_cli_run_without_a_server_names_the_url(tmp_path):

@@ -7,9 +7,9 @@ of a response with function grading (``grading``: ``grade_response``, ``grade_al
 mutation grading of a generated test with its stale-reference diagnostics (``mutation``,
 ``diagnostics``), and a spec's floor: what its trivial answers earn (``floor``).
 
-May import: ``runner.errors``, ``runner.records``, ``runner.values``. No other room, and not
-``docker``: whatever satisfies ``Sandbox`` (``runner.sandbox.DockerSandbox``, the tests'
-``FakeSandbox``) is handed in.
+May import: ``runner.caps``, ``runner.errors``, ``runner.records``, ``runner.values``. No
+other room, and not ``docker``: whatever satisfies ``Sandbox`` (``runner.sandbox.DockerSandbox``,
+the tests' ``FakeSandbox``) is handed in.
 """
 
 from runner.grade.compliance import UNRUNNABLE, check_compliance

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from runner.errors import SandboxError
-from runner.grade.compliance import UNRUNNABLE, check_compliance
+from runner.grade.compliance import UNRUNNABLE, check_compliance, not_executed
 from runner.grade.extract import extract_code
 from runner.grade.mutation import grade_test_module
 from runner.grade.protocol import (
@@ -21,6 +21,7 @@ from runner.grade.protocol import (
     Transcript,
     execution_error,
     function_job,
+    oversized_job,
     read_transcript,
     sandbox_facts,
     why_untrusted,
@@ -99,10 +100,12 @@ def grade_function(
     """Execute ``code`` on every case of ``spec``: the checks, a run-level error, sandbox facts."""
     unrunnable = [v for v in violations if v.rule in UNRUNNABLE]
     if unrunnable:
-        reason = f"not executed: {unrunnable[0].rule}"
-        return unscored(spec.cases, Outcome.NO_CODE, reason), None, {}
+        return unscored(spec.cases, *not_executed(unrunnable[0])), None, {}
+    job = function_job(spec, code)
+    if too_large := oversized_job(job):
+        return unscored(spec.cases, Outcome.TOO_LARGE, too_large), None, {}
     try:
-        execution = sandbox.execute(function_job(spec, code), spec.limits, len(spec.cases))
+        execution = sandbox.execute(job, spec.limits, len(spec.cases))
     except SandboxError as exc:
         return unscored(spec.cases, Outcome.INFRA_ERROR, str(exc)), str(exc), {}
     transcript = read_transcript(execution, [case.id for case in spec.cases])
@@ -204,6 +207,8 @@ def _failure(seen: Observation) -> tuple[Outcome, str] | None:
         return Outcome.CRASHED, seen.detail or "the case died without a report"
     if seen.status in ("no_entry", "compile_error"):
         return Outcome.NO_CODE, f"{seen.status}: {seen.detail}"
+    if seen.status == "too_large":
+        return Outcome.TOO_LARGE, seen.detail
     if seen.status in ("returned", "raised"):
         return None
     return Outcome.PROTOCOL_ERROR, seen.detail or "malformed case record"

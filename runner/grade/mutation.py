@@ -29,11 +29,12 @@ import secrets
 from dataclasses import replace
 
 from runner.errors import SandboxError
-from runner.grade.compliance import UNRUNNABLE
+from runner.grade.compliance import UNRUNNABLE, not_executed
 from runner.grade.diagnostics import stale_reference_diagnostics
 from runner.grade.protocol import (
     Sandbox,
     execution_error,
+    oversized_job,
     pytest_job,
     read_transcript,
     sandbox_facts,
@@ -96,10 +97,10 @@ def grade_test_module(
     assert spec.module is not None
     variants = variant_sources(spec)
     diagnostics = stale_reference_diagnostics(code, spec.module) if code.strip() else ()
-    unrunnable = [v.rule for v in violations if v.rule in UNRUNNABLE - {"entry_point_missing"}]
+    unrunnable = [v for v in violations if v.rule in UNRUNNABLE - {"entry_point_missing"}]
     if unrunnable:
-        detail = f"not executed: {unrunnable[0]}"
-        checks = [Check(name, False, 0, 1, Outcome.NO_CODE, detail) for name, _ in variants]
+        outcome, detail = not_executed(unrunnable[0])
+        checks = [Check(name, False, 0, 1, outcome, detail) for name, _ in variants]
         return checks, diagnostics, None, {}
     runs: dict[str, list[Check]] = {name: [] for name, _ in variants}
     errors: list[str] = []
@@ -107,6 +108,9 @@ def grade_test_module(
     for name, source in run_plan(spec):
         files = layout(spec.module.import_path, source, code)
         job = pytest_job(spec, files, TEST_FILE, (module_file(spec.module.import_path),))
+        if too_large := oversized_job(job):
+            checks.append(Check(name, False, 0, 1, Outcome.TOO_LARGE, too_large))
+            continue
         try:
             execution = sandbox.execute(job, spec.limits, 1)
         except SandboxError as exc:

@@ -8,7 +8,7 @@ beside them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from runner.report.tables import (
     thinking,
     variance,
 )
-from runner.rundir import SampleRecord, load_samples, read_floors, read_manifest
+from runner.rundir import SampleRecord, load_samples, read_floors, read_manifest, status_of
 from runner.settings import DEFAULT_HIT_AT
 
 
@@ -53,14 +53,18 @@ class Report:
     best_of: list[BestOfRow]
     routing: list[RoutingRow]
     floors: dict[str, Floor]  # by spec id, as measured for the run (floors.json)
+    status: str = ""  # the manifest's, or that its process is gone (``rundir.status_of``)
+    left_out: dict[str, int] = field(default_factory=dict)  # per spec: older-version samples
 
     @property
     def not_counted(self) -> int:
         return sum(not s.counted for s in self.samples)
 
     def to_json(self) -> dict[str, Any]:
-        """``report.json``: each table's rows as objects, the methods, the notes."""
-        return {
+        """``report.json``: each table's rows as objects, the methods, the notes; ``left_out``
+        only when older versions' samples were left out."""
+        left_out = {"samples_per_spec": self.left_out, "why": LEFT_OUT_RULE}
+        return ({"left_out": left_out} if self.left_out else {}) | {
             "run_dir": str(self.run_dir),
             "hit_at": self.hit_at,
             "samples": len(self.samples),
@@ -83,6 +87,12 @@ class Report:
         }
 
 
+LEFT_OUT_RULE = (
+    "only samples graded against each spec's current content (the manifest's hash) are "
+    "counted; older ones were sampled and graded with an earlier version of the spec: "
+    "`chorebench regrade DIR` re-scores them against the current one"
+)
+
 HIT_RULE = (
     "A best-of sample is a hit when it earns at least {hit_at} of the spec's points, rounded to "
     "the nearest point (18/22 at 0.82). pass@k is the unbiased estimate 1 - C(n-c,k)/C(n,k) of "
@@ -100,7 +110,13 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
         BadInputError: ``run_dir`` is not a run directory, or its files are damaged.
     """
     manifest = read_manifest(run_dir)
-    samples = load_samples(run_dir)
+    current = {s["id"]: s.get("sha256") for s in manifest.get("specs", [])}
+    samples, left_out = [], {}
+    for sample in load_samples(run_dir):
+        if current.get(sample.spec) in (None, sample.graded_version):  # None: no hash recorded
+            samples.append(sample)
+        else:
+            left_out[sample.spec] = left_out.get(sample.spec, 0) + 1
     models = _ordered(manifest.get("models", {}), (s.model for s in samples))
     specs = _ordered([s["id"] for s in manifest.get("specs", [])], (s.spec for s in samples))
     family_of = {s["id"]: s.get("family") or s["id"] for s in manifest.get("specs", [])}
@@ -138,6 +154,8 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
             families, variance_rows, best_rows, sizes, [r.model for r in thinking_rows if r.traps]
         ),
         floors={spec: floor for spec, floor in read_floors(run_dir).items() if spec in specs},
+        status=status_of(manifest),
+        left_out=left_out,
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.report import stats
-from runner.report.build import HIT_RULE, Report
+from runner.report.build import HIT_RULE, LEFT_OUT_RULE, Report
 from runner.report.routing import ROUTING_RULE, RoutingRow, gigabytes
 from runner.report.tables import BestOfRow, VarianceRow
 from runner.values import printable
@@ -334,11 +334,13 @@ def summary(report: Report) -> str:
         for name, phase in sorted(manifest.get("phases", {}).items(), key=lambda p: p[0] != "runs")
     )
     image = manifest.get("grader_image", {})
+    left_out = ", ".join(f"{count} of {spec}" for spec, count in sorted(report.left_out.items()))
     return (
         f"{len(report.models)} model(s), {len(report.specs)} spec(s), {len(report.samples)} "
-        f"sample(s), {report.not_counted} not counted (server or sandbox failures). Phases: "
-        f"{phases or 'none recorded'}. Started {manifest.get('started_at')}, status "
-        f"{manifest.get('status')}. Grader image `{image.get('id')}` under "
+        f"sample(s), {report.not_counted} not counted (server or sandbox failures)."
+        + (f" Left out: {left_out} sample(s): {LEFT_OUT_RULE}." if left_out else "")
+        + f" Phases: {phases or 'none recorded'}. Started {manifest.get('started_at')}, status "
+        f"{report.status or manifest.get('status')}. Grader image `{image.get('id')}` under "
         f"{image.get('runtime')}."
     )
 

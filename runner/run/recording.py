@@ -7,7 +7,9 @@ the specs' floors.
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -115,6 +117,7 @@ def run_manifest(
         "starts": starts,
         "ended_at": None,
         "status": "running",
+        "runner": {"pid": os.getpid(), "host": socket.gethostname()},
     }
 
 

@@ -11,6 +11,7 @@ May import: ``runner.errors``, ``runner.records``, ``runner.settings``. No other
 """
 
 from runner.sandbox import orphans
+from runner.sandbox.attach import send_job
 from runner.sandbox.docker_sandbox import DockerSandbox, execution_deadline, open_sandbox
 from runner.sandbox.engine import (
     API_VERSION,
@@ -50,4 +51,5 @@ __all__ = [
     "owner_state",
     "prune",
     "prune_leftovers",
+    "send_job",
 ]

@@ -1,7 +1,8 @@
 """The attach stream of one grader container: the socket a job goes in and output comes out.
 
-Docker multiplexes stdout and stderr on it in frames with 8-byte headers; ``read_frames``
-takes them apart under a deadline and a byte cap.
+``send_job`` writes the job under a deadline. Docker multiplexes stdout and stderr on the
+stream in frames with 8-byte headers; ``read_frames`` takes them apart under a deadline and a
+byte cap. Nothing waits on the container without a deadline.
 """
 
 from __future__ import annotations
@@ -54,6 +55,18 @@ class AttachOutput:
         self.stderr = b""
         self.timed_out = False
         self.capped = False
+
+
+def send_job(sock: Any, job: bytes, deadline: float) -> None:
+    """Write the whole job line by ``deadline`` (a ``time.monotonic`` instant).
+
+    Raises:
+        TimeoutError: the container did not take the job in time (an ``OSError``, like a
+            broken pipe: the harness reads the job before any candidate code exists, so
+            either is the engine's failure, never the candidate's).
+    """
+    sock.settimeout(max(0.001, deadline - time.monotonic()))
+    sock.sendall(job)
 
 
 def read_frames(sock: Any, deadline: float, limits: Limits) -> AttachOutput:

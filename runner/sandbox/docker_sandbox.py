@@ -37,7 +37,7 @@ import requests
 from runner.errors import SandboxError
 from runner.records import Execution, Limits
 from runner.sandbox import orphans
-from runner.sandbox.attach import LiveContainer, read_frames
+from runner.sandbox.attach import LiveContainer, read_frames, send_job
 from runner.sandbox.engine import (
     HARNESS,
     LABEL,
@@ -211,9 +211,10 @@ class DockerSandbox:
         self, live: LiveContainer, job: bytes, limits: Limits, cases: int, started: float
     ) -> Execution:
         api = self.client.api
+        deadline = started + execution_deadline(limits, cases)
         try:
-            live.raw.sendall(job)
-            out = read_frames(live.raw, started + execution_deadline(limits, cases), limits)
+            send_job(live.raw, job, deadline)
+            out = read_frames(live.raw, deadline, limits)
         finally:
             live.close()
         if not (out.timed_out or out.capped):
