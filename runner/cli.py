@@ -99,10 +99,20 @@ jobs_option = click.option(
     help="Candidates graded at once (default: CHOREBENCH_JOBS, else the number of cores).",
 )
 
+sandboxes_option = click.option(
+    "--sandbox",
+    "sandboxes",
+    multiple=True,
+    metavar="ENGINE",
+    help="Docker engine to grade on (repeatable): local, unix:///PATH, tcp://HOST:PORT or "
+    "ssh://[USER@]HOST, each optionally ?jobs=N&runtime=runsc (default: CHOREBENCH_SANDBOXES, "
+    "else the local engine).",
+)
+
 
 def sandbox_options(command: Any) -> Any:
-    """--runtime and --jobs: how candidates are executed."""
-    return runtime_option(jobs_option(command))
+    """--runtime, --jobs and --sandbox: how and where candidates are executed."""
+    return runtime_option(jobs_option(sandboxes_option(command)))
 
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -142,6 +152,7 @@ def grade(
     as_json: bool,
     runtime: str | None,
     jobs: int | None,
+    sandboxes: tuple[str, ...],
 ) -> None:
     """Grade each RESPONSE (a file of raw model output, or - for stdin) against SPEC (a spec
     file, or a spec id in specs/).
@@ -155,7 +166,7 @@ def grade(
       pbpaste | chorebench grade specs/iso_duration.json - --json
     """
     texts = [r.read().decode("utf-8", errors="replace") for r in responses]
-    settings = settings.with_flags(runtime=runtime, jobs=jobs)
+    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
     names = [getattr(handle, "name", "-") for handle in responses]
     with _display(silent=len(texts) == 1) as display:
         results = commands.grade_files(spec, texts, settings, _log, display, names)
@@ -177,7 +188,11 @@ def grade(
 @sandbox_options
 @click.pass_obj
 def check_specs(
-    settings: Settings, specs: tuple[Path, ...], runtime: str | None, jobs: int | None
+    settings: Settings,
+    specs: tuple[Path, ...],
+    runtime: str | None,
+    jobs: int | None,
+    sandboxes: tuple[str, ...],
 ) -> None:
     """Validate SPECS (default: every spec in specs/), prove each satisfiable, show its floor.
 
@@ -193,7 +208,7 @@ def check_specs(
       chorebench check-specs                      # every spec in specs/
       chorebench check-specs specs/iso_duration.json
     """
-    settings = settings.with_flags(runtime=runtime, jobs=jobs)
+    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
     with _display() as display:
         results = commands.check_specs(list(specs) or [settings.specs_dir], settings, _log, display)
     for result in results:
@@ -260,6 +275,7 @@ def _run_options(command: Any) -> Any:
             ),
             runtime_option,
             jobs_option,
+            sandboxes_option,
         ]
     ):
         command = option(command)
@@ -306,6 +322,7 @@ def run(
     verbose: bool,
     runtime: str | None,
     jobs: int | None,
+    sandboxes: tuple[str, ...],
     **flags: Any,
 ) -> None:
     """Sample models on model servers, grade each response, write a resumable run directory.
@@ -318,8 +335,9 @@ def run(
       chorebench run --model qwen2.5-coder:7b --spec iso_duration --runs 3
       chorebench run --config bench.json --out runs/mine
     """
-    settings = settings.with_flags(runtime=runtime, jobs=jobs)
+    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
     plans = plans_for(config, flags, settings, tuple(sys.argv))
+    settings = commands.configured(config, settings)
     stop = Stop()
     with _stoppable(stop, plans[0].out), _display(quiet, verbose) as display:
         summaries = commands.run_samples(plans, settings, display, _log, stop)
@@ -345,6 +363,7 @@ def bench(
     verbose: bool,
     runtime: str | None,
     jobs: int | None,
+    sandboxes: tuple[str, ...],
     **flags: Any,
 ) -> None:
     """Run, grade and report in one command, from a config file.
@@ -357,7 +376,7 @@ def bench(
       chorebench bench                          # bench.json at the repo root
       chorebench bench --config demo.json --host openai+http://127.0.0.1:8080
     """
-    settings = settings.with_flags(runtime=runtime, jobs=jobs)
+    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
     path = config or PROJECT_ROOT / "bench.json"
     out = flags.get("out") or Path("the run directory")
     stop = Stop()
@@ -452,7 +471,13 @@ def _print_summary(summary: RunSummary) -> None:
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @sandbox_options
 @click.pass_obj
-def regrade(settings: Settings, run_dir: Path, runtime: str | None, jobs: int | None) -> None:
+def regrade(
+    settings: Settings,
+    run_dir: Path,
+    runtime: str | None,
+    jobs: int | None,
+    sandboxes: tuple[str, ...],
+) -> None:
     """Grade the stored responses of RUN_DIR again (after a spec or grader change).
 
     \b
@@ -460,9 +485,8 @@ def regrade(settings: Settings, run_dir: Path, runtime: str | None, jobs: int | 
       chorebench regrade runs/latest && chorebench report runs/latest
     """
     with _display() as display:
-        summary = commands.regrade_run(
-            run_dir, settings.with_flags(runtime=runtime, jobs=jobs), _log, display
-        )
+        settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
+        summary = commands.regrade_run(run_dir, settings, _log, display)
     click.echo(
         f"{printable(str(run_dir))}: {summary.regraded} regraded, "
         f"{summary.changed} grades changed, {summary.skipped} skipped (no response or unknown spec)"
@@ -483,15 +507,18 @@ def _display(quiet: bool = False, verbose: bool = False, silent: bool = False) -
 
 @main.command()
 @runtime_option
+@sandboxes_option
 @click.pass_obj
-def image(settings: Settings, runtime: str | None) -> None:
-    """Build the grader image if it is missing or stale, and print its tag.
+def image(settings: Settings, runtime: str | None, sandboxes: tuple[str, ...]) -> None:
+    """Build the grader image if it is missing or stale (shipping it to every engine named),
+    and print its tag.
 
     \b
     Example:
       chorebench image --runtime runsc
     """
-    click.echo(commands.build_image(settings.with_flags(runtime=runtime), _log))
+    settings = settings.with_flags(runtime=runtime, sandboxes=sandboxes)
+    click.echo(commands.build_image(settings, _log))
 
 
 @main.group()
@@ -512,10 +539,12 @@ def sandbox() -> None:
     help="Also remove chorebench containers owned on other hosts or with no readable owner "
     "(only when no runner elsewhere shares this engine).",
 )
+@sandboxes_option
 @click.pass_obj
-def sandbox_prune(settings: Settings, everyone: bool) -> None:
+def sandbox_prune(settings: Settings, everyone: bool, sandboxes: tuple[str, ...]) -> None:
     """Remove chorebench containers of dead runners and runtime-level orphans; list them.
 
+    Every configured engine is pruned (--sandbox, CHOREBENCH_SANDBOXES, else the local one).
     Containers of live runners are never touched. Runtime-level orphans (processes of
     chorebench containers the engine no longer lists, such as a runsc-sandbox after a failed
     start) are swept when the engine runs on this machine; removing them needs root.
@@ -524,20 +553,27 @@ def sandbox_prune(settings: Settings, everyone: bool) -> None:
     Example:
       chorebench sandbox prune
     """
-    result = prune(settings, everyone=everyone)
-    for container in result.containers:
-        click.echo(
-            printable(
-                f"removed container {container.name} ({container.status}, owner {container.owner})"
+    results = prune(settings.with_flags(sandboxes=sandboxes), everyone=everyone)
+    for result in results:
+        where = f" on {result.engine}" if len(results) > 1 else ""
+        for container in result.containers:
+            click.echo(
+                printable(
+                    f"removed container {container.name}{where} ({container.status}, "
+                    f"owner {container.owner})"
+                )
             )
-        )
-    for orphan in result.runtime:
-        processes = ", ".join(f"{name} {pid}" for pid, name in orphan.processes)
+        for orphan in result.runtime:
+            processes = ", ".join(f"{name} {pid}" for pid, name in orphan.processes)
+            click.echo(
+                printable(
+                    f"runtime orphan {orphan.container[:12]}{where} [{processes}]: {orphan.detail}"
+                )
+            )
+        removed = len(result.containers) + sum(orphan.removed for orphan in result.runtime)
         click.echo(
-            printable(f"runtime orphan {orphan.container[:12]} [{processes}]: {orphan.detail}")
+            f"{removed} removed{where}; {result.kept} kept (owner alive, or on another host)"
         )
-    removed = len(result.containers) + sum(orphan.removed for orphan in result.runtime)
-    click.echo(f"{removed} removed; {result.kept} kept (owner alive, or on another host)")
 
 
 # Live progress (library code reports ``runner.records`` progress events; this shows them)

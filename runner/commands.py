@@ -31,14 +31,16 @@ from runner.run import (
     RunSummary,
     Stop,
     collect,
+    load_config,
     missing_models,
     plans_for,
     read_stored,
     record_floors,
     regrade,
+    with_config_engines,
 )
 from runner.rundir import SampleRecord, make_run_dir, mark_latest, read_manifest, read_samples
-from runner.sandbox import open_sandbox
+from runner.sandbox import open_engines
 from runner.settings import Settings
 from runner.spec import load_spec, load_specs
 
@@ -99,9 +101,9 @@ def grade_files(
         verdict = f"{grade.points}/{grade.max_points}"
         progress(UnitDone("grade", labels[index], verdict, grade.elapsed_s))
 
-    with open_sandbox(settings, log) as sandbox:
+    with open_engines(settings, log) as sandbox:
         progress(StageStarted("grade", len(responses), unit="response"))
-        return grade_all([(spec, raw) for raw in responses], sandbox, settings.jobs, done)
+        return grade_all([(spec, raw) for raw in responses], sandbox, sandbox.capacity, done)
 
 
 def check_specs(
@@ -124,11 +126,12 @@ def check_specs(
         verdict = f"reference {grade.points}/{grade.max_points}"
         progress(UnitDone("check-specs", specs[index].id, verdict, grade.elapsed_s))
 
-    with open_sandbox(settings.for_many() if len(specs) > 1 else settings, log) as sandbox:
+    with open_engines(settings.for_many() if len(specs) > 1 else settings, log) as sandbox:
         progress(StageStarted("check-specs", len(specs), unit="spec"))
         work = [(spec, spec.reference) for spec in specs]
-        grades = grade_all(work, sandbox, settings.jobs, done)
-        floors = {floor.spec: floor for floor in measure_floors(specs, sandbox, settings.jobs)}
+        grades = grade_all(work, sandbox, sandbox.capacity, done)
+        measured = measure_floors(specs, sandbox, sandbox.capacity)
+        floors = {floor.spec: floor for floor in measured}
     return [
         SpecCheck(spec, grade, floors.get(spec.id))
         for spec, grade in zip(specs, grades, strict=True)
@@ -171,18 +174,23 @@ def run_samples(
         log(f"warning: {message} (left out of this run)")
     make_run_dir(plans[0].out)
     log(f"run directory {plans[0].out}")
-    log(f"starting the sandbox ({settings.runtime}, {settings.jobs} grading at once)")
-    with open_sandbox(settings.for_many(), log) as sandbox, ThreadPoolExecutor(1) as side:
+    log(f"starting the sandbox ({settings.runtime}, on {len(settings.engines())} engine(s))")
+    with open_engines(settings.for_many(), log) as sandbox, ThreadPoolExecutor(1) as side:
+        log(f"{sandbox.capacity} grading at once")
         image = {"tag": sandbox.image.tag, "id": sandbox.image.id, "runtime": sandbox.runtime}
         specs = list({spec.id: spec for plan in plans for spec in plan.specs}.values())
         mark_latest(plans[0].out, settings.runs_dir)
         # The floors are graded beside the collection, which mostly waits for the models.
-        floors = side.submit(record_floors, plans[0].out, specs, sandbox, settings.jobs)
+        floors = side.submit(record_floors, plans[0].out, specs, sandbox, sandbox.capacity)
         summaries = []
         for plan in plans:
             if stop.stopping or (plan.models and set(plan.models) <= set(missing)):
                 continue
-            summaries.append(collect(plan, sandbox, image, progress, settings.jobs, key, stop))
+            summaries.append(
+                collect(
+                    plan, sandbox, image, progress, sandbox.capacity, key, stop, sandbox.engines
+                )
+            )
         try:
             floors.result()
         except ChorebenchError as exc:
@@ -227,10 +235,19 @@ def bench(
     """
     stop = stop or Stop()
     plans = plans_for(config_path, flags, settings, command)
-    summaries = run_samples(plans, settings, progress, log, stop)
+    summaries = run_samples(plans, configured(config_path, settings), progress, log, stop)
     if stop.stopping:
         return BenchResult(summaries, None)
     return BenchResult(summaries, report_run(plans[0].out, flags.get("hit_at")))
+
+
+def configured(config_path: Path | None, settings: Settings) -> Settings:
+    """``settings`` with the config file's ``sandboxes`` (flag, then environment, then file).
+
+    Raises:
+        BadInputError: the config is invalid.
+    """
+    return with_config_engines(settings, load_config(config_path) if config_path else None)
 
 
 def regrade_run(
@@ -241,13 +258,13 @@ def regrade_run(
 ) -> RegradeSummary:
     """Grade a run directory's stored responses again (read and checked before the engine)."""
     stored = read_stored(run_dir)
-    with open_sandbox(settings.for_many(), log) as sandbox:
-        return regrade(stored, sandbox, settings.jobs, progress)
+    with open_engines(settings.for_many(), log) as sandbox:
+        return regrade(stored, sandbox, sandbox.capacity, progress)
 
 
 def build_image(settings: Settings, log: Callable[[str], None] = lambda _: None) -> str:
     """Make sure the grader image exists (building it if needed); return its tag."""
-    with open_sandbox(settings, log) as sandbox:
+    with open_engines(settings, log) as sandbox:
         return str(sandbox.image.tag)
 
 

@@ -6,6 +6,7 @@
     │   └── WrongBackend          a host speaks another backend's API than its host string says
     └── InfraError                chorebench could not do its job: exit 1
         ├── SandboxError          the Docker engine or the grader image failed
+        ├── NoEngineLeft          every configured engine was lost: the run stops, resumable
         └── BackendError          a model server could not be reached or answered badly
             ├── ServerUnreachable     no server answered at the URL
             ├── ModelNotFound         the server does not have the model
@@ -56,6 +57,12 @@ class InfraError(ChorebenchError):
 
 class SandboxError(InfraError):
     """The Docker engine did not answer, or the grader image could not be built or started."""
+
+
+class NoEngineLeft(InfraError):
+    """Every configured Docker engine was lost. Not a ``SandboxError`` on purpose: a grade
+    never absorbs it (as an ``infra_error``); it stops the command, and nothing ungraded is
+    recorded, so the same command resumes once an engine is back."""
 
 
 class BackendError(InfraError):

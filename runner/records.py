@@ -193,6 +193,8 @@ class Execution:
     image: str
     image_id: str
     runtime: str
+    engine: str = "local"  # the engine as configured (runner.settings.EngineSpec.url)
+    engine_version: str = ""
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,12 @@ ALLOWED = {
     "runner.report": BASE | {"runner.records", "runner.settings", "runner.rundir", "runner.values"},
 }
 # Third-party packages that only one room may import.
-CONFINED = {"docker": "runner.sandbox", "requests": "runner.sandbox", "httpx": "runner.backends"}
+CONFINED = {
+    "docker": "runner.sandbox",
+    "requests": "runner.sandbox",
+    "paramiko": "runner.sandbox",
+    "httpx": "runner.backends",
+}
 
 
 def module_name(path: Path) -> str:

@@ -196,6 +196,8 @@ def sandbox_facts(execution: Execution, python: str) -> dict[str, object]:
         "image": execution.image,
         "image_id": execution.image_id,
         "runtime": execution.runtime,
+        "engine": execution.engine,
+        "engine_version": execution.engine_version,
         "python": python,
         "exit_code": execution.exit_code,
         "oom_killed": execution.oom_killed,

@@ -356,7 +356,7 @@ def answer_section(report: Report) -> Section | None:
     rows = []
     for rule in report.routing:
         if rule.recommended is None:
-            use = "no model"
+            use = f"none: {rule.reason}"
         elif rule.tied and rule.runner_up:
             use = f"`{rule.recommended}` or `{rule.runner_up}` (tied)"
         else:

@@ -31,6 +31,7 @@ from runner.run.planning import (
     plans_for,
     request_options,
     sample_key,
+    with_config_engines,
 )
 from runner.run.recording import record_floors, run_manifest, sample_record
 from runner.run.regrade import RegradeSummary, Stored, read_stored, regrade
@@ -64,4 +65,5 @@ __all__ = [
     "sample_done",
     "sample_key",
     "sample_record",
+    "with_config_engines",
 ]

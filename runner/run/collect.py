@@ -23,12 +23,19 @@ in whatever ``Sandbox`` is handed in.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, replace
 from typing import Any
 
 from runner.backends import Client, Completion, ModelInfo, make_client, model_key, survey
-from runner.errors import BackendError, ModelNotFound, ServerUnreachable, TransientError
+from runner.errors import (
+    BackendError,
+    ModelNotFound,
+    NoEngineLeft,
+    ServerUnreachable,
+    TransientError,
+)
 from runner.grade import Sandbox, grade_response, grader_pool
 from runner.records import (
     Grade,
@@ -70,6 +77,7 @@ def collect(
     jobs: int = 1,
     api_key: str | None = None,
     stop: Stop | None = None,
+    engines: Callable[[], list[dict[str, Any]]] = list,
 ) -> RunSummary:
     """Collect and grade every missing sample of ``plan`` into ``plan.out``.
 
@@ -83,11 +91,17 @@ def collect(
     Once ``stop`` is requested no request or grade starts; what is in flight is recorded (a
     response whose grade had not started is stored ungraded), and the manifest says
     ``interrupted`` when work is left. A KeyboardInterrupt (a second request: abandon) cancels
-    the queued grades and waits only for those running.
+    the queued grades and waits only for those running. ``engines`` describes the sandbox's
+    engines for the manifest (at the start and again at the end).
+
+    When the sandbox has no engine left, the run stops as on a stop request (the responses
+    in hand are stored ungraded, nothing more is asked) and raises ``NoEngineLeft``.
 
     Raises:
         ServerUnreachable: no host answers at all.
         ModelNotFound: no host lists any of the models.
+        NoEngineLeft: every engine was lost; the same command resumes, grading the stored
+            responses without asking for them again.
     """
     stop = stop or Stop()
     started_at = now()
@@ -98,7 +112,7 @@ def collect(
     try:
         found = survey(clients)
         previous = read_manifest(plan.out) if (plan.out / MANIFEST).exists() else None
-        manifest = run_manifest(plan, found.servers, image, started_at, previous)
+        manifest = run_manifest(plan, found.servers, image, started_at, previous, engines())
         models_meta, work, missing = _plan_work(plan, clients, found.listings)
         manifest["models"].update(models_meta)
         if missing:
@@ -130,8 +144,14 @@ def collect(
                 left = len(todo) + len(ungraded) - recorder.finished
                 for model, loaded in recorder.loaded.items():
                     manifest["models"].setdefault(model, {})["loaded"] = loaded
-                manifest.update(ended_at=now(), status="interrupted" if left else "complete")
+                manifest.update(
+                    ended_at=now(),
+                    status="interrupted" if left else "complete",
+                    engines=engines(),
+                )
                 write_json_atomic(plan.out / MANIFEST, manifest)
+        if recorder.no_engine is not None:
+            raise recorder.no_engine
         return RunSummary(
             plan.phase,
             plan.out,
@@ -170,7 +190,21 @@ class _Recorder:
         self.finished = 0  # samples now graded or failed: nothing left to do for them
         self.hosts_down: set[str] = set()
         self.loaded: dict[str, dict[str, Any]] = {}
+        self.no_engine: NoEngineLeft | None = None  # the sandbox lost every engine: stop
         self._abandoned = False
+
+    @property
+    def halted(self) -> bool:
+        """No request or grade may start: a stop was requested, or no engine is left."""
+        return self.stop.stopping or self.no_engine is not None
+
+    def _grade(self, item: WorkItem, response: str) -> tuple[Grade | None, str | None]:
+        """``graded``, or (None, None) when no engine is left: the sample stays ungraded."""
+        try:
+            return graded(item, response, self.sandbox)
+        except NoEngineLeft as exc:
+            self.no_engine = self.no_engine or exc
+            return None, None
 
     def record(
         self, item: WorkItem, host: str | None, completion: Completion | None, error: str | None
@@ -179,8 +213,8 @@ class _Recorder:
 
         def work() -> None:
             grade, failure = None, error
-            if completion is not None and not self.stop.stopping:
-                grade, failure = graded(item, completion.response, self.sandbox)
+            if completion is not None and not self.halted:
+                grade, failure = self._grade(item, completion.response)
             record = sample_record(item, host, completion, failure, grade)
             self.log.append(record)
             done = completion is None or grade is not None or failure is not None
@@ -198,9 +232,11 @@ class _Recorder:
         append it graded."""
 
         def work() -> None:
-            if self.stop.stopping:
+            if self.halted:
                 return
-            grade, failure = graded(item, record.response, self.sandbox)
+            grade, failure = self._grade(item, record.response)
+            if grade is None and failure is None:
+                return  # no engine left: it stays as stored
             regraded = replace(record, grade=grade, error=failure, recorded_at=now())
             self.log.append(regraded)
             with self.lock:
@@ -232,6 +268,8 @@ def graded(item: WorkItem, response: str, sandbox: Sandbox) -> tuple[Grade | Non
     """
     try:
         grade = grade_response(item.spec, response, sandbox)
+    except NoEngineLeft:
+        raise  # not this sample's failure: the run stops (the caller's to handle)
     except Exception as exc:  # a bug, not the candidate: keep the run, retry on resume
         return None, f"grading failed: {exc.__class__.__name__}: {str(exc)[:300]}"
     return grade, f"the sandbox failed: {grade.error}" if grade.infra_failed else None
@@ -359,9 +397,9 @@ def _host_worker(
 def _collect_one(client: Client, host: str, item: WorkItem, recorder: _Recorder) -> WorkItem | None:
     """Collect one sample; return it back when the host is gone (to run elsewhere).
 
-    Nothing is asked once a stop is requested.
+    Nothing is asked once a stop is requested, or once no engine is left to grade on.
     """
-    if recorder.stop.stopping:
+    if recorder.halted:
         return None
     label = sample_label(item.model, item.spec.id, item.run)
     recorder.progress(UnitStarted(item.phase, label))

@@ -25,7 +25,14 @@ from runner.caps import BAD_NUMBER
 from runner.errors import BadInputError
 from runner.records import Spec
 from runner.rundir import check_out, read_json
-from runner.settings import DEFAULT_HIT_AT, PROJECT_ROOT, Settings
+from runner.settings import (
+    DEFAULT_HIT_AT,
+    PROJECT_ROOT,
+    EngineSpec,
+    Settings,
+    engine_from,
+    parse_engine,
+)
 from runner.spec import json_pointer, load_specs
 
 SCHEMA_PATH = PROJECT_ROOT / "schemas" / "bench.schema.json"
@@ -157,6 +164,7 @@ class BenchConfig:
     specs: tuple[Path, ...] = ()
     values: dict[str, Any] = field(default_factory=dict)  # runs, temperature, think, ...
     best_of: dict[str, Any] | None = None
+    sandboxes: tuple[EngineSpec, ...] = ()
 
 
 def load_config(path: Path) -> BenchConfig:
@@ -199,7 +207,34 @@ def load_config(path: Path) -> BenchConfig:
         specs=tuple(path.parent / spec for spec in data.get("specs", [])),
         values={key: data[key] for key in keys if key in data},
         best_of=data.get("best_of"),
+        sandboxes=_sandboxes(path, data.get("sandboxes", [])),
     )
+
+
+def _sandboxes(path: Path, entries: list[Any]) -> tuple[EngineSpec, ...]:
+    """The config's engines; a ``cert_path`` is relative to the config file."""
+    engines = []
+    for index, entry in enumerate(entries):
+        where = f"{path}: /sandboxes/{index}"
+        if isinstance(entry, str):
+            engines.append(parse_engine(entry, where))
+            continue
+        options = {k: v for k, v in entry.items() if k != "url"}
+        if "cert_path" in options:
+            options["cert_path"] = str(path.parent / str(options["cert_path"]))
+        engines.append(engine_from(entry["url"], options, where))
+    names = [engine.url for engine in engines]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise BadInputError(f"{path}: /sandboxes/{index}: engine {name} is named twice")
+    return tuple(engines)
+
+
+def with_config_engines(settings: Settings, config: BenchConfig | None) -> Settings:
+    """``settings`` with the config's engines, unless --sandbox or the environment named some."""
+    if settings.sandboxes or config is None or not config.sandboxes:
+        return settings
+    return replace(settings, sandboxes=config.sandboxes)
 
 
 def make_plan(

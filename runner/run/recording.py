@@ -74,6 +74,7 @@ def run_manifest(
     image: dict[str, str],
     started_at: str,
     previous: dict[str, Any] | None = None,
+    engines: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The manifest of a run about to collect ``plan``.
 
@@ -111,6 +112,7 @@ def run_manifest(
         "models": dict(previous.get("models", {})),
         "servers": {**previous.get("servers", {}), **servers},
         "grader_image": image,
+        "engines": engines or [],
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "started_at": previous.get("started_at", started_at),

@@ -28,6 +28,8 @@ class LiveContainer:
         """Still waiting: the attach stream has neither ended nor said anything yet."""
         if self.raw is None:
             return False
+        if hasattr(self.raw, "recv_ready"):  # an ssh channel (paramiko), not a socket
+            return not (self.raw.closed or self.raw.eof_received or self.raw.recv_ready())
         try:
             self.raw.setblocking(False)
             try:
@@ -41,9 +43,13 @@ class LiveContainer:
         return False  # EOF (the container died) or output before any job: not clean
 
     def close(self) -> None:
-        for handle in (self.raw, self.stream):
+        # Over TLS the SDK hands out the TLS socket itself, and the HTTP response it came from
+        # (kept on it as ``_response``) still holds a reference: close that first, or the
+        # socket stays open until garbage collection.
+        response = getattr(self.stream, "_response", None)
+        for handle in (response, self.raw, self.stream):
             if handle is not None:
-                with contextlib.suppress(OSError):
+                with contextlib.suppress(OSError, ValueError):
                     handle.close()
 
 
