@@ -64,16 +64,15 @@ def ensure_image(
     base = _base_image(client, log)
     log(f"building {tag} from {grader_dir} on {base}")
     try:
-        # The Debian base has pytest already: its build needs no network (and an engine
-        # without a bridge network cannot give it one). The slim base may need pip.
-        network = {"network_mode": "none"} if base == DEBIAN_BASE else {}
+        # No network: the base has everything, and an engine without a working default
+        # bridge (docker0) still builds.
         image, _ = client.images.build(
             path=str(grader_dir),
             tag=tag,
             buildargs={"BASE": base},
             rm=True,
             forcerm=True,
-            **network,
+            network_mode="none",
         )
     except (docker.errors.BuildError, docker.errors.APIError) as exc:
         raise SandboxError(f"building the grader image {tag} failed: {exc}") from exc
