@@ -43,7 +43,8 @@ What this protects, and what it does not:
   behaviour being measured. The host accepts exactly one record per known case, in order.
 - The harness is the container's PID 1, so no other process holds the report channel; under
   runc, signals from inside the container cannot kill it. After every case every other
-  process in the container is killed, so nothing a case started survives into the next one.
+  process in the container is killed and reaped, over and over until /proc lists only the
+  harness (``sweep_processes``), so nothing a case started survives into the next one.
 - The container itself is the security boundary; this harness is not. The host's wall clock
   is the authoritative timeout.
 """
@@ -646,29 +647,48 @@ def run_batch(job, cases, emit):
 
 
 def sweep_processes():
-    """Kill every process in the container but this harness, then reap what is ours to reap.
+    """Kill every process in the container but this harness, reap them, until none is left.
 
     The harness is the container's PID 1 (no separate init: an init process would hold the
     report channel on a descriptor that same-uid children could open through /proc), so
-    orphans are re-parented to it and it must reap them.
+    orphans are re-parented to it and it must reap them. One pass over /proc is not enough: a
+    process that forks and lets its parent exit keeps changing pid, and a killed process
+    lingers as a zombie until reaped. So: kill everything (as PID 1, ``kill(-1)`` reaches every
+    other process of the namespace at once; each listed pid too), reap, and list again, until
+    /proc lists only this harness. That end is sound: whatever the candidate started hangs
+    from a child of this harness, live or a zombie that only this harness can reap, and a
+    listing made while nothing is reaped shows it.
     """
-    try:
-        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
-    except OSError:
-        pids = []
-    for pid in pids:
-        if pid != os.getpid():
+    me = os.getpid()
+    while True:
+        try:
+            others = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+        except OSError:
+            return
+        others = [pid for pid in others if pid != me]
+        if not others:
+            return
+        # kill(-1) only as a container's PID 1: anywhere else it would reach the user's processes.
+        for pid in ([-1] if me == 1 else []) + others:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        if not _reap_all():
+            time.sleep(0.0005)  # killed, not yet dead, or not yet re-parented to us
+
+
+def _reap_all():
+    """Reap every child that has exited; True when there was one."""
+    reaped = False
     while True:
         try:
             done, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            return reaped
         if not done:
-            return
+            return reaped
+        reaped = True
 
 
 def run_case(job, case, timeout):
