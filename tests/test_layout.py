@@ -14,8 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "runner"
-ROOMS = ("sandbox", "grade", "backends", "run", "report", "suites")
-TOP = ("cli", "commands", "settings", "errors", "records", "values", "spec", "rundir", "caps")
+ROOMS = ("sandbox", "grade", "backends", "run", "report", "suites", "console")
+TOP = ("commands", "settings", "errors", "records", "values", "spec", "rundir", "caps")
+EDGE = ("cli",)  # the command line: a package of commands by theme, free to import everything
 
 # What each part of runner/ may import of the rest (the room docstrings say the same).
 BASE = {"runner", "runner.errors", "runner.caps"}
@@ -34,6 +35,7 @@ ALLOWED = {
     | {"runner.records", "runner.settings", "runner.spec", "runner.rundir"}
     | {"runner.values", "runner.backends", "runner.grade"},
     "runner.report": BASE | {"runner.records", "runner.settings", "runner.rundir", "runner.values"},
+    "runner.console": BASE | {"runner.records", "runner.values", "runner.rundir"},
     "runner.suites": BASE
     | {"runner.records", "runner.settings", "runner.spec", "runner.values", "runner.grade"},
 }
@@ -85,7 +87,7 @@ def test_runner_is_the_map_of_the_issue():
     names = {p.stem for p in RUNNER.glob("*.py")} - {"__init__", "__main__"}
     rooms = {p.name for p in RUNNER.iterdir() if (p / "__init__.py").exists()}
     assert names == set(TOP)
-    assert rooms == set(ROOMS)
+    assert rooms == set(ROOMS) | set(EDGE)
 
 
 @pytest.mark.parametrize("room", ROOMS)

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from fakes import sample
 
-from runner.cli import Display, clock
+from runner.console import Display, clock
 from runner.records import ModelStarted, StageStarted, UnitDone, UnitStarted
 from runner.run import sample_done
 from runner.rundir import SampleRecord

@@ -21,7 +21,8 @@ import pytest
 from click.testing import CliRunner
 from fakes import GB, sample, write_run
 
-from runner.cli import Display, main
+from runner.cli import main
+from runner.console import Display
 from runner.records import ModelStarted
 from runner.run import sample_done
 from runner.values import printable, short_repr
