@@ -1,7 +1,9 @@
 """chorebench's in-container harness: runs one candidate, reports observations, judges nothing.
 
-Protocol. The container's main process is ``python3 -I harness.py``. It reads one line of JSON
-from stdin (the job), then writes JSON lines to stdout (the report channel):
+Protocol. The container's main process is ``python3 -I harness.py``; in a pytest-kind
+container (``CHOREBENCH_PRELOAD=pytest`` in its environment) it imports pytest and rehearses
+one run of it while it waits for the job. It reads one line of JSON from stdin (the job),
+then writes JSON lines to stdout (the report channel):
 
     {"kind": "hello", "python": "3.11.2"}
     {"kind": "case", "case": "<id>", "status": ..., ...}     one per case, in job order
@@ -18,19 +20,26 @@ file, reported as one case ``run``. Files named in ``compiled`` are laid out as 
 What this protects, and what it does not:
 - Each case runs in its own forked child, in a new session, with stdin/stdout/stderr on
   /dev/null and only its own result pipe open, so it cannot write to the report channel
-  through a file descriptor. The harness also makes itself non-dumpable when ctypes is there,
-  so children cannot reach its descriptors or memory through /proc under runc. gVisor
+  through a file descriptor. The harness is the template every case is forked from: what
+  all cases share (ctypes, the io_uring filter, the compiled candidate, the standard-library
+  modules it imports) is paid once, in the harness, which never runs candidate code; each
+  case executes the candidate's module afresh in its own process, so no case sees what an
+  earlier one did, and each has its own time limit and its own pipe. The harness also makes
+  itself non-dumpable when ctypes is there, so children cannot reach its descriptors or
+  memory through /proc under runc. gVisor
   still lets them open /proc/1/fd/1 and signal PID 1: a line they write makes the report
   inconsistent (it scores nothing), and a harness they kill leaves a report that the host
   does not count (records count only when the container exited 0 after ``done``).
-- Each child installs a seccomp filter refusing io_uring before any candidate code runs
-  (IO_URING_FILTER): the engine's own default profile may still allow it.
+- The harness installs a seccomp filter refusing io_uring before any job arrives
+  (IO_URING_FILTER), so every case and all it starts inherit it: the engine's own default
+  profile may still allow io_uring.
 - A child reports its own observation, so a candidate controls its own record. That is fine:
   to forge a record that scores, it must know the right answer for that input, which is the
   behaviour being measured. The host accepts exactly one record per known case, in order.
 - The harness is the container's PID 1, so no other process holds the report channel; under
   runc, signals from inside the container cannot kill it. After every case every other
-  process in the container is killed, so nothing a case started survives into the next one.
+  process in the container is killed and reaped until the harness has no child left, so
+  nothing a case started survives into the next one (``sweep_processes``).
 - The container itself is the security boundary; this harness is not. The host's wall clock
   is the authoritative timeout.
 """
@@ -43,6 +52,7 @@ import select
 import signal
 import sys
 import time
+import warnings
 
 JOB_LIMIT = 8 * 1024 * 1024
 RECORD_LIMIT = 1024 * 1024
@@ -139,21 +149,94 @@ def observe_exception(exc):
     return {"exc_type": type_name(cls), "exc_builtins": bases, "exc_message": message}
 
 
-def run_function_case(job, case):
-    """Child side: run one case and return its observation (a JSON-able dict)."""
+class Prepared:
+    """What every case of a job shares, made once in the harness before any case runs.
+
+    Only harness code runs here: /dev/null is opened, the candidate of a function job is
+    parsed and compiled (compiling runs none of its code) and the standard-library modules
+    it names from ``PRELOAD`` are imported. Each case's process inherits all of it and
+    executes the candidate's module itself, from scratch: no candidate code ever runs in a
+    process that outlives its case.
+    """
+
+    def __init__(self, job):
+        self.null = os.open(os.devnull, os.O_RDWR)
+        # No descriptor can be at or above the soft limit, which nothing here ever lowers.
+        self.max_fd = os.sysconf("SC_OPEN_MAX")
+        self.code = None
+        self.compile_error = None
+        self.arguments = []  # per case, in job order: (args, kwargs), or None
+        if job["mode"] == "pytest":
+            return
+        try:
+            with warnings.catch_warnings():  # a case's own compile would print to /dev/null
+                warnings.simplefilter("ignore")
+                tree = ast.parse(job["code"], "candidate.py", "exec")
+                self.code = compile(tree, "candidate.py", "exec")
+        except BaseException as exc:
+            self.compile_error = type_name(type(exc))
+            return
+        for name in imported_modules(tree):
+            try:
+                __import__(name)
+            except BaseException:
+                pass  # the case's own import will meet it, and say so
+        # Every case's arguments, read before the first fork: a page the harness writes
+        # between forks is a copy-on-write fault, in the harness and in the case.
+        for case in job["cases"]:
+            try:
+                self.arguments.append(read_arguments(case))
+            except BaseException:
+                # The case's process reads them again, and reports the failure as its own.
+                self.arguments.append(None)
+
+
+# Standard-library modules whose import runs nothing but their own set-up: imported once in
+# the harness when the candidate names them, instead of once per case.
+PRELOAD = frozenset(
+    {
+        "array", "bisect", "calendar", "cmath", "collections", "copy", "dataclasses", "datetime",
+        "decimal", "enum", "fractions", "functools", "hashlib", "heapq", "itertools", "math",
+        "numbers", "operator", "random", "statistics", "string", "struct", "textwrap", "typing",
+        "unicodedata",
+    }
+)  # fmt: skip
+
+
+def read_arguments(case):
+    """A function case's (args, kwargs), from their literal source text."""
+    args = [ast.literal_eval(a) for a in case["args"]]
+    kwargs = {k: ast.literal_eval(v) for k, v in case["kwargs"].items()}
+    return args, kwargs
+
+
+def imported_modules(tree):
+    """Dotted names of the ``PRELOAD`` modules (and their submodules) the code imports."""
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+    return [name for name in names if name.split(".")[0] in PRELOAD]
+
+
+def run_function_case(prepared, job, case, arguments):
+    """Child side: run one case and return its observation (a JSON-able dict).
+
+    ``arguments`` are the case's (args, kwargs), read by the harness before the fork; None
+    when reading them failed there, so that the failure is met here, as the case's own.
+    """
+    if prepared.code is None:
+        return {"status": "compile_error", "detail": prepared.compile_error}
     namespace = {"__name__": "candidate", "__builtins__": builtins}
-    try:
-        code = compile(job["code"], "candidate.py", "exec")
-    except BaseException as exc:
-        return {"status": "compile_error", "detail": type_name(type(exc))}
     started = time.perf_counter()
     try:
-        exec(code, namespace)
+        exec(prepared.code, namespace)
         func = namespace.get(job["entry_point"])
         if not callable(func):
             return {"status": "no_entry", "detail": "entry point not defined"}
-        args = [ast.literal_eval(a) for a in case["args"]]
-        kwargs = {k: ast.literal_eval(v) for k, v in case["kwargs"].items()}
+        args, kwargs = arguments or read_arguments(case)
         started = time.perf_counter()
         result = func(*args, **kwargs)
         elapsed = time.perf_counter() - started
@@ -182,7 +265,70 @@ def write_bytecode(path, relative, source):
         handle.write(importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code))
 
 
-def run_pytest(job, case):
+PYTEST_FLAGS = ["-q", "-p", "no:cacheprovider", "--noconftest"]
+PYTEST_FLAGS += ["-o", "console_output_style=classic"]
+
+
+def import_pytest():
+    """pytest, imported with the same settings wherever it is first imported."""
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the image has no plugins: skip the scan
+    import pytest  # noqa: PLC0415
+
+    return pytest
+
+
+class Counter:
+    """The grader's pytest plugin: counts outcomes per test and what was collected."""
+
+    def __init__(self):
+        self.counts = {}
+
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call" or report.outcome != "passed":
+            self.counts[report.outcome] = self.counts.get(report.outcome, 0) + 1
+
+    def pytest_collection_finish(self, session):
+        self.counts["collected"] = len(session.items)
+
+
+def preload_pytest():
+    """Harness side, before any job: import pytest and run it once on a test of our own.
+
+    A pytest-kind container does this while it waits in the warm pool, so a candidate's run
+    pays only for collecting and running its own tests. The rehearsal's traces are removed:
+    its folder, its module, the import path; its output goes to /dev/null.
+    """
+    import shutil  # noqa: PLC0415
+
+    pytest = import_pytest()
+
+    folder = "/tmp/.chorebench-rehearsal"
+    modules, path, cwd = set(sys.modules), list(sys.path), os.getcwd()
+    saved = [os.dup(1), os.dup(2)]
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "test_rehearsal.py"), "w", encoding="ascii") as handle:
+            handle.write("def test_rehearsal():\n    assert [1] == [1]\n")
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        pytest.main([*PYTEST_FLAGS, os.path.join(folder, "test_rehearsal.py")], plugins=[Counter()])
+    except BaseException:
+        pass  # only a rehearsal: the candidate's own run meets any real problem
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, null):
+            os.close(fd)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.chdir(cwd)
+        sys.path[:] = path
+        for name in set(sys.modules) - modules:
+            if name.startswith("test_rehearsal"):
+                del sys.modules[name]
+
+
+def run_pytest(prepared, job, case, arguments):
     """Child side: write the files under /tmp/work, run pytest there, report its outcome."""
     root = "/tmp/work"
     compiled = job.get("compiled") or []
@@ -196,21 +342,10 @@ def run_pytest(job, case):
             handle.write(source)
     os.chdir(root)
     sys.path.insert(0, root)
-    import pytest  # noqa: PLC0415  (imported in the child only: the parent stays small)
-
-    counts = {}
-
-    class Counter:
-        def pytest_runtest_logreport(self, report):
-            if report.when == "call" or report.outcome != "passed":
-                counts[report.outcome] = counts.get(report.outcome, 0) + 1
-
-        def pytest_collection_finish(self, session):
-            counts["collected"] = len(session.items)
-
-    flags = ["-q", "-p", "no:cacheprovider", "--noconftest", "-o", "console_output_style=classic"]
-    code = pytest.main([*flags, job["test_file"]], plugins=[Counter()])
-    return {"status": "pytest", "exit_code": int(code), "counts": counts}
+    pytest = import_pytest()  # preloaded in a pytest-kind container: then this is free
+    counter = Counter()
+    code = pytest.main([*PYTEST_FLAGS, job["test_file"]], plugins=[counter])
+    return {"status": "pytest", "exit_code": int(code), "counts": counter.counts}
 
 
 # A seccomp filter (classic BPF) that refuses io_uring_setup, io_uring_enter and
@@ -231,10 +366,10 @@ IO_URING_FILTER = [
 
 
 def refuse_io_uring():
-    """Child side, before any candidate code: install IO_URING_FILTER; True when it holds.
+    """Harness side, before any job: install IO_URING_FILTER; True when it holds.
 
-    Inherited by everything the candidate starts, and never removable. Needs ctypes; under
-    gVisor the Sentry enforces it too.
+    Inherited by every case's process and everything a candidate starts; never removable.
+    Needs ctypes; under gVisor the Sentry enforces it too.
     """
     try:
         import ctypes  # noqa: PLC0415
@@ -259,20 +394,22 @@ def refuse_io_uring():
         return False
 
 
-def child_main(job, case, write_fd):
-    """Run in the forked child: isolate from the report channel, observe, write, exit."""
+def child_main(prepared, job, case, arguments, write_fd):
+    """Run in the forked child: isolate from the report channel, observe, write, exit.
+
+    What every case needs and can share (the io_uring filter, ctypes, SIGPIPE's default
+    action, the compiled candidate, the case's arguments, /dev/null) was set up by the
+    harness; the child only cuts itself off: a session of its own, stdio on /dev/null, every
+    descriptor closed but its own record pipe.
+    """
     os.setsid()
-    null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
-        os.dup2(null, fd)
+        os.dup2(prepared.null, fd)
     os.closerange(3, write_fd)
-    os.closerange(write_fd + 1, 4096)
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    refuse_io_uring()
+    os.closerange(write_fd + 1, prepared.max_fd)
     runner = run_pytest if job["mode"] == "pytest" else run_function_case
     try:
-        observation = runner(job, case)
-        line = json.dumps(observation, ensure_ascii=True) + "\n"
+        line = dump_record(runner(prepared, job, case, arguments))
     except BaseException as exc:
         line = json.dumps({"status": "error", "detail": type_name(type(exc))}) + "\n"
     data = line.encode("ascii")
@@ -281,40 +418,66 @@ def child_main(job, case, write_fd):
     os._exit(0)
 
 
+def _no_default(value):
+    raise TypeError("not JSON: " + type_name(type(value)))
+
+
+# json.dumps makes a new C encoder per call; one made here is shared by every case's process,
+# whose every touched page is a copy-on-write fault.
+_C_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_ENCODER = _C_ENCODER and _C_ENCODER(
+    None, _no_default, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True
+)
+
+
+def dump_record(record):
+    """One JSON line (ASCII) of a record, as ``json.dumps(record) + "\\n"`` writes it."""
+    if _ENCODER is None:
+        return json.dumps(record, ensure_ascii=True) + "\n"
+    return "".join(_ENCODER(record, 0)) + "\n"
+
+
 def sweep_processes():
-    """Kill every process in the container but this harness, then reap what is ours to reap.
+    """Kill and reap every process in the container but this harness, until none is left.
 
     The harness is the container's PID 1 (no separate init: an init process would hold the
-    report channel on a descriptor that same-uid children could open through /proc), so
-    orphans are re-parented to it and it must reap them.
+    report channel on a descriptor that same-uid children could open through /proc), so every
+    process a case leaves behind is re-parented to it once its own parent is gone: when the
+    harness has no child left at all (``waitpid`` says so, one system call), no other process
+    exists in the container. Only then does the sweep end; until then it kills everything
+    /proc lists and reaps, so a case whose processes keep forking or changing pid is swept
+    until nothing of it is left, zombies included.
     """
-    try:
-        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
-    except OSError:
-        pids = []
-    for pid in pids:
-        if pid != os.getpid():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
     while True:
         try:
-            done, _ = os.waitpid(-1, os.WNOHANG)
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass  # a zombie reaped: look again
+            # Children remain: something of the case still runs.
         except ChildProcessError:
             return
-        if not done:
-            return
+        try:
+            pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+        except OSError:
+            pids = []
+        for pid in pids:
+            if pid != os.getpid():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        time.sleep(0.001)
 
 
-def run_case(job, case, timeout):
-    """Parent side: fork a child for one case, read its record within the timeout."""
+def run_case(prepared, job, number, timeout):
+    """Parent side: fork a child for case ``number``, read its record within the timeout."""
+    case = (job.get("cases") or [{"id": "run"}])[number]
+    arguments = prepared.arguments[number] if number < len(prepared.arguments) else None
     read_fd, write_fd = os.pipe()
     started = time.monotonic()
     pid = _fork(started + timeout)
     if pid == 0:
         os.close(read_fd)
-        child_main(job, case, write_fd)
+        child_main(prepared, job, case, arguments, write_fd)
     os.close(write_fd)
     chunks, size, deadline = [], 0, started + timeout
     timed_out = False
@@ -377,7 +540,12 @@ def _kill_group(pid):
 
 
 def _reap(pid, deadline):
-    """Wait for the child, killing it if it outlives the deadline; return its wait status."""
+    """Wait for the child, killing it if it outlives the deadline; return its wait status.
+
+    The child exits right after its record, so this mostly waits microseconds: it looks
+    again at once, then backs off, never longer than 2 ms between looks.
+    """
+    pause = 0.00005
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
@@ -385,7 +553,8 @@ def _reap(pid, deadline):
         if time.monotonic() > deadline:
             _kill_group(pid)
             deadline = float("inf")
-        time.sleep(0.001)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.002)
 
 
 def _describe(status):
@@ -407,7 +576,12 @@ def make_undumpable():
 
 
 def main():
+    """Set up what every case shares, wait for the job, run each case in its own process."""
     undumpable = make_undumpable()
+    refuse_io_uring()  # inherited by every case and everything a case starts
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # for the cases (and a report nobody reads)
+    if os.environ.pop("CHOREBENCH_PRELOAD", "") == "pytest":
+        preload_pytest()
     out = os.fdopen(os.dup(1), "w", encoding="ascii", buffering=1)
 
     def emit(record):
@@ -417,9 +591,10 @@ def main():
     line = sys.stdin.buffer.readline(JOB_LIMIT)
     job = json.loads(line)
     emit({"kind": "hello", "python": sys.version.split()[0], "undumpable": undumpable})
+    prepared = Prepared(job)
     cases = job.get("cases") or [{"id": "run"}]
-    for case in cases:
-        record = run_case(job, case, float(job["timeout"]))
+    for number, case in enumerate(cases):
+        record = run_case(prepared, job, number, float(job["timeout"]))
         emit(dict(record, kind="case", case=case["id"]))
     emit({"kind": "done"})
     out.close()

@@ -36,7 +36,9 @@ UNRUNNABLE = frozenset({"empty_response", "syntax_error", "entry_point_missing"}
 class Sandbox(Protocol):
     """Runs one job in a fresh container (``runner.sandbox.DockerSandbox``)."""
 
-    def run(self, job: bytes, limits: Limits, cases: int) -> ContainerRun: ...
+    def run(
+        self, job: bytes, limits: Limits, cases: int, kind: str = "function"
+    ) -> ContainerRun: ...
 
 
 def grader_pool(jobs: int) -> ThreadPoolExecutor:

@@ -69,7 +69,7 @@ def grade_test_module(
         files = layout(spec.module.import_path, source, code)
         job = pytest_job(spec, files, TEST_FILE, (module_file(spec.module.import_path),))
         try:
-            run = sandbox.run(job, spec.limits, 1)
+            run = sandbox.run(job, spec.limits, 1, kind="pytest")
         except SandboxError as exc:
             checks.append(Check(name, False, 0, 1, Outcome.INFRA_ERROR, str(exc)))
             errors.append(str(exc))
