@@ -78,7 +78,7 @@ def measure(runtime: str, graders: dict[str, Path], rounds: int) -> list[Slope]:
             for label, folder in graders.items()
         }
         tasks: dict[tuple[str, int], Callable[[], float]] = {
-            (label, size): _sample(box, specs[size])
+            (label, size): grade_sample(box, specs[size])
             for label, box in boxes.items()
             for size in SIZES
         }
@@ -95,8 +95,11 @@ def measure(runtime: str, graders: dict[str, Path], rounds: int) -> list[Slope]:
     ]
 
 
-def _sample(box, spec: Spec) -> Callable[[], float]:
-    """One timed grade of the trivial reference through a full warm pool; checks full marks."""
+def grade_sample(box, spec: Spec) -> Callable[[], float]:
+    """One timed grade of the spec's reference through a full warm pool; checks full marks.
+
+    A grade short of full marks raises AssertionError: the measurement is void.
+    """
 
     def sample() -> float:
         box.prestart(spec.limits, WARM_WAIT_S)

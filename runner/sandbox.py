@@ -58,7 +58,7 @@ EXIT_WAIT_S = 10.0  # from the end of the output to the engine recording the exi
 class Warm:
     """What a container is started for, ahead of its job: the warm pool's key.
 
-    A pytest-kind container imports pytest and rehearses one run while it waits (the harness's
+    A pytest-kind container imports pytest and its plugins while it waits (the harness's
     ``CHOREBENCH_PRELOAD``), so a function job never pays for that and a pytest job never
     waits for it.
     """

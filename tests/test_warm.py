@@ -130,7 +130,8 @@ def test_warm_containers_grade_like_cold_ones_and_are_used_once(warm_sandbox, sa
     warm_sandbox.settle()
     # both first containers served a job and are gone; the pool started others
     assert before.isdisjoint(warm_sandbox.warm_ids())
-    used = {c.id for c in warm_sandbox.client.containers.list(all=True)} & before
+    # The low-level list: it inspects nothing, so another user's removal cannot race it.
+    used = {c["Id"] for c in warm_sandbox.client.api.containers(all=True)} & before
     assert used == set()
 
 
