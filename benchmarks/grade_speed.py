@@ -14,8 +14,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from runner.commands import open_sandbox
 from runner.grade import grade_response
+from runner.sandbox import open_sandbox
 from runner.settings import Settings
 from runner.spec import load_spec
 

@@ -35,7 +35,7 @@ from typing import Any
 
 from workload import Candidate
 
-from runner.extract import extract_code
+from runner.grade import extract_code
 from runner.records import Limits
 from runner.sandbox import LABEL, UID, container_options, execution_deadline
 

@@ -66,7 +66,7 @@ class Slope:
 
 def measure(runtime: str, graders: dict[str, Path], rounds: int) -> list[Slope]:
     """The slope of each harness under ``runtime``, samples interleaved over ``rounds``."""
-    from runner.commands import open_sandbox
+    from runner.sandbox import open_sandbox
 
     specs = {size: trivial_spec(size) for size in SIZES}
     samples: dict[tuple[str, int], list[float]] = {}

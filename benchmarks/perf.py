@@ -87,7 +87,7 @@ def measure(
     they already hold one container per variant). A smoke run has no warm-up round and
     measures rates at jobs=N only.
     """
-    from runner.commands import open_sandbox
+    from runner.sandbox import open_sandbox
 
     result = Measured(runtime)
     base = Settings(runtime=runtime)

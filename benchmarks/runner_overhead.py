@@ -15,9 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from runner.collect import collect
-from runner.plan import RunPlan
-from runner.records import ContainerRun, Limits
+from runner.records import Execution, Limits
+from runner.run import RunPlan, collect
 from runner.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,10 +25,10 @@ from fake_ollama import FakeModel, FakeOllama, Reply  # noqa: E402
 
 
 class InstantSandbox:
-    """Answers every job at once with an empty report: grading costs nothing here."""
+    """Answers every job at once with an empty transcript: grading costs nothing here."""
 
-    def run(self, job: bytes, limits: Limits, cases: int, kind: str = "function") -> ContainerRun:
-        return ContainerRun(b"", b"", False, False, 0, False, 0.0, "none", "none", "none")
+    def execute(self, job: bytes, limits: Limits, cases: int, kind: str = "function") -> Execution:
+        return Execution(b"", b"", False, False, 0, False, 0.0, "none", "none", "none")
 
 
 def main() -> None:

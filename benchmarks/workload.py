@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.mutation import variant_sources
+from runner.grade import variant_sources
 from runner.records import Grade, Spec
 from runner.spec import load_spec
 

@@ -15,11 +15,12 @@ from typing import Any
 
 import click
 
-from runner import __version__
+from runner import __version__, commands
 from runner.errors import ChorebenchError, SandboxError, SpecError
-from runner.plan import THINK_VALUES
 from runner.records import Grade
-from runner.settings import RUNTIMES, Settings
+from runner.run import THINK_VALUES, RunSummary, plans_for
+from runner.sandbox import prune
+from runner.settings import PROJECT_ROOT, RUNTIMES, Settings
 
 
 def _log(message: str) -> None:
@@ -87,10 +88,10 @@ def grade(
     Several responses are graded in parallel (--jobs) and printed in the order given.
     Exit 0 when all are graded, whatever the scores; 1 when the sandbox could not run one.
     """
-    from runner.commands import grade_files
-
     texts = [r.read().decode("utf-8", errors="replace") for r in responses]
-    results = grade_files(spec, texts, settings.with_flags(runtime=runtime, jobs=jobs), _log)
+    results = commands.grade_files(
+        spec, texts, settings.with_flags(runtime=runtime, jobs=jobs), _log
+    )
     for handle, result in zip(responses, results, strict=True):
         if as_json:
             click.echo(json.dumps(result.to_json(), indent=None))
@@ -117,10 +118,8 @@ def check_specs(
     time per case is shown, so limits can be set well above it. Exit 0 when all are; 2 when
     any spec is invalid or unsatisfiable; 1 when the sandbox could not run.
     """
-    from runner.commands import check_specs as run_checks
-
     settings = settings.with_flags(runtime=runtime, jobs=jobs)
-    results = run_checks(list(specs) or [settings.specs_dir], settings, _log)
+    results = commands.check_specs(list(specs) or [settings.specs_dir], settings, _log)
     for result in results:
         grade = result.grade
         slowest = max((c.elapsed_s or 0.0 for c in grade.checks), default=0.0)
@@ -216,13 +215,11 @@ def run(
     **flags: Any,
 ) -> None:
     """Sample models on model servers, grade each response, write a resumable run directory."""
-    from runner.commands import plans_for, run_samples
-
     settings = settings.with_flags(runtime=runtime, jobs=jobs)
     plans = plans_for(config, flags, settings, tuple(sys.argv))
     _log(f"run directory {plans[0].out}")
     with _interruptible(plans[0].out):
-        summaries = run_samples(plans, settings, _progress(quiet), _log)
+        summaries = commands.run_samples(plans, settings, _progress(quiet), _log)
     for summary in summaries:
         _print_summary(summary)
 
@@ -249,18 +246,14 @@ def bench(
     Every phase the config asks for (repeated runs, then best-of-N) goes into one run
     directory; the report is printed and written there (report.md, report.json, report.html).
     """
-    from runner.commands import bench as run_bench
-    from runner.render_md import render_markdown
-    from runner.settings import PROJECT_ROOT
-
     settings = settings.with_flags(runtime=runtime, jobs=jobs)
     path = config or PROJECT_ROOT / "bench.json"
     out = flags.get("out")
     with _interruptible(out or Path("the run directory")):
-        result = run_bench(path, flags, settings, tuple(sys.argv), _progress(quiet), _log)
+        result = commands.bench(path, flags, settings, tuple(sys.argv), _progress(quiet), _log)
     for summary in result.summaries:
         _print_summary(summary)
-    click.echo(render_markdown(result.written.report))
+    click.echo(result.written.markdown)
     _log("wrote " + ", ".join(str(f) for f in result.written.files))
 
 
@@ -277,14 +270,11 @@ def report(run_dir: Path, as_json: bool, hit_at: float | None) -> None:
 
     Prints the tables and writes report.md, report.json and report.html into RUN_DIR.
     """
-    from runner.commands import report_run
-    from runner.render_md import render_markdown
-
-    written = report_run(run_dir, hit_at)
+    written = commands.report_run(run_dir, hit_at)
     if as_json:
         click.echo(json.dumps(written.report.to_json(), indent=2, sort_keys=True))
     else:
-        click.echo(render_markdown(written.report))
+        click.echo(written.markdown)
     _log("wrote " + ", ".join(str(f) for f in written.files))
 
 
@@ -298,7 +288,7 @@ def _interruptible(out: Path) -> Iterator[None]:
         sys.exit(130)
 
 
-def _print_summary(summary: Any) -> None:
+def _print_summary(summary: RunSummary) -> None:
     click.echo(
         f"{summary.out}: {summary.collected} collected, {summary.skipped} already there, "
         f"{summary.failed} failed"
@@ -312,9 +302,7 @@ def _print_summary(summary: Any) -> None:
 @click.pass_obj
 def regrade(settings: Settings, run_dir: Path, runtime: str | None, jobs: int | None) -> None:
     """Grade the stored responses of RUN_DIR again (after a spec or grader change)."""
-    from runner.commands import regrade_run
-
-    summary = regrade_run(run_dir, settings.with_flags(runtime=runtime, jobs=jobs), _log)
+    summary = commands.regrade_run(run_dir, settings.with_flags(runtime=runtime, jobs=jobs), _log)
     click.echo(
         f"{run_dir}: {summary.regraded} regraded, {summary.changed} grades changed, "
         f"{summary.skipped} skipped (no response or unknown spec)"
@@ -341,9 +329,7 @@ def _progress(quiet: bool) -> Any:
 @click.pass_obj
 def image(settings: Settings, runtime: str | None) -> None:
     """Build the grader image if it is missing or stale, and print its tag."""
-    from runner.commands import build_image
-
-    click.echo(build_image(settings.with_flags(runtime=runtime), _log))
+    click.echo(commands.build_image(settings.with_flags(runtime=runtime), _log))
 
 
 def _summary(grade: Grade, failures_only: bool = False) -> str:
@@ -391,15 +377,13 @@ def sandbox_prune(settings: Settings, everyone: bool) -> None:
     chorebench containers the engine no longer lists, such as a runsc-sandbox after a failed
     start) are swept when the engine runs on this machine; removing them needs root.
     """
-    from runner.prune import prune
-
-    report = prune(settings, everyone=everyone)
-    for container in report.containers:
+    result = prune(settings, everyone=everyone)
+    for container in result.containers:
         click.echo(
             f"removed container {container.name} ({container.status}, owner {container.owner})"
         )
-    for orphan in report.runtime:
+    for orphan in result.runtime:
         processes = ", ".join(f"{name} {pid}" for pid, name in orphan.processes)
         click.echo(f"runtime orphan {orphan.container[:12]} [{processes}]: {orphan.detail}")
-    removed = len(report.containers) + sum(orphan.removed for orphan in report.runtime)
-    click.echo(f"{removed} removed; {report.kept} kept (owner alive, or on another host)")
+    removed = len(result.containers) + sum(orphan.removed for orphan in result.runtime)
+    click.echo(f"{removed} removed; {result.kept} kept (owner alive, or on another host)")

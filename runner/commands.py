@@ -5,20 +5,17 @@ The CLI parses flags, calls one of these and prints; these never print.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from runner.backends import require_a_server
-from runner.collect import collect
-from runner.config import load_config, make_plans
 from runner.grade import grade_all
-from runner.plan import RunPlan, RunSummary
 from runner.records import Grade, Spec
-from runner.regrade import RegradeSummary, regrade
-from runner.report import Report, build_report, write_report
+from runner.report import Written, build_report, write_report
+from runner.run import RegradeSummary, RunPlan, RunSummary, collect, plans_for, regrade
+from runner.sandbox import open_sandbox
 from runner.settings import Settings
 from runner.spec import load_spec, load_specs
 
@@ -51,18 +48,6 @@ class SpecCheck:
             f"in the sandbox, not full marks{first if failed else ''}"
             + (f" ({self.grade.error})" if self.grade.error else "")
         )
-
-
-@contextmanager
-def open_sandbox(settings: Settings, log: Callable[[str], None] = lambda _: None) -> Iterator:
-    """A connected DockerSandbox, closed on exit. Raises SandboxError when none can be had."""
-    from runner.sandbox import DockerSandbox
-
-    sandbox = DockerSandbox(settings, log)
-    try:
-        yield sandbox
-    finally:
-        sandbox.close()
 
 
 def grade_files(
@@ -122,22 +107,13 @@ def run_samples(
         return [collect(plan, sandbox, image, progress, settings.jobs, key) for plan in plans]
 
 
-@dataclass(frozen=True)
-class Written:
-    """A report, and the files it was written to."""
-
-    report: Report
-    files: tuple[Path, ...]
-
-
 def report_run(run_dir: Path, hit_at: float | None = None) -> Written:
     """Build the report of ``run_dir`` and write its files there.
 
     Raises:
         BadInputError: ``run_dir`` is not a run directory, or is damaged.
     """
-    report = build_report(run_dir, hit_at)
-    return Written(report, write_report(report))
+    return write_report(build_report(run_dir, hit_at))
 
 
 @dataclass(frozen=True)
@@ -166,24 +142,6 @@ def bench(
     log(f"run directory {plans[0].out}")
     summaries = run_samples(plans, settings, progress, log)
     return BenchResult(summaries, report_run(plans[0].out, flags.get("hit_at")))
-
-
-def plans_for(
-    config_path: Path | None,
-    flags: dict[str, Any],
-    settings: Settings,
-    command: tuple[str, ...],
-) -> list[RunPlan]:
-    """The phases a ``run``/``bench`` command asks for: flags over the config file.
-
-    Raises:
-        BadInputError: the config or a spec is invalid.
-    """
-    flags = dict(flags)
-    config = load_config(config_path) if config_path else None
-    paths = list(flags.pop("spec_paths", ()) or ()) or list(config.specs if config else ())
-    specs = tuple(load_specs(paths or [settings.specs_dir]))
-    return make_plans(flags, config, settings, specs, command)
 
 
 def regrade_run(

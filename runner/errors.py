@@ -6,6 +6,11 @@
     └── InfraError                chorebench could not do its job: exit 1
         ├── SandboxError          the Docker engine or the grader image failed
         └── BackendError          a model server could not be reached or answered badly
+            ├── ServerUnreachable     no server answered at the URL
+            ├── ModelNotFound         the server does not have the model
+            ├── ThinkingUnsupported   a thinking setting for a model that cannot think
+            ├── TransientError        a 5xx, a timeout, a dropped connection: worth retrying
+            └── BadResponse           an answer that is not the documented JSON
 
 An ``InfraError`` is never a candidate's failure: a grade that meets one is marked
 ``infra_error`` and is not counted.
@@ -50,3 +55,23 @@ class SandboxError(InfraError):
 
 class BackendError(InfraError):
     """A model server could not be reached, or answered in a way chorebench cannot use."""
+
+
+class ServerUnreachable(BackendError):
+    """No server answered at the URL."""
+
+
+class ModelNotFound(BackendError):
+    """The server does not have the model (not pulled, not loaded)."""
+
+
+class ThinkingUnsupported(BackendError):
+    """A thinking setting was sent for a model without the thinking capability."""
+
+
+class TransientError(BackendError):
+    """A 5xx, a timeout or a dropped connection: worth retrying."""
+
+
+class BadResponse(BackendError):
+    """The server answered with something that is not the documented JSON."""

@@ -4,7 +4,7 @@ Every stage takes and returns these; none of them does I/O. The flow is::
 
     Spec (specs/*.json) + raw response
       -> Extraction (code pulled out of the text) + Violations (compliance)
-      -> ContainerRun (one container's capped output) -> Observations (what each case did)
+      -> Execution (one container's capped output) -> Observations (what each case did)
       -> Checks (each observation compared with the hidden expectation on the host)
       -> Grade (points, scores, verdicts)
 
@@ -177,7 +177,7 @@ class Observation:
 
 
 @dataclass(frozen=True)
-class ContainerRun:
+class Execution:
     """What the host saw of one container: its capped output and how it ended."""
 
     stdout: bytes

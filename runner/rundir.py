@@ -9,24 +9,16 @@ A killed run loses at most the samples in flight: a torn last line is dropped on
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import platform
-import sys
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from runner import __version__
-from runner.backends import backend_of
 from runner.errors import BadInputError
-from runner.httpbase import Completion
-from runner.plan import RunPlan, WorkItem
 from runner.records import Sample
 
 MANIFEST = "manifest.json"
@@ -150,101 +142,6 @@ class SampleLog:
         """Replace the whole file atomically (regrade)."""
         with self._lock:
             _replace_atomically(self._path, b"".join(_line(record) for record in records))
-
-
-def sample_record(
-    item: WorkItem,
-    host: str | None,
-    completion: Completion | None,
-    error: str | None,
-    grade: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """The samples.jsonl record of one sample (the thinking is logged, always)."""
-    response = completion.response if completion else ""
-    thinking = completion.thinking if completion else ""
-    return {
-        "key": item.key,
-        "model": item.model,
-        "spec": item.spec.id,
-        "spec_sha256": item.spec.sha256,
-        "family": item.spec.family,
-        "phase": item.options.get("phase", "runs"),
-        "run": item.run,
-        "temperature": item.options.get("temperature"),
-        "seed": item.options.get("seed"),
-        "num_predict": item.options.get("num_predict"),
-        "think": item.think,
-        "host": host,
-        "backend": backend_of(host),
-        "response": response,
-        "thinking": thinking,
-        "response_sha256": hashlib.sha256(response.encode("utf-8", "surrogatepass")).hexdigest(),
-        "done_reason": completion.done_reason if completion else None,
-        "eval_count": completion.eval_count if completion else None,
-        "prompt_eval_count": completion.prompt_eval_count if completion else None,
-        "total_duration_ns": completion.total_duration_ns if completion else None,
-        "load_duration_ns": completion.load_duration_ns if completion else None,
-        "eval_duration_ns": completion.eval_duration_ns if completion else None,
-        "wall_s": round(completion.wall_s, 4) if completion else None,
-        "attempts": completion.attempts if completion else None,
-        "thinking_trap": bool(completion) and not response.strip() and bool(thinking.strip()),
-        "out_of_budget": bool(completion) and completion.done_reason == "length",
-        "error": error,
-        "grade": grade,
-        "recorded_at": now(),
-    }
-
-
-def run_manifest(
-    plan: RunPlan,
-    servers: dict[str, Any],
-    image: dict[str, str],
-    started_at: str,
-    previous: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The manifest of a run about to collect ``plan``.
-
-    A run directory can hold several phases (the repeated runs, best-of-N) and be resumed:
-    ``previous`` (the manifest already there) keeps its first start time, its other phases,
-    its specs and its models; this phase's options replace its own earlier entry.
-    """
-    previous = previous or {}
-    phase = {
-        "runs": plan.runs,
-        "temperature": plan.temperature,
-        "think": plan.think,
-        "seed": plan.seed,
-        "num_predict": plan.num_predict,
-        "timeout_s": plan.timeout_s,
-        "concurrency": plan.concurrency,
-        "per_model": {m: asdict(o) for m, o in plan.per_model.items()},
-        "command": list(plan.command),
-    }
-    if plan.hit_at is not None:
-        phase["hit_at"] = plan.hit_at
-    specs = {s["id"]: s for s in previous.get("specs", [])}
-    for spec in plan.specs:
-        specs[spec.id] = {
-            "id": spec.id,
-            "path": spec.path,
-            "sha256": spec.sha256,
-            "family": spec.family,
-        }
-    starts = [*previous.get("starts", []), started_at]
-    return {
-        "chorebench_version": __version__,
-        "phases": {**previous.get("phases", {}), plan.phase: phase},
-        "specs": list(specs.values()),
-        "models": dict(previous.get("models", {})),
-        "servers": {**previous.get("servers", {}), **servers},
-        "grader_image": image,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "started_at": previous.get("started_at", started_at),
-        "starts": starts,
-        "ended_at": None,
-        "status": "running",
-    }
 
 
 def now() -> str:

@@ -14,6 +14,8 @@ from runner.errors import BadInputError
 
 RUNTIMES = ("runc", "runsc")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"  # Ollama's own default
+DEFAULT_HIT_AT = 0.82  # best-of: the score fraction of a hit, the write-up's 18/22
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class Settings:
     grader_dir: Path = PROJECT_ROOT / "grader_image"
     specs_dir: Path = PROJECT_ROOT / "specs"
     raise_errors: bool = False
-    ollama_host: str = "http://127.0.0.1:11434"
+    ollama_host: str = DEFAULT_OLLAMA_HOST
     openai_api_key: str | None = field(default=None, repr=False)
     runs_dir: Path = PROJECT_ROOT / "runs"
     jobs: int = os.cpu_count() or 1
@@ -60,7 +62,7 @@ class Settings:
             docker_host=env.get("DOCKER_HOST") or None,
             image=env.get("CHOREBENCH_IMAGE") or None,
             raise_errors=env.get("CHOREBENCH_RAISE_ERRORS", "") not in ("", "0"),
-            ollama_host=env.get("OLLAMA_HOST") or "http://127.0.0.1:11434",
+            ollama_host=env.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST,
             openai_api_key=env.get("CHOREBENCH_OPENAI_API_KEY") or None,
         )
         for name, attribute in (("CHOREBENCH_JOBS", "jobs"), ("CHOREBENCH_POOL", "pool")):

@@ -126,7 +126,7 @@ def canonical(value: Any) -> Any:
     return (kind.__name__, value)
 
 
-def show(value: Any, limit: int = 120) -> str:
+def short_repr(value: Any, limit: int = 120) -> str:
     """A short, escaped repr for details: candidate text must not inject control characters."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

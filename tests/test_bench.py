@@ -159,7 +159,7 @@ def test_best_of_spec_must_be_one_of_the_runs_specs(tmp_path):
 
 
 def test_shipped_bench_json_is_the_write_ups_design():
-    from runner.config import load_config, make_plans
+    from runner.run import load_config, make_plans
     from runner.settings import Settings
     from runner.spec import load_specs
 

@@ -1,4 +1,4 @@
-"""Tests of runner.compliance: each rule triggered and not, with exact rules, details and lines."""
+"""Tests of runner.grade.compliance: each rule triggered and not, with exact details and lines."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from runner.compliance import check_compliance
+from runner.grade import check_compliance
 from runner.records import Constraints, Extraction, Violation
 
 LAX = Constraints(no_fences=False, no_prose=False, imports_inside_function=False)

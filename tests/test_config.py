@@ -7,9 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import load_config, make_plan
 from runner.errors import BadInputError
-from runner.plan import ModelOptions, effective, parse_think
+from runner.run import (
+    ModelOptions,
+    RequestOptions,
+    load_config,
+    make_plan,
+    parse_think,
+    request_options,
+)
 from runner.settings import Settings
 
 
@@ -42,8 +48,12 @@ def test_per_model_options_and_precedence(tmp_path):
         7,
         ("http://gpu1:11434",),
     )
-    assert effective(plan, "qwen3:14b") == ({"temperature": 0.1, "seed": 7}, False)
-    assert effective(plan, "gemma4:latest") == ({"temperature": 0.2, "seed": 7}, None)
+    assert request_options(plan, "qwen3:14b") == RequestOptions(
+        {"temperature": 0.1, "seed": 7}, False
+    )
+    assert request_options(plan, "gemma4:latest") == RequestOptions(
+        {"temperature": 0.2, "seed": 7}, None
+    )
     bare = make_plan({}, None, settings, (), ())
     assert bare.hosts == ("http://envhost:11434",) and bare.runs == 1
 
@@ -72,7 +82,7 @@ def test_parse_think():
 
 
 def test_best_of_flag_asks_for_that_phase_alone(tmp_path):
-    from runner.config import make_plans
+    from runner.run import make_plans
     from runner.spec import load_specs
 
     specs = tuple(load_specs([Path(__file__).parent.parent / "specs"]))
@@ -82,7 +92,7 @@ def test_best_of_flag_asks_for_that_phase_alone(tmp_path):
     (plan,) = make_plans({"best_of": 4, "hit_at": 0.5}, config, Settings(), specs, ())
     assert (plan.phase, plan.runs, plan.temperature, plan.hit_at) == ("best_of", 4, 0.7, 0.5)
     # the phase's temperature wins over the per-model one; think is kept
-    assert effective(plan, "q:4b") == ({"temperature": 0.7}, False)
+    assert request_options(plan, "q:4b") == RequestOptions({"temperature": 0.7}, False)
     (hot,) = make_plans({"best_of": 2, "temperature": 0.0}, None, Settings(), specs, ())
     assert hot.temperature == 0.0  # an explicit 0 is not "unset"
     runs, best = make_plans(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.diagnostics import stale_reference_diagnostics
+from runner.grade import stale_reference_diagnostics
 from runner.spec import load_spec
 
 MODULE = load_spec(Path(__file__).parent.parent / "specs" / "cache_reset_test.json").module

@@ -1,4 +1,4 @@
-"""Tests of runner.extract: each response shape gives an exact code, fence count and prose."""
+"""Tests of runner.grade.extract: each response shape gives an exact code, fence count and prose."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from runner.extract import extract_code
+from runner.grade import extract_code
 from runner.records import Extraction
 
 FUNCTION = "def add(a, b):\n    return a + b"

@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 
-from runner.grade import run_error, score_function, untrusted
-from runner.protocol import parse_report
-from runner.records import ContainerRun, Outcome, Spec
+from runner.grade import execution_error, read_transcript, score_function, why_untrusted
+from runner.records import Execution, Outcome, Spec
 from runner.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,8 +38,8 @@ def report_bytes(*values: int, done: bool = True) -> bytes:
     return out + (line({"kind": "done"}) if done else b"")
 
 
-def container_run(stdout: bytes, **changes: Any) -> ContainerRun:
-    run = ContainerRun(
+def container_run(stdout: bytes, **changes: Any) -> Execution:
+    run = Execution(
         stdout=stdout,
         stderr=b"",
         timed_out=False,
@@ -55,8 +54,8 @@ def container_run(stdout: bytes, **changes: Any) -> ContainerRun:
     return replace(run, **changes)
 
 
-def grade(spec: Spec, run: ContainerRun) -> list[tuple[str, bool, Outcome]]:
-    report = parse_report(run, [case.id for case in spec.cases])
+def grade(spec: Spec, run: Execution) -> list[tuple[str, bool, Outcome]]:
+    report = read_transcript(run, [case.id for case in spec.cases])
     return [(c.case, c.passed, c.outcome) for c in score_function(spec, report, run)]
 
 
@@ -66,7 +65,7 @@ def test_a_complete_report_of_a_clean_exit_counts(spec: Spec) -> None:
         ("minutes_only", True, Outcome.PASSED),
         ("seconds_only", True, Outcome.PASSED),
     ]
-    assert untrusted(parse_report(run, ["minutes_only", "seconds_only"]), run) is None
+    assert why_untrusted(read_transcript(run, ["minutes_only", "seconds_only"]), run) is None
 
 
 @pytest.mark.parametrize(
@@ -118,8 +117,8 @@ def test_records_of_a_run_that_did_not_end_normally_earn_nothing(
         ("minutes_only", False, outcome),
         ("seconds_only", False, outcome),
     ]
-    report = parse_report(run, ["minutes_only", "seconds_only"])
-    assert run_error(report, run) == reason
+    report = read_transcript(run, ["minutes_only", "seconds_only"])
+    assert execution_error(report, run) == reason
 
 
 def test_a_report_cut_after_one_record_earns_nothing(spec: Spec) -> None:

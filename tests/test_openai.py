@@ -8,17 +8,24 @@ import pytest
 from click.testing import CliRunner
 from fake_openai import ChatModel, FakeOpenAI, Reply
 
-from runner.backends import DEMO_HINT, make_client, parse_host, require_a_server
-from runner.errors import BadInputError
-from runner.httpbase import (
+from runner.backends import (
+    DEMO_HINT,
+    OllamaClient,
+    OpenAIClient,
+    make_client,
+    parse_host,
+    require_a_server,
+    split_think_block,
+    thinking_fields,
+)
+from runner.errors import (
+    BadInputError,
     BadResponse,
     ModelNotFound,
     ServerUnreachable,
     ThinkingUnsupported,
     TransientError,
 )
-from runner.ollama import OllamaClient
-from runner.openai_compat import OpenAIClient, split_think_block, thinking_fields
 from runner.settings import Settings
 
 NOBODY = "http://127.0.0.1:9"  # the discard port: nothing listens there

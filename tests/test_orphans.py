@@ -1,4 +1,4 @@
-"""runner.orphans and runner.prune's owner logic on a fake /proc: no Docker, no root needed.
+"""runner.sandbox's orphans and owner logic on a fake /proc: no Docker, no root needed.
 
 The real sweep is tested on the engine in tests/adversarial/test_hygiene.py.
 """
@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from runner import orphans
-from runner.prune import owner_id, owner_state
-from runner.sandbox import HARNESS
+from runner.sandbox import HARNESS, orphans, owner_id, owner_state
 
 A = "a" * 64
 B = "b" * 64

@@ -1,4 +1,4 @@
-"""Tests of runner.protocol: the job line, and reading an untrusted report back defensively."""
+"""Tests of runner.grade.protocol: the job line, and reading an untrusted transcript back."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from runner.protocol import Report, function_job, observation, parse_report, pytest_job
-from runner.records import ContainerRun, Observation, Spec
+from runner.grade import Transcript, function_job, observation, pytest_job, read_transcript
+from runner.records import Execution, Observation, Spec
 from runner.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,8 +25,8 @@ def iso() -> Spec:
     return load_spec(ISO_PATH)
 
 
-def run(stdout: bytes) -> ContainerRun:
-    return ContainerRun(
+def run(stdout: bytes) -> Execution:
+    return Execution(
         stdout=stdout,
         stderr=b"",
         timed_out=False,
@@ -133,7 +133,7 @@ def test_function_job_never_holds_expected_values_or_regexes(iso: Spec, secret: 
 
 
 def test_pytest_job_names_the_files_laid_out_as_bytecode_only() -> None:
-    from runner.mutation import TEST_FILE, layout, module_file
+    from runner.grade import TEST_FILE, layout, module_file
 
     cache = load_spec(ROOT / "specs" / "cache_reset_test.json")
     assert cache.module is not None
@@ -153,14 +153,14 @@ def test_pytest_job_names_the_files_laid_out_as_bytecode_only() -> None:
     }
 
 
-# --- parse_report: good reports ----------------------------------------------------------------
+# --- read_transcript: good reports ----------------------------------------------------------------
 
 
 def test_parse_report_good_report(iso: Spec) -> None:
     ids = [c.id for c in iso.cases]
     stdout = hello() + b"".join(case(cid, n) for n, cid in enumerate(ids)) + DONE
-    report = parse_report(run(stdout), ids)
-    assert report == Report(
+    report = read_transcript(run(stdout), ids)
+    assert report == Transcript(
         observations={cid: returned(cid, n) for n, cid in enumerate(ids)},
         python=PY,
         complete=True,
@@ -170,13 +170,13 @@ def test_parse_report_good_report(iso: Spec) -> None:
 
 
 def test_parse_report_keeps_at_most_40_characters_of_python_version() -> None:
-    report = parse_report(run(hello("3" * 100) + DONE), [])
-    assert report == Report(observations={}, python="3" * 40, complete=True)
+    report = read_transcript(run(hello("3" * 100) + DONE), [])
+    assert report == Transcript(observations={}, python="3" * 40, complete=True)
 
 
 def test_parse_report_missing_tail_is_incomplete_with_earlier_observations() -> None:
-    report = parse_report(run(hello() + case("a", 1) + case("b", 2)), IDS)
-    assert report == Report(
+    report = read_transcript(run(hello() + case("a", 1) + case("b", 2)), IDS)
+    assert report == Transcript(
         observations={"a": returned("a", 1), "b": returned("b", 2)},
         python=PY,
         complete=False,
@@ -185,25 +185,25 @@ def test_parse_report_missing_tail_is_incomplete_with_earlier_observations() -> 
 
 
 def test_parse_report_hello_only_is_incomplete_and_empty() -> None:
-    assert parse_report(run(hello()), IDS) == Report(python=PY, complete=False)
+    assert read_transcript(run(hello()), IDS) == Transcript(python=PY, complete=False)
 
 
 def test_parse_report_drops_a_final_line_cut_by_a_kill() -> None:
     cut = case("b", 2)[:30]
     assert not cut.endswith(b"\n")
-    report = parse_report(run(hello() + case("a", 1) + cut), IDS)
-    assert report == Report(
+    report = read_transcript(run(hello() + case("a", 1) + cut), IDS)
+    assert report == Transcript(
         observations={"a": returned("a", 1)}, python=PY, complete=False, error=None
     )
 
 
 def test_parse_report_a_cut_line_followed_by_a_newline_is_an_error() -> None:
     cut = case("b", 2)[:30] + b"\n"
-    report = parse_report(run(hello() + case("a", 1) + cut), IDS)
-    assert report == Report(error="report line 3 is not JSON")
+    report = read_transcript(run(hello() + case("a", 1) + cut), IDS)
+    assert report == Transcript(error="report line 3 is not JSON")
 
 
-# --- parse_report: bad reports -----------------------------------------------------------------
+# --- read_transcript: bad reports -----------------------------------------------------------------
 
 NOT_STARTED = "the harness did not start (no hello line)"
 BAD_CASE = "a case record is unknown, repeated or out of order"
@@ -334,8 +334,8 @@ EARLY_DONE = "the report ended before every case"
     ],
 )
 def test_parse_report_rejects_malformed_reports(stdout: bytes, error: str, python: str) -> None:
-    report = parse_report(run(stdout), IDS)
-    assert report == Report(observations={}, python=python, complete=False, error=error)
+    report = read_transcript(run(stdout), IDS)
+    assert report == Transcript(observations={}, python=python, complete=False, error=error)
 
 
 @pytest.mark.parametrize(
@@ -346,13 +346,13 @@ def test_parse_report_rejects_malformed_reports(stdout: bytes, error: str, pytho
     ],
 )
 def test_parse_report_rejects_a_case_record_beyond_the_known_ids(extra: dict[str, Any]) -> None:
-    report = parse_report(run(hello() + case("a") + case("b") + case("c") + line(extra)), IDS)
-    assert report == Report(observations={}, python=PY, complete=False, error=BAD_CASE)
+    report = read_transcript(run(hello() + case("a") + case("b") + case("c") + line(extra)), IDS)
+    assert report == Transcript(observations={}, python=PY, complete=False, error=BAD_CASE)
 
 
 def test_parse_report_rejects_a_second_done() -> None:
-    report = parse_report(run(hello() + case("a") + case("b") + case("c") + DONE + DONE), IDS)
-    assert report == Report(observations={}, python=PY, complete=False, error=UNEXPECTED)
+    report = read_transcript(run(hello() + case("a") + case("b") + case("c") + DONE + DONE), IDS)
+    assert report == Transcript(observations={}, python=PY, complete=False, error=UNEXPECTED)
 
 
 # --- observation -------------------------------------------------------------------------------
@@ -550,7 +550,7 @@ def test_parse_report_builds_observations_through_observation() -> None:
         + line({"kind": "case", "case": "c", "status": "returned", "value": ["unsupported", "X"]})
         + DONE
     )
-    assert parse_report(run(stdout), IDS) == Report(
+    assert read_transcript(run(stdout), IDS) == Transcript(
         observations={
             "a": Observation(
                 "a",

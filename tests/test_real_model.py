@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.openai_compat import OpenAIClient
-from runner.regrade import grade_signature
+from runner.backends import OpenAIClient
+from runner.run import grade_signature
 from runner.rundir import read_manifest, read_samples
 
 pytestmark = [pytest.mark.real_model, pytest.mark.usefixtures("sandbox")]

@@ -15,8 +15,7 @@ from click.testing import CliRunner
 from rundirs import GB, sample, write_run
 
 from runner.cli import main
-from runner.render_md import render_markdown
-from runner.report import build_report, write_report
+from runner.report import build_report, render_markdown, write_report
 
 GEMMA, CODER, QWEN3, DEEPSEEK = (
     "gemma4:latest",
@@ -290,7 +289,9 @@ def test_report_command_writes_three_files_and_prints_tables(seed_run):
 
 
 def test_html_without_matplotlib_says_how_to_get_charts(seed_run, monkeypatch):
-    monkeypatch.setitem(sys.modules, "runner.charts", None)  # import fails as if not installed
+    monkeypatch.setitem(
+        sys.modules, "runner.report.charts", None
+    )  # import fails as if not installed
     write_report(build_report(seed_run))
     html = (seed_run / "report.html").read_text()
     assert "<svg" not in html and "pip install &#x27;chorebench[plots]&#x27;" not in html
@@ -320,8 +321,8 @@ def test_report_on_a_damaged_samples_file(seed_run):
 
 def test_write_report_is_deterministic(seed_run):
     report = build_report(seed_run)
-    first = [path.read_bytes() for path in write_report(report)]
-    second = [path.read_bytes() for path in write_report(build_report(seed_run))]
+    first = [path.read_bytes() for path in write_report(report).files]
+    second = [path.read_bytes() for path in write_report(build_report(seed_run)).files]
     assert first == second
 
 

@@ -13,10 +13,8 @@ from pathlib import Path
 import pytest
 from fake_ollama import FakeModel, FakeOllama, Reply
 
-from runner.collect import collect
-from runner.ollama import ModelNotFound, ServerUnreachable
-from runner.plan import ModelOptions, RunPlan
-from runner.regrade import grade_signature, regrade
+from runner.errors import ModelNotFound, ServerUnreachable
+from runner.run import ModelOptions, RunPlan, collect, grade_signature, regrade
 from runner.rundir import read_manifest, read_samples
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("no_leftovers")]

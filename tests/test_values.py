@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from harness_module import load_harness
 
-from runner.values import Undecodable, canonical, decode, parse_literal, show, strictly_equal
+from runner.values import Undecodable, canonical, decode, parse_literal, short_repr, strictly_equal
 
 NAN = float("nan")
 INF = float("inf")
@@ -419,17 +419,17 @@ def test_canonical_exact_forms() -> None:
     assert canonical(complex(1, -0.0)) == ("complex", "0x1.0000000000000p+0", "-0x0.0p+0")
 
 
-# --- show ------------------------------------------------------------------------------------
+# --- short_repr -----------------------------------------------------------------------------------
 
 
 def test_show_short_values_are_their_repr() -> None:
-    assert show(1) == "1"
-    assert show("a") == "'a'"
-    assert show((1, "b")) == "(1, 'b')"
+    assert short_repr(1) == "1"
+    assert short_repr("a") == "'a'"
+    assert short_repr((1, "b")) == "(1, 'b')"
 
 
 def test_show_escapes_control_characters() -> None:
-    shown = show("red\x1b[31m\r\nbell\x07")
+    shown = short_repr("red\x1b[31m\r\nbell\x07")
     assert shown == "'red\\x1b[31m\\r\\nbell\\x07'"
     assert "\x1b" not in shown
     assert "\n" not in shown
@@ -437,12 +437,12 @@ def test_show_escapes_control_characters() -> None:
 
 def test_show_truncates_to_the_limit() -> None:
     value = "x" * 200
-    assert show(value) == repr(value)[:117] + "..."
-    assert len(show(value)) == 120
-    assert show(value, limit=10) == "'xxxxxx..."
+    assert short_repr(value) == repr(value)[:117] + "..."
+    assert len(short_repr(value)) == 120
+    assert short_repr(value, limit=10) == "'xxxxxx..."
 
 
 def test_show_keeps_text_exactly_at_the_limit() -> None:
     value = "y" * 118  # repr adds two quotes: 120 characters
-    assert show(value) == repr(value)
-    assert show("y" * 119) == repr("y" * 119)[:117] + "..."
+    assert short_repr(value) == repr(value)
+    assert short_repr("y" * 119) == repr("y" * 119)[:117] + "..."

@@ -9,8 +9,7 @@ from dataclasses import replace
 import pytest
 
 from runner.grade import grade_response
-from runner.sandbox import DockerSandbox
-from runner.warm import WarmPool
+from runner.sandbox import DockerSandbox, WarmPool
 
 
 class Starter:
@@ -130,7 +129,7 @@ def test_warm_containers_grade_like_cold_ones_and_are_used_once(warm_sandbox, sa
     warm_sandbox.settle()
     # both first containers served a job and are gone; the pool started others
     assert before.isdisjoint(warm_sandbox.warm_ids())
-    # The low-level list: it inspects nothing, so another user's removal cannot race it.
+    # One listing call, no inspect per container: other runners remove theirs meanwhile.
     used = {c["Id"] for c in warm_sandbox.client.api.containers(all=True)} & before
     assert used == set()
 

@@ -26,10 +26,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from runner import orphans
 from runner.grade import grade_response
 from runner.records import Grade, Spec
-from runner.sandbox import OWNER, execution_deadline
+from runner.sandbox import OWNER, execution_deadline, orphans
 from runner.spec import load_spec
 
 from .catalogue import BASELINES, Hostile

@@ -26,12 +26,10 @@ import docker
 import pytest
 from click.testing import CliRunner
 
-from runner import orphans
 from runner.cli import main
 from runner.grade import grade_response
-from runner.prune import owner_id, prune_leftovers
 from runner.records import Outcome
-from runner.sandbox import HARNESS, LABEL, OWNER
+from runner.sandbox import HARNESS, LABEL, OWNER, orphans, owner_id, prune_leftovers
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.docker, pytest.mark.usefixtures("no_leftovers")]
 

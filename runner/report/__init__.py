@@ -1,0 +1,31 @@
+"""The report room: a run directory in, the answer out. Pure but for reading and writing files.
+
+Owns the statistics (``stats``: intervals, stability labels, pass@k), the tables and the words
+under them (``tables``, ``findings``), the routing rules (``routing``), the report itself
+(``build``: ``build_report`` reads ``manifest.json`` and ``samples.jsonl`` only), its
+format-free sections (``sections``), the charts (``charts``, matplotlib) and the one render
+module for markdown and HTML that also writes the files (``render``: ``write_report``).
+
+May import: ``runner.errors``, ``runner.records``, ``runner.settings``, ``runner.rundir``. No
+other room: a report never needs a server, a container or a grader.
+"""
+
+from runner.report.build import HIT_RULE, Report, build_report
+from runner.report.render import (
+    REPORT_FILES,
+    Written,
+    render_html,
+    render_markdown,
+    write_report,
+)
+
+__all__ = [
+    "HIT_RULE",
+    "REPORT_FILES",
+    "Report",
+    "Written",
+    "build_report",
+    "render_html",
+    "render_markdown",
+    "write_report",
+]

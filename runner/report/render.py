@@ -1,0 +1,153 @@
+"""The report laid out, and written: GitHub markdown (tabulate) and one self-contained HTML page.
+
+Both render the same format-free sections (``sections``), so both formats say the same thing.
+``write_report`` writes ``report.md``, ``report.json`` and ``report.html`` into the run
+directory; the markdown it wrote is what ``chorebench report`` prints.
+
+The page's charts need matplotlib (``pip install 'chorebench[plots]'``); they are inline SVG,
+so the file opens with no network. Without matplotlib the page says how to get them.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from tabulate import tabulate
+
+from runner.report.build import Report
+from runner.report.sections import Block, Bullets, Section, Table, sections, summary
+from runner.rundir import write_json_atomic, write_text_atomic
+
+REPORT_FILES = ("report.md", "report.json", "report.html")
+
+
+@dataclass(frozen=True)
+class Written:
+    """A report, its markdown, and the files it was written to."""
+
+    report: Report
+    markdown: str
+    files: tuple[Path, ...]
+
+
+def write_report(report: Report) -> Written:
+    """Write ``report.md``, ``report.json`` and ``report.html`` into the run directory."""
+    out = report.run_dir
+    markdown = render_markdown(report)
+    write_text_atomic(out / "report.md", markdown)
+    write_json_atomic(out / "report.json", report.to_json())
+    write_text_atomic(out / "report.html", render_html(report))
+    return Written(report, markdown, tuple(out / name for name in REPORT_FILES))
+
+
+# Markdown
+
+
+def _md_block(block: Block) -> str:
+    if isinstance(block, Table):
+        return tabulate(
+            list(block.rows), headers=list(block.headers), tablefmt="github", disable_numparse=True
+        )
+    if isinstance(block, Bullets):
+        return "\n".join(f"{'  ' * depth}- {text}" for depth, text in block.items)
+    return block
+
+
+def _md_section(section: Section) -> list[str]:
+    lines = [f"{'#' * section.level} {section.title}", ""]
+    for block in section.blocks:
+        lines += [_md_block(block), ""]
+    for child in section.children:
+        lines += _md_section(child)
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    """The whole report; each section only when the run has the data for it."""
+    lines = [f"# chorebench report: {report.run_dir.name}", "", summary(report), ""]
+    for section in sections(report):
+        lines += _md_section(section)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# HTML
+
+_STYLE = """
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
+table { border-collapse: collapse; margin: .6em 0 1em; font-size: 13px; }
+th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+tr:nth-child(even) td { background: #fafafa; }
+code { background: #f3f3f3; padding: 0 .2em; border-radius: 3px; }
+.chart svg { max-width: 100%; height: auto; }
+.missing { color: #8a5a00; background: #fff6e0; padding: .5em .8em; border-radius: 4px; }
+"""
+
+
+def inline(text: str) -> str:
+    """Escape ``text``, then render markdown's inline `code` and **bold**."""
+    escaped = html.escape(text, quote=False)
+    escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", escaped)
+
+
+def _bullets(block: Bullets) -> str:
+    out, depth = [], -1
+    for level, text in block.items:
+        while depth < level:
+            out.append("<ul>")
+            depth += 1
+        while depth > level:
+            out.append("</ul>")
+            depth -= 1
+        out.append(f"<li>{inline(text)}</li>")
+    return "".join(out) + "</ul>" * (depth + 1)
+
+
+def _block(block: Block) -> str:
+    if isinstance(block, Table):
+        head = "".join(f"<th>{inline(h)}</th>" for h in block.headers)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{inline(cell)}</td>" for cell in row) + "</tr>"
+            for row in block.rows
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    if isinstance(block, Bullets):
+        return _bullets(block)
+    return f"<p>{inline(block)}</p>"
+
+
+def _section(section: Section, charts: dict[str, str]) -> str:
+    parts = [f"<h{section.level}>{inline(section.title)}</h{section.level}>"]
+    if section.spec in charts:
+        parts.append(f'<div class="chart">{charts[section.spec]}</div>')
+    parts += [_block(block) for block in section.blocks]
+    parts += [_section(child, charts) for child in section.children]
+    return "\n".join(parts)
+
+
+def render_html(report: Report) -> str:
+    """The whole page. Charts are drawn when matplotlib is installed."""
+    try:
+        from runner.report.charts import spec_charts  # needs matplotlib, an optional extra
+    except ImportError:
+        charts: dict[str, str] = {}
+        notice = (
+            '<p class="missing">Charts need matplotlib: <code>pip install '
+            "'chorebench[plots]'</code> (<code>make install</code> does it), then "
+            "<code>chorebench report DIR</code> again.</p>"
+        )
+    else:
+        charts = spec_charts(report)
+        notice = ""
+    title = f"chorebench report: {report.run_dir.name}"
+    body = "\n".join(_section(section, charts) for section in sections(report))
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>\n"
+        f"<h1>{html.escape(title)}</h1>\n<p>{inline(summary(report))}</p>\n{notice}\n{body}\n"
+        "</body></html>\n"
+    )

@@ -1,0 +1,59 @@
+"""The run room: sampling models into a run directory, and grading it again.
+
+Owns planning (``planning``: the config file, flags over it, every default of a run, the
+identity of a sample), collection (``collect``: ask each host, grade each answer as it
+arrives, resume, hand a dead host's work to another), what a run writes (``recording``: the
+manifest of a phase, the record of a sample) and regrading (``regrade``).
+
+May import: ``runner.errors``, ``runner.records``, ``runner.settings``, ``runner.spec``,
+``runner.rundir`` and the faces of two rooms, ``runner.backends`` (the clients) and
+``runner.grade`` (grading, in whatever ``Sandbox`` it is handed). Never ``runner.sandbox``:
+the sandbox comes in as an argument.
+"""
+
+from runner.run.collect import collect
+from runner.run.planning import (
+    DEFAULT_BEST_OF_TEMPERATURE,
+    DEFAULT_TEMPERATURE,
+    THINK_VALUES,
+    BenchConfig,
+    ModelOptions,
+    RequestOptions,
+    RunPlan,
+    RunSummary,
+    WorkItem,
+    load_config,
+    make_plan,
+    make_plans,
+    parse_think,
+    plans_for,
+    request_options,
+    sample_key,
+)
+from runner.run.recording import run_manifest, sample_record
+from runner.run.regrade import RegradeSummary, grade_signature, regrade
+
+__all__ = [
+    "DEFAULT_BEST_OF_TEMPERATURE",
+    "DEFAULT_TEMPERATURE",
+    "THINK_VALUES",
+    "BenchConfig",
+    "ModelOptions",
+    "RegradeSummary",
+    "RequestOptions",
+    "RunPlan",
+    "RunSummary",
+    "WorkItem",
+    "collect",
+    "grade_signature",
+    "load_config",
+    "make_plan",
+    "make_plans",
+    "parse_think",
+    "plans_for",
+    "regrade",
+    "request_options",
+    "run_manifest",
+    "sample_key",
+    "sample_record",
+]

@@ -1,0 +1,51 @@
+"""A run directory written by main before issue 12 (``tests/fixtures/main_run``) still works.
+
+It reports byte-identically (report.md, report.json, report.html and what the CLI prints)
+and regrades with no grade changed. The report is rebuilt in a copy laid out as in the
+repository (the report names its run directory, the manifest's spec paths are relative to
+the repository's root), so the committed fixture is never written to.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from runner.cli import main
+from runner.run import grade_signature, regrade
+from runner.rundir import read_samples
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ROOT = FIXTURES.parent.parent
+RUN = Path("tests/fixtures/main_run")
+REPORTS = ("report.md", "report.json", "report.html")
+
+
+@pytest.fixture
+def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The fixture copied to the same relative path under ``tmp_path``, the working directory."""
+    shutil.copytree(ROOT / RUN, tmp_path / RUN)
+    (tmp_path / "specs").symlink_to(ROOT / "specs")
+    for name in REPORTS:
+        (tmp_path / RUN / name).unlink()
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / RUN
+
+
+def test_a_run_directory_of_main_reports_byte_identically(copy: Path):
+    result = CliRunner().invoke(main, ["report", str(RUN)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (FIXTURES / "main_run.report.txt").read_text()
+    for name in REPORTS:
+        assert (copy / name).read_bytes() == (ROOT / RUN / name).read_bytes(), name
+
+
+@pytest.mark.docker
+def test_a_run_directory_of_main_regrades_with_no_change(copy: Path, sandbox):
+    before = {r["key"]: grade_signature(r["grade"]) for r in read_samples(copy)}
+    summary = regrade(RUN, sandbox, jobs=2)
+    assert (summary.regraded, summary.changed, summary.skipped) == (27, 0, 3)
+    assert {r["key"]: grade_signature(r["grade"]) for r in read_samples(copy)} == before
