@@ -16,7 +16,9 @@ rounds, and what is compared is compared as ratios of figures from the same run:
   batch holds exactly one whole container lifecycle per run, like the bare batch;
 - the peers (``peers.py``) and the in-process ``exec`` floor, per function candidate, serially;
 - per-case cost (``per_case.py``): one warm grade of a trivial function with 10 cases and one
-  with 1000 (50 in a smoke run); the slope between them is what one more case costs.
+  with 1000 (50 in a smoke run); the slope between them is what one more case costs;
+- the fork floor: bare lifecycles of a Python that forks (and reaps) 1 child and 201 (21 in a
+  smoke run); the slope is what the smallest process per case costs under the runtime.
 
 Every grade is checked against the workload's expected points, and every peer's output against
 the floor's, in every round: a measurement that gets one wrong is void (no figure; the error
@@ -37,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from bare import bare_lifecycle, throughput, timed
+from bare import bare_lifecycle, fork_command, throughput, timed
 from peers import Peer, expected_outputs, make_peers, program, run_in_process, same_output
 from per_case import grade_sample, trivial_spec
 from perf_report import DOC, describe_machine, render, write_doc
@@ -52,6 +54,7 @@ from runner.settings import RUNTIMES, Settings
 WARM_WAIT_S = 120.0
 PER_CASE = (10, 1000)  # the trivial spec's sizes; the slope between them is the per-case cost
 PER_CASE_SMOKE = (10, 50)
+FORKS, FORKS_SMOKE = 201, 21  # the fork floor: a lifecycle of 1 fork against one of FORKS
 
 
 @dataclass
@@ -182,6 +185,11 @@ def _tasks(
     if warm is not None:
         for size in PER_CASE_SMOKE if smoke else PER_CASE:
             tasks[f"grade {size} cases"] = grade_sample(warm, trivial_spec(size))
+    for forks in (1, FORKS_SMOKE if smoke else FORKS):
+        command = fork_command(forks)
+        tasks[f"fork {forks}"] = lambda command=command: bare_lifecycle(
+            cold.client, cold.image.id, limits, result.runtime, command
+        )
     unique = list(work.functions)
     outputs = expected_outputs(unique)
     tasks["exec floor"] = _per_candidate(unique, outputs, run_in_process)

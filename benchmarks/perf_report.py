@@ -81,6 +81,16 @@ def per_case_ms(result: Result) -> float | None:
     return None if top is None or bottom is None else 1000 * (top - bottom) / (large - small)
 
 
+def fork_floor_ms(result: Result) -> float | None:
+    """Milliseconds one fork, exit and reap of the grader's Python costs (a slope)."""
+    counts = sorted(int(name.split()[1]) for name in result.samples if name.startswith("fork "))
+    if len(counts) < 2:
+        return None
+    few, many = counts[0], counts[-1]
+    top, bottom = result.median(f"fork {many}"), result.median(f"fork {few}")
+    return None if top is None or bottom is None else 1000 * (top - bottom) / (many - few)
+
+
 # The per-case goal depends on the runtime: a fork costs far more under gVisor.
 PER_CASE_GOAL_MS = {"runc": 0.5, "runsc": 2.0}
 
@@ -115,6 +125,7 @@ def figures(results: Sequence[Result], jobs: int) -> list[list[str]]:
         ("grade of a trivial function, 10 cases, warm pool, s", _m("grade 10 cases"), 3),
         ("grade of a trivial function, 1000 cases, warm pool, s", _m("grade 1000 cases"), 3),
         ("per-case cost (slope 10 to 1000 cases), ms", per_case_ms, 2),
+        ("fork floor: one fork, exit and reap of python3, ms", fork_floor_ms, 2),
     ]  # fmt: skip
     return [[label, *(_fmt(get(r), digits) for r in results)] for label, get, digits in rows]
 
