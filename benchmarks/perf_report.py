@@ -71,24 +71,23 @@ def _ms_of(name: str) -> Getter:
     return get
 
 
-def per_case_ms(result: Result) -> float | None:
-    """Milliseconds one more case costs: the slope between the trivial spec's two sizes."""
-    sizes = sorted(int(name.split()[1]) for name in result.samples if name.startswith("grade "))
-    if len(sizes) < 2:
-        return None
-    small, large = sizes[0], sizes[-1]
-    top, bottom = result.median(f"grade {large} cases"), result.median(f"grade {small} cases")
-    return None if top is None or bottom is None else 1000 * (top - bottom) / (large - small)
+def _slope_ms(prefix: str) -> Getter:
+    """Milliseconds per unit between the smallest and the largest of the measurements named
+    ``<prefix> <count> ...`` (e.g. ``grade 10 cases`` and ``grade 1000 cases``): a slope."""
+
+    def get(result: Result) -> float | None:
+        named = {int(n.split()[1]): n for n in result.samples if n.startswith(prefix + " ")}
+        if len(named) < 2:
+            return None
+        few, many = min(named), max(named)
+        top, bottom = result.median(named[many]), result.median(named[few])
+        return None if top is None or bottom is None else 1000 * (top - bottom) / (many - few)
+
+    return get
 
 
-def fork_floor_ms(result: Result) -> float | None:
-    """Milliseconds one fork, exit and reap of the grader's Python costs (a slope)."""
-    counts = sorted(int(name.split()[1]) for name in result.samples if name.startswith("fork "))
-    if len(counts) < 2:
-        return None
-    few, many = counts[0], counts[-1]
-    top, bottom = result.median(f"fork {many}"), result.median(f"fork {few}")
-    return None if top is None or bottom is None else 1000 * (top - bottom) / (many - few)
+# One more case (a trivial function's grade), and one fork, exit and reap of python3.
+per_case_ms, fork_floor_ms = _slope_ms("grade"), _slope_ms("fork")
 
 
 # The per-case goal depends on the runtime: a fork costs far more under gVisor.
