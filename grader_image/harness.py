@@ -46,6 +46,7 @@ What this protects, and what it does not:
 
 import ast
 import builtins
+import gc
 import json
 import os
 import select
@@ -183,7 +184,7 @@ class Prepared:
                 pass  # the case's own import will meet it, and say so
         # Every case's arguments, read before the first fork: a page the harness writes
         # between forks is a copy-on-write fault, in the harness and in the case.
-        for case in job["cases"]:
+        for case in job.get("cases") or []:
             try:
                 self.arguments.append(read_arguments(case))
             except BaseException:
@@ -578,6 +579,9 @@ def main():
     job = json.loads(line)
     emit({"kind": "hello", "python": sys.version.split()[0], "undumpable": undumpable})
     prepared = Prepared(job)
+    # Everything made so far stays out of the collector's reach: a collection in a case's
+    # process would otherwise write to every object's header and copy the harness's memory.
+    gc.freeze()
     cases = job.get("cases") or [{"id": "run"}]
     for number, case in enumerate(cases):
         record = run_case(prepared, job, number, float(job["timeout"]))
