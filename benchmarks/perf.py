@@ -6,7 +6,7 @@ list), so drift on a shared machine hits every figure alike; the figures are med
 rounds, and what is compared is compared as ratios of figures from the same run:
 
 - bare: a hardened create/start/``python3 -c pass``/remove (``bare.py``), alone (latency) and
-  as a batch at jobs=1 and jobs=N (containers/s);
+  as a batch at jobs=1 and jobs=N (containers/s); and one lifecycle of ``import pytest``;
 - chorebench latency: ``grade_response`` of one function candidate, cold (``pool=0``) and warm
   (a pool of pre-started containers, filled before the sample, untimed);
 - chorebench rate: ``grade_all`` of the function candidates and of the pytest candidates
@@ -54,6 +54,8 @@ from runner.settings import RUNTIMES, Settings
 WARM_WAIT_S = 120.0
 PER_CASE = (10, 1000)  # the trivial spec's sizes; the slope between them is the per-case cost
 PER_CASE_SMOKE = (10, 50)
+# What a fresh container per pytest run cannot avoid: the bound under the pytest-kind rate.
+PYTEST_IMPORT = ["python3", "-I", "-c", "import pytest"]
 FORKS, FORKS_SMOKE = 201, 21  # the fork floor: a lifecycle of 1 fork against one of FORKS
 
 
@@ -170,8 +172,12 @@ def _tasks(
 
         return sample
 
+    def bare_pytest() -> float:
+        return bare_lifecycle(cold.client, cold.image.id, limits, result.runtime, PYTEST_IMPORT)
+
     tasks: dict[str, Callable[[], float]] = {
         "bare latency": bare,
+        "bare pytest latency": bare_pytest,
         "cold latency": lambda: grade_one(cold),
     }
     if warm is not None:

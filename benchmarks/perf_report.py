@@ -99,6 +99,12 @@ def figures(results: Sequence[Result], jobs: int) -> list[list[str]]:
     n = jobs
     rows: list[tuple[str, Getter, int]] = [
         ("bare lifecycle latency, s", _m("bare latency"), 3),
+        ("bare lifecycle importing pytest, s", _m("bare pytest latency"), 3),
+        (
+            "bound on pytest runs: bare / bare importing pytest",
+            _ratio_of(_m("bare latency"), _m("bare pytest latency")),
+            2,
+        ),
         ("bare rate, jobs=1, containers/s", _m("bare rate j1"), 2),
         (f"bare rate, jobs={n}, containers/s", _m(f"bare rate j{n}"), 2),
         ("chorebench latency, cold, s", _m("cold latency"), 3),
