@@ -21,7 +21,7 @@ from runner.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from fake_ollama import FakeModel, FakeOllama, Reply  # noqa: E402
+from fakes import FakeModel, FakeOllama, Reply  # noqa: E402
 
 
 class InstantSandbox:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from runner import __version__, commands
 from runner.errors import ChorebenchError, SandboxError, SpecError
 from runner.records import Grade
 from runner.run import THINK_VALUES, RunSummary, plans_for
+from runner.rundir import SampleRecord
 from runner.sandbox import prune
 from runner.settings import PROJECT_ROOT, RUNTIMES, Settings
 
@@ -309,17 +310,15 @@ def regrade(settings: Settings, run_dir: Path, runtime: str | None, jobs: int | 
     )
 
 
-def _progress(quiet: bool) -> Any:
-    def show(record: dict[str, Any]) -> None:
+def _progress(quiet: bool) -> Callable[[SampleRecord], None]:
+    def show(record: SampleRecord) -> None:
         if quiet:
             return
-        grade = record.get("grade")
-        verdict = (
-            f"{grade['points']}/{grade['max_points']}" if grade else f"error: {record['error']}"
-        )
-        flags = " THINKING TRAP" if record.get("thinking_trap") else ""
-        flags += " OUT OF BUDGET" if record.get("out_of_budget") else ""
-        _log(f"{record['model']} {record['spec']} run {record['run']}: {verdict}{flags}")
+        grade = record.grade
+        verdict = f"{grade.points}/{grade.max_points}" if grade else f"error: {record.error}"
+        flags = " THINKING TRAP" if record.thinking_trap else ""
+        flags += " OUT OF BUDGET" if record.out_of_budget else ""
+        _log(f"{record.model} {record.spec} run {record.run}: {verdict}{flags}")
 
     return show
 

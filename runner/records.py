@@ -13,7 +13,7 @@ This module imports nothing else from ``runner``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -205,7 +205,7 @@ class Check:
     elapsed_s: float | None = None
 
 
-class _Scored:
+class Scored:
     """The two scores of anything with points, a maximum and a compliance verdict."""
 
     points: int
@@ -224,7 +224,7 @@ class _Scored:
 
 
 @dataclass(frozen=True)
-class Grade(_Scored):
+class Grade(Scored):
     """The verdict on one response to one spec. ``to_json`` is the CLI's ``--json`` contract."""
 
     spec: str
@@ -271,6 +271,50 @@ class Grade(_Scored):
             "sandbox": dict(self.sandbox),
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Grade:
+        """The grade ``to_json`` wrote (``to_json(from_json(d)) == d`` for such a ``d``).
+
+        Fields a grade of an older chorebench lacks take their defaults; the scores are not
+        read, they follow from the points.
+
+        Raises:
+            KeyError, TypeError, ValueError: ``data`` is not a grade.
+        """
+        return cls(
+            spec=str(data["spec"]),
+            points=int(data["points"]),
+            max_points=int(data["max_points"]),
+            compliant=bool(data["compliant"]),
+            violations=tuple(_violation(v) for v in data.get("violations", ())),
+            checks=tuple(
+                Check(
+                    case=str(c["case"]),
+                    passed=bool(c["passed"]),
+                    points=int(c["points"]),
+                    max_points=int(c.get("max_points", 0)),
+                    outcome=Outcome(c["outcome"]),
+                    detail=str(c.get("detail", "")),
+                    elapsed_s=c.get("elapsed_s"),
+                )
+                for c in data.get("checks", ())
+            ),
+            diagnostics=tuple(_violation(d) for d in data.get("diagnostics", ())),
+            error=data.get("error"),
+            elapsed_s=float(data.get("elapsed_s") or 0.0),
+            sandbox=dict(data.get("sandbox") or {}),
+        )
+
+    def verdict(self) -> tuple[Any, ...]:
+        """What must be equal for two grades to be the same verdict (timings excluded)."""
+        return (
+            self.points,
+            self.max_points,
+            self.compliant,
+            [(v.rule, v.line) for v in self.violations],
+            [(c.case, c.passed, c.points, c.outcome.value) for c in self.checks],
+        )
+
 
 def _violation_json(violation: Violation) -> dict[str, Any]:
     data = asdict(violation)
@@ -279,66 +323,5 @@ def _violation_json(violation: Violation) -> dict[str, Any]:
     return data
 
 
-@dataclass(frozen=True)
-class Sample(_Scored):
-    """One line of a run's ``samples.jsonl``, as the report reads it.
-
-    ``counted`` is False when there is no grade to count: the server failed, or the sandbox did
-    (an infrastructure failure is never the candidate's).
-    """
-
-    key: str
-    model: str
-    spec: str
-    family: str
-    phase: str
-    run: int
-    think: bool | str | None
-    temperature: float | None
-    response_sha256: str
-    response_bytes: int
-    thinking_bytes: int
-    wall_s: float | None
-    thinking_trap: bool
-    out_of_budget: bool
-    error: str | None
-    counted: bool
-    points: int = 0
-    max_points: int = 0
-    compliant: bool = False
-    violations: tuple[str, ...] = ()
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> Sample:
-        """Read a samples.jsonl record (``rundir.sample_record``'s shape)."""
-        grade = record.get("grade") or None
-        infra = bool(grade) and any(
-            check.get("outcome") == Outcome.INFRA_ERROR.value for check in grade["checks"]
-        )
-        sample = cls(
-            key=record["key"],
-            model=record["model"],
-            spec=record["spec"],
-            family=record.get("family") or record["spec"],
-            phase=record.get("phase") or "runs",
-            run=int(record["run"]),
-            think=record.get("think"),
-            temperature=record.get("temperature"),
-            response_sha256=record.get("response_sha256") or "",
-            response_bytes=len((record.get("response") or "").encode("utf-8", "surrogatepass")),
-            thinking_bytes=len((record.get("thinking") or "").encode("utf-8", "surrogatepass")),
-            wall_s=record.get("wall_s"),
-            thinking_trap=bool(record.get("thinking_trap")),
-            out_of_budget=bool(record.get("out_of_budget")),
-            error=record.get("error") or (grade.get("error") if infra else None),
-            counted=bool(grade) and not infra,
-        )
-        if not grade:
-            return sample
-        return replace(
-            sample,
-            points=int(grade["points"]),
-            max_points=int(grade["max_points"]),
-            compliant=bool(grade["compliant"]),
-            violations=tuple(v["rule"] for v in grade.get("violations", ())),
-        )
+def _violation(data: dict[str, Any]) -> Violation:
+    return Violation(str(data["rule"]), str(data.get("detail", "")), data.get("line"))

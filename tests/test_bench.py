@@ -14,34 +14,31 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fake_ollama import FakeModel, FakeOllama, Reply
-from rundirs import GB
+from fakes import BUGGY_ISO, GB, WRONG_ISO, FakeModel, FakeOllama, Reply
 
 from runner.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 NOBODY = "http://127.0.0.1:9"  # the discard port: nothing listens there
 
-BUGGY = (
-    "def parse_iso_duration(s):\n"
-    "    import re\n"
-    "    m = re.match(r'^PT(\\d+)?H(\\d+)?M(\\d+)?S$', s)\n"
-    "    if not m:\n"
-    "        raise ValueError(f'invalid ISO duration: {s}')\n"
-    "    h, mi, se = (int(g) if g else 0 for g in m.groups())\n"
-    "    return h * 3600 + mi * 60 + se\n"
-)  # the write-up's bug: 17/22
-WRONG = "def parse_iso_duration(s):\n    return 0\n"
-
 
 def _models(reference: str) -> list[FakeModel]:
     fenced = f"Sure! Here it is:\n\n```python\n{reference}```\n\nHope this helps."
     # runs 1-3 at 0.2 (two identical broken answers, one right), then 5 best-of samples
-    bimodal = [BUGGY, BUGGY, reference, BUGGY + "\n", reference, BUGGY + "\n\n", WRONG, BUGGY]
+    bimodal = [
+        BUGGY_ISO,
+        BUGGY_ISO,
+        reference,
+        BUGGY_ISO + "\n",
+        reference,
+        BUGGY_ISO + "\n\n",
+        WRONG_ISO,
+        BUGGY_ISO,
+    ]
     return [
         FakeModel("perfect:9b", [Reply(response=reference)], size=int(9.6 * GB)),
         FakeModel("bimodal:4b", [Reply(response=r) for r in bimodal], size=int(3.4 * GB)),
-        FakeModel("wrong:16b", [Reply(response=WRONG)], size=int(8.9 * GB)),
+        FakeModel("wrong:16b", [Reply(response=WRONG_ISO)], size=int(8.9 * GB)),
         FakeModel("fenced:14b", [Reply(response=fenced)], size=int(9.0 * GB)),
         FakeModel(
             "thinker:8b",

@@ -1,4 +1,4 @@
-"""Tests of tests/fake_ollama.py, through httpx against its real loopback socket."""
+"""Tests of tests/fakes/ollama.py, through httpx against its real loopback socket."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from datetime import datetime
 
 import httpx
 import pytest
-from fake_ollama import FakeModel, FakeOllama, Reply
+from fakes import FakeModel, FakeOllama, Reply
 
 QWEN = "qwen3:8b"
 GEMMA = "gemma4"  # no tag: served as gemma4:latest

@@ -10,6 +10,7 @@ import os
 from dataclasses import replace
 
 import pytest
+from fakes import BUGGY_ISO
 
 from runner.grade import grade_response
 from runner.records import Grade, Outcome, Spec
@@ -50,16 +51,7 @@ def test_fenced_reference_with_prose_is_lenient_but_not_strict(sandbox, iso_spec
 
 
 def test_seed_regex_bug_needs_all_three_letters(sandbox, iso_spec):
-    candidate = (
-        "def parse_iso_duration(s):\n"
-        "    import re\n"
-        "    m = re.match(r'^PT(\\d+)?H(\\d+)?M(\\d+)?S$', s)\n"
-        "    if not m:\n"
-        "        raise ValueError(f'invalid ISO duration: {s}')\n"
-        "    h, mi, se = (int(g) if g else 0 for g in m.groups())\n"
-        "    return h * 3600 + mi * 60 + se\n"
-    )
-    grade = grade_response(iso_spec, candidate, sandbox)
+    grade = grade_response(iso_spec, BUGGY_ISO, sandbox)
     assert grade.points == 17  # only PT2H3M4S of the valid inputs, every invalid one
     seen = outcomes(grade)
     assert seen["minutes_only"] is Outcome.RAISED

@@ -1,17 +1,17 @@
-"""Which reports may earn points: only one from a harness that finished on its own.
+"""Which transcripts may earn points: only one from a harness that finished on its own.
 
 Under gVisor a case's process can write to the report channel and kill the harness, so a
-report cut short may end in forged records. No Docker needed: reports are built here.
+transcript cut short may end in forged records. No Docker needed: transcripts are built here.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import execution, line
 
 from runner.grade import execution_error, read_transcript, score_function, why_untrusted
 from runner.records import Execution, Outcome, Spec
@@ -26,10 +26,6 @@ def spec() -> Spec:
     return replace(iso, cases=iso.cases[:2])  # minutes_only 300, seconds_only 30
 
 
-def line(record: dict[str, Any]) -> bytes:
-    return json.dumps(record).encode("ascii") + b"\n"
-
-
 def report_bytes(*values: int, done: bool = True) -> bytes:
     out = line({"kind": "hello", "python": "3.11.2"})
     for case_id, value in zip(["minutes_only", "seconds_only"], values, strict=False):
@@ -38,29 +34,13 @@ def report_bytes(*values: int, done: bool = True) -> bytes:
     return out + (line({"kind": "done"}) if done else b"")
 
 
-def container_run(stdout: bytes, **changes: Any) -> Execution:
-    run = Execution(
-        stdout=stdout,
-        stderr=b"",
-        timed_out=False,
-        output_capped=False,
-        exit_code=0,
-        oom_killed=False,
-        elapsed_s=0.5,
-        image="chorebench-grader:test",
-        image_id="sha256:0",
-        runtime="runsc",
-    )
-    return replace(run, **changes)
-
-
 def grade(spec: Spec, run: Execution) -> list[tuple[str, bool, Outcome]]:
-    report = read_transcript(run, [case.id for case in spec.cases])
-    return [(c.case, c.passed, c.outcome) for c in score_function(spec, report, run)]
+    transcript = read_transcript(run, [case.id for case in spec.cases])
+    return [(c.case, c.passed, c.outcome) for c in score_function(spec, transcript, run)]
 
 
 def test_a_complete_report_of_a_clean_exit_counts(spec: Spec) -> None:
-    run = container_run(report_bytes(300, 30))
+    run = execution(report_bytes(300, 30))
     assert grade(spec, run) == [
         ("minutes_only", True, Outcome.PASSED),
         ("seconds_only", True, Outcome.PASSED),
@@ -112,20 +92,20 @@ def test_records_of_a_run_that_did_not_end_normally_earn_nothing(
     spec: Spec, changes: dict[str, Any], done: bool, outcome: Outcome, reason: str
 ) -> None:
     # The records carry the right values: forged or not, they must not count.
-    run = container_run(report_bytes(300, 30, done=done), **changes)
+    run = execution(report_bytes(300, 30, done=done), **changes)
     assert grade(spec, run) == [
         ("minutes_only", False, outcome),
         ("seconds_only", False, outcome),
     ]
-    report = read_transcript(run, ["minutes_only", "seconds_only"])
-    assert execution_error(report, run) == reason
+    transcript = read_transcript(run, ["minutes_only", "seconds_only"])
+    assert execution_error(transcript, run) == reason
 
 
 def test_a_report_cut_after_one_record_earns_nothing(spec: Spec) -> None:
-    run = container_run(report_bytes(300, done=False), exit_code=137)
+    run = execution(report_bytes(300, done=False), exit_code=137)
     assert [passed for _, passed, _ in grade(spec, run)] == [False, False]
 
 
 def test_a_protocol_error_wins_over_an_abnormal_end(spec: Spec) -> None:
-    run = container_run(report_bytes(300, 30) + line({"kind": "done"}), exit_code=137)
+    run = execution(report_bytes(300, 30) + line({"kind": "done"}), exit_code=137)
     assert {outcome for _, _, outcome in grade(spec, run)} == {Outcome.PROTOCOL_ERROR}

@@ -8,6 +8,7 @@ the repository's root), so the committed fixture is never written to.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -15,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from runner.cli import main
-from runner.run import grade_signature, regrade
-from runner.rundir import read_samples
+from runner.run import regrade
+from runner.rundir import SAMPLES, read_samples
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ROOT = FIXTURES.parent.parent
@@ -43,9 +44,25 @@ def test_a_run_directory_of_main_reports_byte_identically(copy: Path):
         assert (copy / name).read_bytes() == (ROOT / RUN / name).read_bytes(), name
 
 
+def test_every_sample_of_main_reads_back_and_writes_the_same_bytes():
+    lines = (ROOT / RUN / SAMPLES).read_bytes().splitlines(keepends=True)
+    records = read_samples(ROOT / RUN)
+    assert len(records) == len(lines) == 30
+    for record, line in zip(records, lines, strict=True):
+        assert (json.dumps(record.to_json(), sort_keys=True) + "\n").encode("ascii") == line
+
+
+def test_a_sample_of_an_older_format_keeps_what_it_does_not_know(tmp_path: Path):
+    old = {"key": "k", "model": "m", "spec": "s", "run": "1", "grade": None, "options": {}}
+    (tmp_path / SAMPLES).write_text(json.dumps(old) + "\n")
+    (record,) = read_samples(tmp_path)
+    assert (record.phase, record.family, record.run, record.counted) == ("runs", "s", 1, False)
+    assert record.to_json()["options"] == {} and "graded_spec_sha256" not in record.to_json()
+
+
 @pytest.mark.docker
 def test_a_run_directory_of_main_regrades_with_no_change(copy: Path, sandbox):
-    before = {r["key"]: grade_signature(r["grade"]) for r in read_samples(copy)}
+    before = {r.key: r.grade and r.grade.verdict() for r in read_samples(copy)}
     summary = regrade(RUN, sandbox, jobs=2)
     assert (summary.regraded, summary.changed, summary.skipped) == (27, 0, 3)
-    assert {r["key"]: grade_signature(r["grade"]) for r in read_samples(copy)} == before
+    assert {r.key: r.grade and r.grade.verdict() for r in read_samples(copy)} == before

@@ -7,6 +7,7 @@ adversarial suite (tests/adversarial).
 from __future__ import annotations
 
 import pytest
+from fakes import STALE_CACHE_TEST
 
 from runner.grade import grade_response
 from runner.records import Grade, Outcome
@@ -53,14 +54,7 @@ def test_rereading_through_the_module_attribute_passes(sandbox, cache_spec):
 
 
 def test_from_import_holds_a_stale_dict_and_fails_on_the_reference(sandbox, cache_spec):
-    raw = (
-        "from src.main_improved import _model_cache, invalidate_model_cache\n\n\n"
-        "def test_invalidate_model_cache_resets_all_keys():\n"
-        "    _model_cache['model'] = 'm'\n"
-        "    invalidate_model_cache()\n"
-        "    assert _model_cache['model'] is None\n"
-    )
-    grade = grade_response(cache_spec, raw, sandbox)
+    grade = grade_response(cache_spec, STALE_CACHE_TEST, sandbox)
     assert grade.points == 0
     assert passed(grade)["reference"] is False
     assert grade.checks[0].outcome is Outcome.WRONG

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
-from fake_openai import ChatModel, FakeOpenAI, Reply
+from fakes import ChatModel, ChatReply, FakeOpenAI
 
 from runner.backends import (
     DEMO_HINT,
@@ -39,11 +39,11 @@ def client(url: str, api_key: str | None = None) -> OpenAIClient:
 @pytest.fixture
 def fake() -> Iterator[FakeOpenAI]:
     models = [
-        ChatModel("plain", [Reply("def f():\n    return 1\n")]),
-        ChatModel("qwen3-8b", [Reply("x = 1", reasoning="Let me think.")]),
-        ChatModel("gpt-oss", [Reply("y = 2", reasoning="Hmm.", reasoning_field="reasoning")]),
-        ChatModel("trapped", [Reply(None, reasoning="Wait, " * 50, finish_reason="length")]),
-        ChatModel("inline", [Reply("<think>\nplan it\n</think>\n\ndef g(): ...")]),
+        ChatModel("plain", [ChatReply("def f():\n    return 1\n")]),
+        ChatModel("qwen3-8b", [ChatReply("x = 1", reasoning="Let me think.")]),
+        ChatModel("gpt-oss", [ChatReply("y = 2", reasoning="Hmm.", reasoning_field="reasoning")]),
+        ChatModel("trapped", [ChatReply(None, reasoning="Wait, " * 50, finish_reason="length")]),
+        ChatModel("inline", [ChatReply("<think>\nplan it\n</think>\n\ndef g(): ...")]),
     ]
     with FakeOpenAI(models) as server:
         yield server
@@ -143,7 +143,7 @@ def test_split_think_block():
 
 
 def test_a_key_is_sent_when_given_and_asked_for_when_missing():
-    with FakeOpenAI([ChatModel("m", [Reply("ok")])], api_key=KEY) as server:
+    with FakeOpenAI([ChatModel("m", [ChatReply("ok")])], api_key=KEY) as server:
         with client(server.url) as anonymous, pytest.raises(BadResponse) as refused:
             anonymous.models()
         with client(server.url, api_key="sk-wrong-key") as wrong, pytest.raises(BadResponse) as bad:
@@ -160,10 +160,10 @@ def test_a_key_is_sent_when_given_and_asked_for_when_missing():
 
 def test_errors_map_as_ollamas_do():
     models = [
-        ChatModel("flaky", [Reply(status=503), Reply("fine")]),
-        ChatModel("broken", [Reply(status=500)]),
-        ChatModel("dropper", [Reply(drop=True)]),
-        ChatModel("plain", [Reply("x", status=400, error='"plain" does not support thinking')]),
+        ChatModel("flaky", [ChatReply(status=503), ChatReply("fine")]),
+        ChatModel("broken", [ChatReply(status=500)]),
+        ChatModel("dropper", [ChatReply(drop=True)]),
+        ChatModel("plain", [ChatReply("x", status=400, error='"plain" does not support thinking')]),
     ]
     with FakeOpenAI(models) as server, client(server.url) as c:
         flaky = c.generate("flaky", "p", {})
@@ -183,8 +183,8 @@ def test_errors_map_as_ollamas_do():
 
 
 def test_an_ollama_server_given_as_openai_is_told_apart():
-    from fake_ollama import FakeModel, FakeOllama
-    from fake_ollama import Reply as OllamaReply
+    from fakes import FakeModel, FakeOllama
+    from fakes import Reply as OllamaReply
 
     with (
         FakeOllama([FakeModel("m", [OllamaReply("x")])]) as ollama,

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fake_ollama import FakeModel, FakeOllama
-from fake_ollama import Reply as OllamaReply
-from fake_openai import ChatModel, FakeOpenAI, Reply
+from fakes import ChatModel, ChatReply, FakeModel, FakeOllama, FakeOpenAI
+from fakes import Reply as OllamaReply
 
 from runner.cli import main
 from runner.rundir import read_manifest, read_samples
@@ -25,8 +24,8 @@ def test_bench_over_an_openai_server_and_ollama(tmp_path, iso_spec):
     code = iso_spec.reference
     fenced = f"Here you go:\n```python\n{code}```\n"
     openai_models = [
-        ChatModel("coder-q4", [Reply(fenced)]),
-        ChatModel("reasoner", [Reply(None, reasoning="Wait. " * 40, finish_reason="length")]),
+        ChatModel("coder-q4", [ChatReply(fenced)]),
+        ChatModel("reasoner", [ChatReply(None, reasoning="Wait. " * 40, finish_reason="length")]),
     ]
     config = tmp_path / "bench.json"
     out = tmp_path / "run"
@@ -60,20 +59,20 @@ def test_bench_over_an_openai_server_and_ollama(tmp_path, iso_spec):
     reasoner = [b for b in bodies if b["model"] == "reasoner"]
     assert all(b["reasoning_effort"] == "none" for b in reasoner)
 
-    samples = {(r["model"], r["run"]): r for r in read_samples(out)}
-    assert len(samples) == 6 and all(r["error"] is None for r in samples.values())
-    assert {m: r["backend"] for (m, _), r in samples.items()} == {
+    samples = {(r.model, r.run): r for r in read_samples(out)}
+    assert len(samples) == 6 and all(r.error is None for r in samples.values())
+    assert {m: r.backend for (m, _), r in samples.items()} == {
         "coder-q4": "openai",
         "reasoner": "openai",
         "local:7b": "ollama",
     }
-    assert samples[("coder-q4", 1)]["host"] == openai_host
+    assert samples[("coder-q4", 1)].host == openai_host
     coder = samples[("coder-q4", 1)]
-    assert coder["response"] == fenced and coder["eval_count"] == 42
-    assert [v["rule"] for v in coder["grade"]["violations"]] == ["fences", "prose"]
-    assert coder["grade"]["points"] == coder["grade"]["max_points"]
+    assert coder.response == fenced and coder.eval_count == 42
+    assert [v.rule for v in coder.grade.violations] == ["fences", "prose"]
+    assert coder.grade.points == coder.grade.max_points
     trap = samples[("reasoner", 2)]
-    assert trap["thinking_trap"] and trap["out_of_budget"] and trap["thinking"].startswith("Wait")
+    assert trap.thinking_trap and trap.out_of_budget and trap.thinking.startswith("Wait")
 
     manifest = read_manifest(out)
     assert manifest["servers"][openai_host] == {

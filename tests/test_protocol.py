@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import DONE, PYTHON, case, execution, hello, line
 
 from runner.grade import Transcript, function_job, observation, pytest_job, read_transcript
-from runner.records import Execution, Observation, Spec
+from runner.records import Observation, Spec
 from runner.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,50 +18,12 @@ ISO_PATH = ROOT / "specs" / "iso_duration.json"
 FLATTEN_PATH = ROOT / "specs" / "flatten_dict.json"
 CANDIDATE = "def parse_iso_duration(s):\n    return 0\n"
 IDS = ["a", "b", "c"]
-PY = "3.12.3"
+PY = PYTHON
 
 
 @pytest.fixture(scope="module")
 def iso() -> Spec:
     return load_spec(ISO_PATH)
-
-
-def run(stdout: bytes) -> Execution:
-    return Execution(
-        stdout=stdout,
-        stderr=b"",
-        timed_out=False,
-        output_capped=False,
-        exit_code=0,
-        oom_killed=False,
-        elapsed_s=0.5,
-        image="chorebench-grader:test",
-        image_id="sha256:0",
-        runtime="runc",
-    )
-
-
-def line(record: Any) -> bytes:
-    return json.dumps(record).encode("ascii") + b"\n"
-
-
-def hello(python: str = PY) -> bytes:
-    return line({"kind": "hello", "python": python, "undumpable": True})
-
-
-def case(case_id: str, value: int = 1) -> bytes:
-    return line(
-        {
-            "kind": "case",
-            "case": case_id,
-            "status": "returned",
-            "elapsed_s": 0.25,
-            "value": ["int", int.__format__(value, "x")],
-        }
-    )
-
-
-DONE = line({"kind": "done"})
 
 
 def returned(case_id: str, value: int = 1) -> Observation:
@@ -153,30 +116,30 @@ def test_pytest_job_names_the_files_laid_out_as_bytecode_only() -> None:
     }
 
 
-# --- read_transcript: good reports ----------------------------------------------------------------
+# --- read_transcript: good transcripts ------------------------------------------------------------
 
 
-def test_parse_report_good_report(iso: Spec) -> None:
+def test_read_transcript_good_transcript(iso: Spec) -> None:
     ids = [c.id for c in iso.cases]
     stdout = hello() + b"".join(case(cid, n) for n, cid in enumerate(ids)) + DONE
-    report = read_transcript(run(stdout), ids)
-    assert report == Transcript(
+    transcript = read_transcript(execution(stdout), ids)
+    assert transcript == Transcript(
         observations={cid: returned(cid, n) for n, cid in enumerate(ids)},
         python=PY,
         complete=True,
         error=None,
     )
-    assert list(report.observations) == ids
+    assert list(transcript.observations) == ids
 
 
-def test_parse_report_keeps_at_most_40_characters_of_python_version() -> None:
-    report = read_transcript(run(hello("3" * 100) + DONE), [])
-    assert report == Transcript(observations={}, python="3" * 40, complete=True)
+def test_read_transcript_keeps_at_most_40_characters_of_python_version() -> None:
+    transcript = read_transcript(execution(hello("3" * 100) + DONE), [])
+    assert transcript == Transcript(observations={}, python="3" * 40, complete=True)
 
 
-def test_parse_report_missing_tail_is_incomplete_with_earlier_observations() -> None:
-    report = read_transcript(run(hello() + case("a", 1) + case("b", 2)), IDS)
-    assert report == Transcript(
+def test_read_transcript_missing_tail_is_incomplete_with_earlier_observations() -> None:
+    transcript = read_transcript(execution(hello() + case("a", 1) + case("b", 2)), IDS)
+    assert transcript == Transcript(
         observations={"a": returned("a", 1), "b": returned("b", 2)},
         python=PY,
         complete=False,
@@ -184,26 +147,26 @@ def test_parse_report_missing_tail_is_incomplete_with_earlier_observations() -> 
     )
 
 
-def test_parse_report_hello_only_is_incomplete_and_empty() -> None:
-    assert read_transcript(run(hello()), IDS) == Transcript(python=PY, complete=False)
+def test_read_transcript_hello_only_is_incomplete_and_empty() -> None:
+    assert read_transcript(execution(hello()), IDS) == Transcript(python=PY, complete=False)
 
 
-def test_parse_report_drops_a_final_line_cut_by_a_kill() -> None:
+def test_read_transcript_drops_a_final_line_cut_by_a_kill() -> None:
     cut = case("b", 2)[:30]
     assert not cut.endswith(b"\n")
-    report = read_transcript(run(hello() + case("a", 1) + cut), IDS)
-    assert report == Transcript(
+    transcript = read_transcript(execution(hello() + case("a", 1) + cut), IDS)
+    assert transcript == Transcript(
         observations={"a": returned("a", 1)}, python=PY, complete=False, error=None
     )
 
 
-def test_parse_report_a_cut_line_followed_by_a_newline_is_an_error() -> None:
+def test_read_transcript_a_cut_line_followed_by_a_newline_is_an_error() -> None:
     cut = case("b", 2)[:30] + b"\n"
-    report = read_transcript(run(hello() + case("a", 1) + cut), IDS)
-    assert report == Transcript(error="report line 3 is not JSON")
+    transcript = read_transcript(execution(hello() + case("a", 1) + cut), IDS)
+    assert transcript == Transcript(error="report line 3 is not JSON")
 
 
-# --- read_transcript: bad reports -----------------------------------------------------------------
+# --- read_transcript: bad transcripts -------------------------------------------------------------
 
 NOT_STARTED = "the harness did not start (no hello line)"
 BAD_CASE = "a case record is unknown, repeated or out of order"
@@ -333,9 +296,9 @@ EARLY_DONE = "the report ended before every case"
         ),
     ],
 )
-def test_parse_report_rejects_malformed_reports(stdout: bytes, error: str, python: str) -> None:
-    report = read_transcript(run(stdout), IDS)
-    assert report == Transcript(observations={}, python=python, complete=False, error=error)
+def test_read_transcript_rejects_malformed_ones(stdout: bytes, error: str, python: str) -> None:
+    transcript = read_transcript(execution(stdout), IDS)
+    assert transcript == Transcript(observations={}, python=python, complete=False, error=error)
 
 
 @pytest.mark.parametrize(
@@ -345,14 +308,18 @@ def test_parse_report_rejects_malformed_reports(stdout: bytes, error: str, pytho
         {"kind": "case", "case": None, "status": "returned", "value": ["int", "2"]},
     ],
 )
-def test_parse_report_rejects_a_case_record_beyond_the_known_ids(extra: dict[str, Any]) -> None:
-    report = read_transcript(run(hello() + case("a") + case("b") + case("c") + line(extra)), IDS)
-    assert report == Transcript(observations={}, python=PY, complete=False, error=BAD_CASE)
+def test_read_transcript_rejects_a_case_record_beyond_the_known_ids(extra: dict[str, Any]) -> None:
+    transcript = read_transcript(
+        execution(hello() + case("a") + case("b") + case("c") + line(extra)), IDS
+    )
+    assert transcript == Transcript(observations={}, python=PY, complete=False, error=BAD_CASE)
 
 
-def test_parse_report_rejects_a_second_done() -> None:
-    report = read_transcript(run(hello() + case("a") + case("b") + case("c") + DONE + DONE), IDS)
-    assert report == Transcript(observations={}, python=PY, complete=False, error=UNEXPECTED)
+def test_read_transcript_rejects_a_second_done() -> None:
+    transcript = read_transcript(
+        execution(hello() + case("a") + case("b") + case("c") + DONE + DONE), IDS
+    )
+    assert transcript == Transcript(observations={}, python=PY, complete=False, error=UNEXPECTED)
 
 
 # --- observation -------------------------------------------------------------------------------
@@ -532,7 +499,7 @@ def test_observation_other_statuses_keep_their_detail(
     assert observation("c1", record) == expected
 
 
-def test_parse_report_builds_observations_through_observation() -> None:
+def test_read_transcript_builds_observations_through_observation() -> None:
     stdout = (
         hello()
         + line(
@@ -550,7 +517,7 @@ def test_parse_report_builds_observations_through_observation() -> None:
         + line({"kind": "case", "case": "c", "status": "returned", "value": ["unsupported", "X"]})
         + DONE
     )
-    assert read_transcript(run(stdout), IDS) == Transcript(
+    assert read_transcript(execution(stdout), IDS) == Transcript(
         observations={
             "a": Observation(
                 "a",

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 
 from runner.backends import OpenAIClient
-from runner.run import grade_signature
 from runner.rundir import read_manifest, read_samples
 
 pytestmark = [pytest.mark.real_model, pytest.mark.usefixtures("sandbox")]
@@ -84,22 +83,22 @@ def test_bench_on_a_real_small_model(tmp_path):
     # every sample recorded, with its raw response and its grade
     records = read_samples(out)
     assert len(records) == len(SPECS) * (2 + 2)  # 2 runs, then best-of-2
-    assert sorted({r["spec"] for r in records}) == list(SPECS)
+    assert sorted({r.spec for r in records}) == list(SPECS)
     for record in records:
-        assert record["error"] is None, record["error"]
-        assert record["model"] == MODEL and record["backend"] == "openai"
-        assert record["host"] == host
-        response = record["response"]
-        assert isinstance(response, str) and (response.strip() or record["thinking"].strip())
+        assert record.error is None, record.error
+        assert record.model == MODEL and record.backend == "openai"
+        assert record.host == host
+        response = record.response
+        assert isinstance(response, str) and (response.strip() or record.thinking.strip())
         digest = hashlib.sha256(response.encode("utf-8", "surrogatepass")).hexdigest()
-        assert record["response_sha256"] == digest
-        assert record["eval_count"] and record["prompt_eval_count"]
-        assert record["done_reason"] in ("stop", "length")
-        assert record["out_of_budget"] == (record["done_reason"] == "length")
-        grade = record["grade"]
-        assert 0 <= grade["points"] <= grade["max_points"] and grade["checks"]
+        assert record.response_sha256 == digest
+        assert record.eval_count and record.prompt_eval_count
+        assert record.done_reason in ("stop", "length")
+        assert record.out_of_budget == (record.done_reason == "length")
+        grade = record.grade
+        assert 0 <= grade.points <= grade.max_points and grade.checks
         # fences detected where the model used them
-        rules = {v["rule"] for v in grade["violations"]}
+        rules = {v.rule for v in grade.violations}
         if "```" in response:
             assert "fences" in rules, response
         else:
@@ -127,8 +126,8 @@ def test_bench_on_a_real_small_model(tmp_path):
     assert len(read_samples(out)) == len(records)
 
     # regrade: the same grades from the stored responses
-    before = {r["key"]: grade_signature(r["grade"]) for r in records}
+    before = {r.key: r.grade.verdict() for r in records}
     regraded = _chorebench("regrade", str(out))
     assert regraded.returncode == 0, regraded.stderr[-3000:]
     assert f"{len(records)} regraded, 0 grades changed" in regraded.stdout
-    assert {r["key"]: grade_signature(r["grade"]) for r in read_samples(out)} == before
+    assert {r.key: r.grade.verdict() for r in read_samples(out)} == before

@@ -1,6 +1,6 @@
 """The report on run directories shaped like the write-up's: its tables, and what it could not say.
 
-Pure: the run directories are written by hand (``rundirs.py``); the end-to-end path through
+Pure: the run directories are built in the tests (``fakes.rundirs``); the end-to-end path through
 a server and the sandbox is in ``test_bench.py``.
 """
 
@@ -12,7 +12,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from rundirs import GB, sample, write_run
+from fakes import GB, sample, write_run
 
 from runner.cli import main
 from runner.report import build_report, render_markdown, write_report

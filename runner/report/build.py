@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from runner.records import Sample
 from runner.report import stats
 from runner.report.findings import ranking_notes, variance_notes
 from runner.report.routing import ROUTING_RULE, RoutingRow, routing
@@ -29,7 +28,7 @@ from runner.report.tables import (
     thinking,
     variance,
 )
-from runner.rundir import load_samples, read_manifest
+from runner.rundir import SampleRecord, load_samples, read_manifest
 from runner.settings import DEFAULT_HIT_AT
 
 
@@ -43,7 +42,7 @@ class Report:
     specs: tuple[str, ...]
     families: dict[str, tuple[str, ...]]
     hit_at: float
-    samples: tuple[Sample, ...]
+    samples: tuple[SampleRecord, ...]
     ranking: list[RankingRow]
     ranking_notes: list[str]
     variance: list[VarianceRow]

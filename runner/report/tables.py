@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from runner.records import Sample
 from runner.report import stats
+from runner.rundir import SampleRecord
 
 FORBIDDEN_RULES = ("forbidden_import", "forbidden_call", "forbidden_name")
 BROKEN_RULES = ("empty_response", "syntax_error", "entry_point_missing")
@@ -113,25 +113,27 @@ class BestOfRow:
     keys: tuple[str, ...] = field(default=())
 
 
-def by_model_and_spec(samples: Iterable[Sample], phase: str) -> dict[tuple[str, str], list[Sample]]:
+def by_model_and_spec(
+    samples: Iterable[SampleRecord], phase: str
+) -> dict[tuple[str, str], list[SampleRecord]]:
     """The phase's samples grouped by (model, spec), each group in run order."""
-    groups: dict[tuple[str, str], list[Sample]] = {}
+    groups: dict[tuple[str, str], list[SampleRecord]] = {}
     for sample in samples:
         if sample.phase == phase:
             groups.setdefault((sample.model, sample.spec), []).append(sample)
     return {key: sorted(group, key=lambda s: s.run) for key, group in groups.items()}
 
 
-def _counted(group: Sequence[Sample]) -> list[Sample]:
+def _counted(group: Sequence[SampleRecord]) -> list[SampleRecord]:
     return [s for s in group if s.counted]
 
 
-def _think(group: Sequence[Sample]) -> bool | str | None:
+def _think(group: Sequence[SampleRecord]) -> bool | str | None:
     return group[0].think if group else None
 
 
 def variance(
-    groups: dict[tuple[str, str], list[Sample]], models: Sequence[str], specs: Sequence[str]
+    groups: dict[tuple[str, str], list[SampleRecord]], models: Sequence[str], specs: Sequence[str]
 ) -> list[VarianceRow]:
     """Per spec, every model with a counted run: its runs, spread, interval and label.
 
@@ -176,7 +178,7 @@ def variance(
 
 
 def ranking(
-    groups: dict[tuple[str, str], list[Sample]],
+    groups: dict[tuple[str, str], list[SampleRecord]],
     models: Sequence[str],
     specs: Sequence[str],
     sizes: dict[str, int | None],
@@ -218,7 +220,7 @@ def ranking(
 
 
 def compliance(
-    groups: dict[tuple[str, str], list[Sample]], models: Sequence[str], specs: Sequence[str]
+    groups: dict[tuple[str, str], list[SampleRecord]], models: Sequence[str], specs: Sequence[str]
 ) -> list[ComplianceRow]:
     """Per model and spec: how many counted runs broke each kind of constraint."""
     rows = []
@@ -228,8 +230,8 @@ def compliance(
             if not counted:
                 continue
 
-            def runs_with(rules: Sequence[str], among: list[Sample] = counted) -> int:
-                return sum(any(rule in s.violations for rule in rules) for s in among)
+            def runs_with(rules: Sequence[str], among: list[SampleRecord] = counted) -> int:
+                return sum(any(rule in s.violation_rules for rule in rules) for s in among)
 
             rows.append(
                 ComplianceRow(
@@ -249,7 +251,7 @@ def compliance(
     return rows
 
 
-def thinking(samples: Sequence[Sample], models: Sequence[str]) -> list[ThinkingRow]:
+def thinking(samples: Sequence[SampleRecord], models: Sequence[str]) -> list[ThinkingRow]:
     """Per model (all phases, every sample that got an answer): time, bytes, thinking traps."""
     rows = []
     for model in models:
@@ -295,7 +297,7 @@ def _thinking_advice(model: str, think: Any, traps: int, budget: int, samples: i
 
 
 def best_of(
-    groups: dict[tuple[str, str], list[Sample]],
+    groups: dict[tuple[str, str], list[SampleRecord]],
     models: Sequence[str],
     specs: Sequence[str],
     sizes: dict[str, int | None],

@@ -31,7 +31,7 @@ from runner.run.planning import (
     sample_key,
 )
 from runner.run.recording import run_manifest, sample_record
-from runner.run.regrade import RegradeSummary, grade_signature, regrade
+from runner.run.regrade import RegradeSummary, regrade
 
 __all__ = [
     "DEFAULT_BEST_OF_TEMPERATURE",
@@ -45,7 +45,6 @@ __all__ = [
     "RunSummary",
     "WorkItem",
     "collect",
-    "grade_signature",
     "load_config",
     "make_plan",
     "make_plans",

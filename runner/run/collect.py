@@ -31,6 +31,7 @@ from runner.run.recording import run_manifest, sample_record
 from runner.rundir import (
     MANIFEST,
     SampleLog,
+    SampleRecord,
     now,
     read_manifest,
     read_samples,
@@ -42,7 +43,7 @@ def collect(
     plan: RunPlan,
     sandbox: Sandbox,
     image: dict[str, str],
-    progress: Callable[[dict[str, Any]], None] = lambda _: None,
+    progress: Callable[[SampleRecord], None] = lambda _: None,
     jobs: int = 1,
     api_key: str | None = None,
 ) -> RunSummary:
@@ -69,7 +70,7 @@ def collect(
         write_json_atomic(plan.out / MANIFEST, manifest)
         # A failed sample is not done: resuming tries it again (readers use the last record).
         records = read_samples(plan.out, repair=True)
-        done = {r.get("key") for r in records if r.get("error") is None}
+        done = {r.key for r in records if r.error is None}
         todo = [item for item in work if item.key not in done]
         skipped = len(work) - len(todo)
         log = SampleLog(plan.out)
@@ -107,7 +108,7 @@ class _Recorder:
     def __init__(
         self,
         log: SampleLog,
-        progress: Callable[[dict[str, Any]], None],
+        progress: Callable[[SampleRecord], None],
         sandbox: Sandbox,
         jobs: int,
     ) -> None:
@@ -131,7 +132,7 @@ class _Recorder:
         def work() -> None:
             grade = None
             if completion is not None:
-                grade = grade_response(item.spec, completion.response, self.sandbox).to_json()
+                grade = grade_response(item.spec, completion.response, self.sandbox)
             record = sample_record(item, host, completion, error, grade)
             self.log.append(record)
             with self.lock:

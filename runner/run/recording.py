@@ -13,8 +13,9 @@ from typing import Any
 
 from runner import __version__
 from runner.backends import Completion, backend_of
+from runner.records import Grade
 from runner.run.planning import RunPlan, WorkItem
-from runner.rundir import now
+from runner.rundir import SampleRecord, now
 
 
 def sample_record(
@@ -22,42 +23,43 @@ def sample_record(
     host: str | None,
     completion: Completion | None,
     error: str | None,
-    grade: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """The samples.jsonl record of one sample (the thinking is logged, always)."""
+    grade: Grade | None,
+) -> SampleRecord:
+    """The record of one sample (the thinking is logged, always)."""
     response = completion.response if completion else ""
     thinking = completion.thinking if completion else ""
-    return {
-        "key": item.key,
-        "model": item.model,
-        "spec": item.spec.id,
-        "spec_sha256": item.spec.sha256,
-        "family": item.spec.family,
-        "phase": item.phase,
-        "run": item.run,
-        "temperature": item.options.get("temperature"),
-        "seed": item.options.get("seed"),
-        "num_predict": item.options.get("num_predict"),
-        "think": item.think,
-        "host": host,
-        "backend": backend_of(host),
-        "response": response,
-        "thinking": thinking,
-        "response_sha256": hashlib.sha256(response.encode("utf-8", "surrogatepass")).hexdigest(),
-        "done_reason": completion.done_reason if completion else None,
-        "eval_count": completion.eval_count if completion else None,
-        "prompt_eval_count": completion.prompt_eval_count if completion else None,
-        "total_duration_ns": completion.total_duration_ns if completion else None,
-        "load_duration_ns": completion.load_duration_ns if completion else None,
-        "eval_duration_ns": completion.eval_duration_ns if completion else None,
-        "wall_s": round(completion.wall_s, 4) if completion else None,
-        "attempts": completion.attempts if completion else None,
-        "thinking_trap": bool(completion) and not response.strip() and bool(thinking.strip()),
-        "out_of_budget": bool(completion) and completion.done_reason == "length",
-        "error": error,
-        "grade": grade,
-        "recorded_at": now(),
-    }
+    answered = completion is not None
+    return SampleRecord(
+        key=item.key,
+        model=item.model,
+        spec=item.spec.id,
+        spec_sha256=item.spec.sha256,
+        family=item.spec.family,
+        phase=item.phase,
+        run=item.run,
+        temperature=item.options.get("temperature"),
+        seed=item.options.get("seed"),
+        num_predict=item.options.get("num_predict"),
+        think=item.think,
+        host=host,
+        backend=backend_of(host),
+        response=response,
+        thinking=thinking,
+        response_sha256=hashlib.sha256(response.encode("utf-8", "surrogatepass")).hexdigest(),
+        done_reason=completion.done_reason if completion else None,
+        eval_count=completion.eval_count if completion else None,
+        prompt_eval_count=completion.prompt_eval_count if completion else None,
+        total_duration_ns=completion.total_duration_ns if completion else None,
+        load_duration_ns=completion.load_duration_ns if completion else None,
+        eval_duration_ns=completion.eval_duration_ns if completion else None,
+        wall_s=round(completion.wall_s, 4) if completion else None,
+        attempts=completion.attempts if completion else None,
+        thinking_trap=answered and not response.strip() and bool(thinking.strip()),
+        out_of_budget=answered and completion.done_reason == "length",  # type: ignore[union-attr]
+        error=error,
+        grade=grade,
+        recorded_at=now(),
+    )
 
 
 def run_manifest(

@@ -75,6 +75,10 @@ def prune_leftovers(
             removed.append(RemovedContainer(name, owner, str(summary.get("State", ""))))
         except docker.errors.NotFound:
             pass
+        except docker.errors.APIError as exc:
+            # 409: another runner's start is removing it right now (runners share an engine).
+            if exc.status_code != 409:
+                raise
     runtime: list[RuntimeOrphan] = []
     if local:
         data_root = client.info().get("DockerRootDir", "/var/lib/docker")

@@ -2,13 +2,13 @@
 
 Serves ``GET /v1/models`` and ``POST /v1/chat/completions`` (``stream: false``) the way
 llama.cpp's ``llama-server`` and vLLM do (/work/shared/docs/ollama-api.md §10-11): the reasoning
-in ``reasoning_content`` or ``reasoning`` as a Reply says, ``finish_reason``, ``usage``, and a
+in ``reasoning_content`` or ``reasoning`` as a ChatReply says, ``finish_reason``, ``usage``, and a
 ``created`` in /v1/models that is the time of the request (as llama.cpp's is). Errors have
 OpenAI's shape ``{"error": {"message", "type", "code"}}``; an unknown path FastAPI's
 ``{"detail": "Not Found"}``. With ``api_key`` set, a request without ``Authorization: Bearer
 <key>`` gets 401::
 
-    with FakeOpenAI([ChatModel("smollm2", [Reply("def f(): ...")])]) as fake:
+    with FakeOpenAI([ChatModel("smollm2", [ChatReply("def f(): ...")])]) as fake:
         httpx.post(f"{fake.url}/v1/chat/completions", json={"model": "smollm2", ...})
 """
 
@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 
 @dataclass
-class Reply:
+class ChatReply:
     """One scripted answer to /v1/chat/completions."""
 
     content: str | None = ""
@@ -44,7 +44,7 @@ class Reply:
 @dataclass
 class ChatModel:
     name: str
-    replies: list[Reply]  # consumed in order; the last one repeats
+    replies: list[ChatReply]  # consumed in order; the last one repeats
     meta: dict[str, Any] = field(default_factory=lambda: {"n_params": 134_515_008})
 
 
@@ -101,7 +101,7 @@ class FakeOpenAI:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _take(self, name: str) -> Reply:
+    def _take(self, name: str) -> ChatReply:
         replies = self.models[name].replies
         with self._lock:
             i = self._next.get(name, 0)
