@@ -6,9 +6,9 @@ import ast
 import json
 
 import pytest
-from test_values import _load_harness
+from fakes import harness as load_harness
 
-harness = _load_harness()  # the real in-container harness
+harness = load_harness()  # the real in-container harness
 
 
 @pytest.mark.parametrize(
