@@ -252,10 +252,14 @@ def main() -> int:
     machine = describe_machine(results, (load, os.getloadavg()))
     text = render(results, work, rounds, args.jobs, machine)
     print(text)
+    nothing = all(result.skipped for result in results)
     if args.write and not args.smoke:
-        write_doc(Path(DOC), text)
-        print(f"wrote {DOC}", file=sys.stderr)
-    return 1 if any(result.void for result in results) else 0
+        if nothing:  # a table of nothing would replace the last real one
+            print(f"nothing measured: {DOC} left as it was", file=sys.stderr)
+        else:
+            write_doc(Path(DOC), text)
+            print(f"wrote {DOC}", file=sys.stderr)
+    return 1 if nothing or any(result.void for result in results) else 0
 
 
 if __name__ == "__main__":
