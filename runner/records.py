@@ -13,6 +13,7 @@ This module imports nothing else from ``runner``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -28,6 +29,7 @@ class Outcome(StrEnum):
     CRASHED = "crashed"  # the case's process died without a report (signal, os._exit, OOM)
     NO_CODE = "no_code"  # nothing runnable: empty response, syntax error, entry point missing
     PROTOCOL_ERROR = "protocol_error"  # the sandbox's report for this case did not parse
+    TOO_LARGE = "too_large"  # the answer, or a value it returned, is over a cap (runner.caps)
     INFRA_ERROR = "infra_error"  # the engine or image failed: never the candidate's fault
 
 
@@ -156,7 +158,8 @@ class Observation:
     """What one case did inside the sandbox, as reported by the harness.
 
     ``status`` is one of ``returned``, ``raised``, ``timeout``, ``crashed``, ``no_entry``,
-    ``compile_error``, ``protocol_error``, ``pytest`` (a pytest run: see ``pytest``).
+    ``compile_error``, ``protocol_error``, ``too_large`` (the returned value was over a cap:
+    ``detail`` says which), ``pytest`` (a pytest run: see ``pytest``).
     For ``returned``, ``value`` is the decoded value (built-in types only) or
     ``value_error`` says why it could not be carried (unsupported type, too large).
     For ``raised``, ``exc_type`` is the exception's qualified name, ``exc_builtins`` the
@@ -190,6 +193,8 @@ class Execution:
     image: str
     image_id: str
     runtime: str
+    engine: str = "local"  # the engine as configured (runner.settings.EngineSpec.url)
+    engine_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -325,3 +330,86 @@ def _violation_json(violation: Violation) -> dict[str, Any]:
 
 def _violation(data: dict[str, Any]) -> Violation:
     return Violation(str(data["rule"]), str(data.get("detail", "")), data.get("line"))
+
+
+FLOOR_WARNING = 0.3  # a floor above this earns a trivial answer a misleading score
+
+
+@dataclass(frozen=True)
+class Floor:
+    """A spec's floor: the best grade of its trivial answers (``runner.grade.floor``)."""
+
+    spec: str
+    sha256: str  # of the spec file the floor was measured on
+    points: int
+    max_points: int
+    candidate: str  # which trivial answer earned it, e.g. "always raise ValueError"
+
+    @property
+    def score(self) -> float:
+        return self.points / self.max_points if self.max_points else 0.0
+
+    @property
+    def high(self) -> bool:
+        """Above ``FLOOR_WARNING``: the spec's scores need the floor beside them."""
+        return self.score > FLOOR_WARNING
+
+
+# Progress of long commands. Library code (collection, regrading, grading many responses,
+# checking specs) never prints: it calls a ``Progress`` with these events, from any thread,
+# and the CLI shows them. A *stage* is one counted stretch of a command: a run's phase
+# (``runs``, ``best_of``), ``regrade``, ``check-specs``, ``grade``.
+
+
+@dataclass(frozen=True)
+class StageStarted:
+    """A stage begins: ``total`` units to do now, ``already`` found done (a resumed run)."""
+
+    stage: str
+    total: int
+    already: int = 0
+    unit: str = "sample"
+
+
+@dataclass(frozen=True)
+class ModelStarted:
+    """A model's samples of a stage begin on one host."""
+
+    stage: str
+    model: str
+    host: str
+    count: int
+
+
+@dataclass(frozen=True)
+class UnitStarted:
+    """A request was sent; a unit still open after a while gets a waiting line."""
+
+    stage: str
+    label: str
+
+
+@dataclass(frozen=True)
+class UnitDone:
+    """One unit finished: its verdict (``3/22`` or ``error: ...``), time, tokens, flags."""
+
+    stage: str
+    label: str
+    verdict: str
+    seconds: float | None = None
+    tokens: int | None = None
+    flags: tuple[str, ...] = ()
+    host: str | None = None
+
+
+ProgressEvent = StageStarted | ModelStarted | UnitStarted | UnitDone
+Progress = Callable[[ProgressEvent], None]
+
+
+def no_progress(_: ProgressEvent) -> None:
+    """The default ``Progress``: report nothing."""
+
+
+def sample_label(model: str, spec: str, run: int) -> str:
+    """How a sample is named in progress lines: ``smollm2-135m iso_duration run 1``."""
+    return f"{model} {spec} run {run}"

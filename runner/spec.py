@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import ast
 import builtins
+import difflib
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from runner.caps import Refused, load_json
 from runner.errors import SpecError
 from runner.records import (
     Case,
@@ -30,6 +33,7 @@ from runner.settings import PROJECT_ROOT
 from runner.values import parse_literal
 
 SCHEMA_PATH = PROJECT_ROOT / "schemas" / "spec.schema.json"
+ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*")  # the schema's pattern for a spec id
 
 
 @cache
@@ -41,27 +45,43 @@ def _validator() -> Any:
     return Draft202012Validator(schema)
 
 
-def spec_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files named directly, plus every ``*.json`` in folders named, in a stable order."""
+def spec_paths(paths: Iterable[Path], specs_dir: Path | None = None) -> list[Path]:
+    """Files named directly, plus every ``*.json`` in folders named, in a stable order.
+
+    A name that is no file or folder but a spec id in ``specs_dir`` (``iso_duration``)
+    names ``specs_dir/iso_duration.json``.
+    """
     found: list[Path] = []
-    for path in paths:
+    for name in paths:
+        path = resolve_spec(name, specs_dir)
         found.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
     return found
 
 
-def load_specs(paths: Iterable[Path]) -> list[Spec]:
-    """Load every spec under ``paths``, reporting the problems of all files together.
+def resolve_spec(name: Path | str, specs_dir: Path | None = None) -> Path:
+    """``name`` as a path when it exists, else as a spec id in ``specs_dir``, else as given
+    (reading it then says the file is missing, with the ids there are)."""
+    path = Path(name)
+    if path.exists() or specs_dir is None or not ID_PATTERN.fullmatch(str(name)):
+        return path
+    by_id = specs_dir / f"{name}.json"
+    return by_id if by_id.exists() else path
+
+
+def load_specs(paths: Iterable[Path], specs_dir: Path | None = None) -> list[Spec]:
+    """Load every spec under ``paths`` (files, folders, or ids in ``specs_dir``), reporting
+    the problems of all files together.
 
     Raises:
         SpecError: any file is missing, unreadable or invalid, no spec was found, or two
             specs share an id.
     """
-    files = spec_paths(paths)
+    files = spec_paths(paths, specs_dir)
     problems: list[str] = []
     specs: list[Spec] = []
     for path in files:
         try:
-            specs.append(load_spec(path))
+            specs.append(load_spec(path, specs_dir))
         except SpecError as exc:
             problems.extend(exc.problems)
     seen: dict[str, Path] = {}
@@ -76,27 +96,81 @@ def load_specs(paths: Iterable[Path]) -> list[Spec]:
     return sorted(specs, key=lambda s: s.id)
 
 
-def load_spec(path: Path) -> Spec:
-    """Read, validate and build one spec.
+def load_spec(path: Path, specs_dir: Path | None = None) -> Spec:
+    """Read, validate and build one spec (``path`` may be an id in ``specs_dir``).
 
     Raises:
         SpecError: with every problem found in the file.
     """
+    path = resolve_spec(path, specs_dir)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise SpecError([f"{path}: /: cannot read the file: {exc.strerror}"]) from exc
+        known = _known_ids(specs_dir) if isinstance(exc, FileNotFoundError) else ""
+        raise SpecError([f"{path}: /: cannot read the file: {exc.strerror}{known}"]) from exc
     try:
-        data = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SpecError([f"{path}: /: not valid JSON: {exc}"]) from exc
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        raise SpecError([f"{path}: {json_pointer(e.absolute_path)}: {e.message}" for e in errors])
-    problems = _semantic_problems(path, data)
+        data = load_json(raw, object_pairs_hook=_no_duplicate_keys)
+    except Refused as exc:
+        raise SpecError([f"{path}: /: {exc}"]) from None
+    # Every problem a file has, in one pass: the schema's, then what it cannot say.
+    problems = schema_problems(data)
+    if isinstance(data, dict):
+        # A field the schema rejected is not checked again (one problem, said once).
+        rejected = {pointer for pointer, _ in problems}
+        problems += [
+            (pointer, reason)
+            for pointer, reason in _semantic_problems(path, data, rejected)
+            if pointer not in rejected
+        ]
     if problems:
         raise SpecError([f"{path}: {pointer}: {reason}" for pointer, reason in problems])
     return _build(path, data, hashlib.sha256(raw).hexdigest())
+
+
+def schema_problems(data: Any) -> list[tuple[str, str]]:
+    """The schema's complaints as (pointer, reason), said once each and plainly.
+
+    An unknown field gets "did you mean" when a known one is close; a ``oneOf`` failure is
+    dropped when a more precise error sits at or under it (a misspelled ``expected`` is
+    already reported), and a ``oneOf`` of required fields says which are wanted.
+    """
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    precise = [list(e.absolute_path) for e in errors if e.validator not in ("oneOf", "anyOf")]
+    problems = []
+    for error in errors:
+        where = list(error.absolute_path)
+        if error.validator in ("oneOf", "anyOf") and any(
+            other[: len(where)] == where for other in precise
+        ):
+            continue
+        problems.append((json_pointer(where), _message(error)))
+    return problems
+
+
+def _message(error: Any) -> str:
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = sorted(error.schema.get("properties", {}))
+        unknown = [key for key in error.instance if key not in known]
+        hints = []
+        for key in unknown:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            hints.append(f"did you mean {close[0]!r} for {key!r}?" if close else "")
+        said = "; ".join(hint for hint in hints if hint)
+        allowed = f" (allowed: {', '.join(known)})" if not said else f": {said}"
+        return f"{error.message}{allowed}"
+    branches = error.schema.get(error.validator) if error.validator == "oneOf" else None
+    if branches and all(set(b) == {"required"} for b in branches):
+        names = " and ".join(repr(b["required"][0]) for b in branches)
+        return f"needs exactly one of {names}"
+    return str(error.message)
+
+
+def _known_ids(specs_dir: Path | None) -> str:
+    """What a missing spec file could have been: the ids in ``specs_dir``."""
+    if specs_dir is None or not specs_dir.is_dir():
+        return ""
+    ids = sorted(path.stem for path in specs_dir.glob("*.json"))
+    return f" (a path, or a spec id in {specs_dir}: {', '.join(ids)})" if ids else ""
 
 
 def text(value: str | list[str]) -> str:
@@ -105,8 +179,8 @@ def text(value: str | list[str]) -> str:
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    counts = Counter(key for key, _ in pairs)
+    duplicates = sorted(key for key, count in counts.items() if count > 1)
     if duplicates:
         raise ValueError(f"duplicate key(s) {', '.join(map(repr, duplicates))}")
     return dict(pairs)
@@ -118,62 +192,109 @@ def json_pointer(parts: Iterable[Any]) -> str:
     return "/" + "/".join(escaped)
 
 
-def _semantic_problems(path: Path, data: dict[str, Any]) -> list[tuple[str, str]]:
-    """What the schema cannot check: names, literals, regexes, uniqueness, sources."""
-    problems: list[tuple[str, str]] = []
-    if data["id"] != path.stem:
-        problems.append(("/id", f"{data['id']!r} differs from the file name {path.stem!r}"))
-    reference_problems = _source_problems("/reference", text(data["reference"]))
-    problems += reference_problems or _entry_point_problems(
-        text(data["reference"]), data["entry_point"]
+def _texts(value: Any) -> bool:
+    """A spec text field's shape: a string, or a list of strings."""
+    return isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(line, str) for line in value)
     )
+
+
+def _literal_problem(source: Any) -> str | None:
+    """Why a case value is not a Python literal, with the hint a bare string needs."""
+    if not isinstance(source, str) or not source.strip():
+        return None  # the schema has said so
+    try:
+        parse_literal(source)
+    except ValueError as exc:
+        reason = str(exc)
+        if source.strip()[0].isalpha():  # a bare word or phrase: a string without its quotes
+            quoted = json.dumps(repr(source))
+            reason += f"; a string needs its own quotes inside the JSON string: {quoted}"
+        return reason
+    return None
+
+
+def _semantic_problems(
+    path: Path, data: dict[str, Any], rejected: frozenset[str] | set[str] = frozenset()
+) -> list[tuple[str, str]]:
+    """What the schema cannot check: names, literals, regexes, uniqueness, sources.
+
+    Runs on a file the schema rejected too (each check skips the fields of the wrong shape),
+    so an author sees every problem at once.
+    """
+    problems: list[tuple[str, str]] = []
+    if isinstance(data.get("id"), str) and data["id"] != path.stem:
+        problems.append(("/id", f"{data['id']!r} differs from the file name {path.stem!r}"))
+    if _texts(data.get("reference")):
+        reference_problems = _source_problems("/reference", text(data["reference"]))
+        entry_point_ok = "/entry_point" not in rejected
+        if not reference_problems and entry_point_ok and isinstance(data.get("entry_point"), str):
+            reference_problems = _entry_point_problems(text(data["reference"]), data["entry_point"])
+        problems += reference_problems
+    cases = data.get("cases")
     seen: set[str] = set()
-    for index, case in enumerate(data.get("cases", [])):
+    for index, case in enumerate(cases if isinstance(cases, list) else []):
+        if not isinstance(case, dict):
+            continue
         where = f"/cases/{index}"
-        if case["id"] in seen:
-            problems.append((f"{where}/id", f"duplicate case id {case['id']!r}"))
-        seen.add(case["id"])
-        literals = [(f"{where}/args/{i}", a) for i, a in enumerate(case.get("args", []))]
+        if isinstance(case.get("id"), str):
+            if case["id"] in seen:
+                problems.append((f"{where}/id", f"duplicate case id {case['id']!r}"))
+            seen.add(case["id"])
+        args = case.get("args")
+        kwargs = case.get("kwargs")
+        literals = [
+            (f"{where}/args/{i}", a) for i, a in enumerate(args if isinstance(args, list) else [])
+        ]
         literals += [
             (json_pointer(["cases", index, "kwargs", k]), v)
-            for k, v in case.get("kwargs", {}).items()
+            for k, v in (kwargs.items() if isinstance(kwargs, dict) else [])
         ]
         if "expected" in case:
             literals.append((f"{where}/expected", case["expected"]))
         for pointer, source in literals:
-            try:
-                parse_literal(source)
-            except ValueError as exc:
-                problems.append((pointer, str(exc)))
+            reason = _literal_problem(source)
+            if reason:
+                problems.append((pointer, reason))
         raises = case.get("raises")
-        if raises:
+        if isinstance(raises, dict) and isinstance(raises.get("type"), str):
             real = getattr(builtins, raises["type"], None)
             if not (isinstance(real, type) and issubclass(real, BaseException)):
                 problems.append(
                     (f"{where}/raises/type", f"{raises['type']!r} is not a built-in exception")
                 )
-            if "match" in raises:
-                try:
-                    re.compile(raises["match"])
-                except re.error as exc:
-                    problems.append((f"{where}/raises/match", f"regex does not compile: {exc}"))
-    module = data.get("module")
-    if module:
-        problems += _source_problems("/module/reference", text(module["reference"]))
-        names: set[str] = set()
-        for index, mutant in enumerate(module["mutants"]):
-            where = f"/module/mutants/{index}"
-            if mutant["name"] in names:
-                problems.append((f"{where}/name", f"duplicate mutant name {mutant['name']!r}"))
-            names.add(mutant["name"])
+        if isinstance(raises, dict) and isinstance(raises.get("match"), str):
             try:
-                source = _mutant_source(text(module["reference"]), mutant)
-            except ValueError as exc:
-                problems.append((f"{where}/patch", str(exc)))
-                continue
-            problems += _source_problems(where, source)
-            if source == text(module["reference"]):
-                problems.append((where, "the mutant is identical to the reference"))
+                re.compile(raises["match"])
+            except re.error as exc:
+                problems.append((f"{where}/raises/match", f"regex does not compile: {exc}"))
+    module = data.get("module")
+    if isinstance(module, dict) and _texts(module.get("reference")):
+        problems += _module_problems(module)
+    return problems
+
+
+def _module_problems(module: dict[str, Any]) -> list[tuple[str, str]]:
+    problems = _source_problems("/module/reference", text(module["reference"]))
+    names: set[str] = set()
+    mutants = module.get("mutants")
+    for index, mutant in enumerate(mutants if isinstance(mutants, list) else []):
+        where = f"/module/mutants/{index}"
+        if not isinstance(mutant, dict):
+            continue
+        if mutant.get("name") in names:
+            problems.append((f"{where}/name", f"duplicate mutant name {mutant['name']!r}"))
+        names.add(str(mutant.get("name")))
+        try:
+            source = _mutant_source(text(module["reference"]), mutant)
+        except ValueError as exc:
+            problems.append((f"{where}/patch", str(exc)))
+            continue
+        except (KeyError, TypeError):
+            continue  # the schema has said what is wrong with this mutant
+        problems += _source_problems(where, source)
+        if source == text(module["reference"]):
+            problems.append((where, "the mutant is identical to the reference"))
     return problems
 
 

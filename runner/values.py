@@ -14,9 +14,15 @@ import ast
 import math
 from typing import Any
 
+from runner.caps import VALUE_DEPTH, VALUE_FLOAT_CHARS, VALUE_HASH_COLLISIONS, VALUE_INT_BITS
+
 
 class Undecodable(ValueError):
     """A report's value is not a well-formed tagged value."""
+
+
+class TooLarge(Undecodable):
+    """A value the harness could not carry, or one over the host's caps (``runner.caps``)."""
 
 
 def parse_literal(source: str) -> Any:
@@ -32,11 +38,17 @@ def parse_literal(source: str) -> Any:
 def decode(tagged: Any, depth: int = 0) -> Any:
     """Rebuild a value from the harness's exact-type tags.
 
+    The host's caps (``runner.caps``) bound the work: nesting, an int's bits, a float's text,
+    and how many members of one set (keys of one dict) share a hash, since hash-colliding
+    members make building a set quadratic.
+
     Raises:
-        Undecodable: malformed tags, or tags saying the value could not be carried
-            (``unsupported`` type, ``too_large``); the message says which.
+        Undecodable: malformed tags, or an ``unsupported`` type; the message says which.
+        TooLarge: the harness's ``too_large`` tag, or a value over the host's caps.
     """
-    if depth > 100 or type(tagged) is not list or not tagged or type(tagged[0]) is not str:
+    if depth > VALUE_DEPTH:
+        raise TooLarge(f"returned a value nested deeper than {VALUE_DEPTH} levels")
+    if type(tagged) is not list or not tagged or type(tagged[0]) is not str:
         raise Undecodable("malformed value")
     tag, rest = tagged[0], tagged[1:]
     if tag not in ARITY:
@@ -49,9 +61,11 @@ def decode(tagged: Any, depth: int = 0) -> Any:
                 f"returned an object of type {str(rest[0])[:100]}, not a built-in value"
             )
         if tag == "too_large":
-            raise Undecodable(f"returned a value too large to carry ({str(rest[0])[:60]})")
+            raise TooLarge(f"returned a value too large to carry ({str(rest[0])[:60]})")
         if tag in ("bool", "str") and type(rest[0]) is not {"bool": bool, "str": str}[tag]:
             raise Undecodable(f"malformed {tag} value")
+        if tag in _OVER and any(type(part) is str and len(part) > _OVER[tag] for part in rest):
+            raise TooLarge(f"returned a {tag} over the host's cap")
         return _DECODERS[tag](rest, depth)
     except Undecodable:
         raise
@@ -63,7 +77,30 @@ ARITY = {
     "none": 0, "bool": 1, "int": 1, "float": 1, "complex": 2, "str": 1, "bytes": 1, "list": 1,
     "tuple": 1, "set": 1, "frozenset": 1, "dict": 1, "unsupported": 1, "too_large": 1,
 }  # fmt: skip
-_CONTAINERS = {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}
+# The longest text of a number the host reads (an int's hex digits, with a sign).
+_OVER = {"int": VALUE_INT_BITS // 4 + 1, "float": VALUE_FLOAT_CHARS, "complex": VALUE_FLOAT_CHARS}
+
+
+def _items(items: list[Any], depth: int) -> list[Any]:
+    return [decode(item, depth + 1) for item in items]
+
+
+def _distinct(members: list[Any]) -> list[Any]:
+    """``members``, once sure that few share a hash (so a set of them builds in linear time)."""
+    counts: dict[int, int] = {}
+    for member in members:
+        key = hash(member)  # TypeError for a list or dict: a malformed set
+        counts[key] = counts.get(key, 0) + 1
+        if counts[key] > VALUE_HASH_COLLISIONS:
+            raise TooLarge(f"returned over {VALUE_HASH_COLLISIONS} members with one hash")
+    return members
+
+
+def _dict(pairs: list[Any], depth: int) -> dict[Any, Any]:
+    keys = _distinct([decode(key, depth + 1) for key, _ in pairs])
+    return dict(zip(keys, (decode(value, depth + 1) for _, value in pairs), strict=True))
+
+
 _DECODERS = {
     "none": lambda rest, depth: None,
     "bool": lambda rest, depth: rest[0],
@@ -72,11 +109,11 @@ _DECODERS = {
     "complex": lambda rest, depth: complex(float.fromhex(rest[0]), float.fromhex(rest[1])),
     "str": lambda rest, depth: rest[0],
     "bytes": lambda rest, depth: bytes.fromhex(rest[0]),
-    "dict": lambda rest, depth: {decode(k, depth + 1): decode(v, depth + 1) for k, v in rest[0]},
-    **{
-        tag: (lambda rest, depth, kind=kind: kind(decode(item, depth + 1) for item in rest[0]))
-        for tag, kind in _CONTAINERS.items()
-    },
+    "dict": lambda rest, depth: _dict(rest[0], depth),
+    "list": lambda rest, depth: _items(rest[0], depth),
+    "tuple": lambda rest, depth: tuple(_items(rest[0], depth)),
+    "set": lambda rest, depth: set(_distinct(_items(rest[0], depth))),
+    "frozenset": lambda rest, depth: frozenset(_distinct(_items(rest[0], depth))),
 }
 
 

@@ -85,3 +85,62 @@ def flatten_spec() -> Spec:
 @pytest.fixture(scope="session")
 def cache_spec() -> Spec:
     return load_spec(SPECS / "cache_reset_test.json")
+
+
+@pytest.fixture(scope="session")
+def second_engine(sandbox: object) -> Iterator[object]:
+    """A second real dockerd on this machine (tests/second_engine.py), stopped at the end.
+
+    Needs root (it starts dockerd and sshd). At the end nothing of chorebench may be left on
+    it: no labelled container, no runtime-level leftover; the session fails otherwise.
+    """
+    import shutil
+
+    from second_engine import SecondEngine
+
+    if os.geteuid() != 0 or shutil.which("dockerd") is None:
+        why = "a second engine needs root and dockerd"
+        if require_docker():
+            pytest.fail(f"CHOREBENCH_REQUIRE_DOCKER=1 but {why}")
+        pytest.skip(why)
+    engine = SecondEngine.make()
+    try:
+        engine.start()
+    except RuntimeError as exc:
+        engine.stop()
+        if require_docker():
+            pytest.fail(f"CHOREBENCH_REQUIRE_DOCKER=1 but the second engine did not start: {exc}")
+        pytest.skip(f"no second engine: {exc}")
+    try:
+        ship_the_image(engine)
+        yield engine
+        second_engine_is_clean(engine)
+    finally:
+        engine.stop()
+
+
+def ship_the_image(engine: object) -> None:
+    """The grader image onto the second engine, from the local one (else it would be built
+    there from scratch, with mmdebstrap, by the first test that opens it alone)."""
+    from runner.sandbox import open_engines
+
+    sandboxes = ("local", engine.unix)  # type: ignore[attr-defined]
+    with open_engines(Settings.from_env().with_flags(sandboxes=sandboxes)) as pool:
+        assert len({e["image_id"] for e in pool.engines()}) == 1, pool.engines()
+
+
+def second_engine_is_clean(engine: object) -> None:
+    """Fail when a chorebench container or runtime-level leftover remains on the engine."""
+    from runner.sandbox import connect, prune_leftovers
+    from runner.settings import parse_engine
+
+    settings = Settings.from_env()
+    client = connect(parse_engine(engine.unix, "second engine"), settings)  # type: ignore[attr-defined]
+    try:
+        left = client.api.containers(all=True, filters={"label": "chorebench"})
+        report = prune_leftovers(client, local=True, grace_s=0.5)
+    finally:
+        client.close()
+    ours = [orphan for orphan in report.runtime if orphan.chorebench]
+    assert not left, f"chorebench containers left on the second engine: {left}"
+    assert not ours, f"runtime-level leftovers on the second engine: {ours}"

@@ -135,6 +135,20 @@ def test_check_specs_passes_on_the_shipped_specs():
     result = run("check-specs")
     assert result.exit_code == 0, result.output
     assert "spec(s) valid and satisfiable" in result.output
+    # Each spec's floor; iso_duration's is the 16/22 from always raising, flagged.
+    assert (
+        "     floor 16/22 (0.73) from always raise ValueError  WARNING: above 0.3" in result.stdout
+    )
+    assert result.stdout.count("     floor ") == 3
+    assert "[check-specs 3/3]" in result.stderr  # live progress, one line per reference
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("sandbox")
+def test_a_spec_is_named_by_its_id():
+    result = run("grade", "iso_duration", "-", stdin="def parse_iso_duration(s):\n    return 300\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("iso_duration: 1/22 points")
 
 
 @pytest.mark.docker

@@ -13,7 +13,7 @@ import pytest
 from fakes import BUGGY_ISO, FakeModel, FakeOllama, FakeSandbox, Reply, mirror, references
 
 from runner.errors import ModelNotFound, ServerUnreachable
-from runner.records import Outcome
+from runner.records import Outcome, UnitDone
 from runner.run import ModelOptions, RunPlan, collect, regrade
 from runner.rundir import SAMPLES, SampleRecord, read_manifest, read_samples
 
@@ -142,13 +142,16 @@ def test_failures_are_recorded_and_the_run_goes_on(tmp_path, sandbox, iso_spec, 
     assert samples["flaky:1b"][0].attempts == 2 and samples["flaky:1b"][0].grade.points == 22
     assert "not JSON" in samples["garbled:1b"][0].error
     assert samples["slow:1b"][0].wall_s >= 0.3
-    assert "ollama pull missing:1b" in samples["missing:1b"][0].error
+    # A model no host lists is named in the manifest, with no error sample of its own.
+    assert "missing:1b" not in samples
+    missing = read_manifest(plan.out)["phases"]["runs"]["missing_models"]
+    assert list(missing) == ["missing:1b"] and "no host serves it" in missing["missing:1b"]
     # think=True to a model without the thinking capability: named, recorded, not a crash.
     assert "does not support thinking" in samples["plain:1b"][0].error
     # A dropped connection is retried (1 + 3 tries), then recorded; the host still answers.
     assert "connection failed" in samples["dropper:1b"][0].error
     assert len(server.generate_requests("dropper:1b")) == 4
-    assert (summary.collected, summary.failed, summary.hosts_down) == (2, 4, ())
+    assert (summary.collected, summary.failed, summary.hosts_down) == (2, 3, ())
 
 
 def test_no_server_and_no_model_are_errors_that_name_what_to_do(tmp_path, sandbox, iso_spec):
@@ -169,10 +172,10 @@ def test_a_host_going_away_hands_its_work_to_another(tmp_path, sandbox, iso_spec
         servers = {first.url: first, second.url: second}
         went_down: list[str] = []
 
-        def progress(record: SampleRecord) -> None:
-            if not went_down:
-                went_down.append(record.host)
-                servers[record.host].set_down(True)
+        def progress(event: object) -> None:
+            if isinstance(event, UnitDone) and event.host and not went_down:
+                went_down.append(event.host)
+                servers[event.host].set_down(True)
 
         plan = plan_for(tmp_path, iso_spec, [first.url, second.url], ["m:1b"], runs=6)
         summary = run(plan, sandbox, progress)

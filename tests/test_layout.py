@@ -15,13 +15,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "runner"
 ROOMS = ("sandbox", "grade", "backends", "run", "report")
-TOP = ("cli", "commands", "settings", "errors", "records", "values", "spec", "rundir")
+TOP = ("cli", "commands", "settings", "errors", "records", "values", "spec", "rundir", "caps")
 
 # What each part of runner/ may import of the rest (the room docstrings say the same).
-BASE = {"runner", "runner.errors"}
+BASE = {"runner", "runner.errors", "runner.caps"}
 ALLOWED = {
     "runner.errors": set(),
-    "runner.values": set(),
+    "runner.caps": set(),
+    "runner.values": {"runner.caps"},
     "runner.records": set(),
     "runner.settings": {"runner.errors"},
     "runner.spec": BASE | {"runner.records", "runner.settings", "runner.values"},
@@ -35,7 +36,12 @@ ALLOWED = {
     "runner.report": BASE | {"runner.records", "runner.settings", "runner.rundir"},
 }
 # Third-party packages that only one room may import.
-CONFINED = {"docker": "runner.sandbox", "requests": "runner.sandbox", "httpx": "runner.backends"}
+CONFINED = {
+    "docker": "runner.sandbox",
+    "requests": "runner.sandbox",
+    "paramiko": "runner.sandbox",
+    "httpx": "runner.backends",
+}
 
 
 def module_name(path: Path) -> str:

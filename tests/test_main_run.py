@@ -1,7 +1,8 @@
 """A run directory written by main before issue 12 (``tests/fixtures/main_run``) still works.
 
-It reports byte-identically (report.md, report.json, report.html and what the CLI prints)
-and regrades with no grade changed. The report is rebuilt in a copy laid out as in the
+It reports byte-identically to the committed report (report.md, report.json, report.html
+and what the CLI prints; regenerated when issue 14 changed the report on purpose) and
+regrades with no grade changed. The report is rebuilt in a copy laid out as in the
 repository (the report names its run directory, the manifest's spec paths are relative to
 the repository's root), so the committed fixture is never written to.
 """

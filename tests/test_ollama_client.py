@@ -220,7 +220,6 @@ def test_version_tags_show_and_ps_are_read_from_their_endpoints():
     assert info.name == "qwen3:8b" and info.capabilities == ("completion", "thinking")
     assert (info.quantization, info.parameters) == ("Q4_K_M", "temperature 0.6")
     assert ollama.loaded()["qwen3:8b"]["size_vram"] == 5_000_000_000
-    assert ollama.pull_hint("x:1b") == "`ollama pull x:1b`"
 
 
 @pytest.mark.parametrize(

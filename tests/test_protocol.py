@@ -348,7 +348,6 @@ def test_observation_returned_value_is_decoded(value: Any, expected: Any) -> Non
             ["unsupported", "pkg.Widget"],
             "returned an object of type pkg.Widget, not a built-in value",
         ),
-        (["too_large", "int too large"], "returned a value too large to carry (int too large)"),
         (["int", "zz"], "malformed int value"),
         (None, "malformed value"),
         (["nope"], "unknown tag 'nope'"),
@@ -360,6 +359,16 @@ def test_observation_undecodable_value_is_a_value_error(value: Any, value_error:
         record["value"] = value
     assert observation("c1", record) == Observation(
         "c1", "returned", value=None, value_error=value_error, elapsed_s=0.5
+    )
+
+
+def test_observation_of_a_value_the_harness_could_not_carry_is_too_large() -> None:
+    record = {"status": "returned", "elapsed_s": 0.5, "value": ["too_large", "int too large"]}
+    assert observation("c1", record) == Observation(
+        "c1",
+        "too_large",
+        detail="returned a value too large to carry (int too large)",
+        elapsed_s=0.5,
     )
 
 

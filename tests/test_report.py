@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
@@ -316,7 +317,7 @@ def test_report_on_a_damaged_samples_file(seed_run):
     (seed_run / "samples.jsonl").write_text("\n".join(lines) + "\n")
     result = CliRunner().invoke(main, ["report", str(seed_run)])
     assert result.exit_code == 2
-    assert "samples.jsonl: line 4: not JSON" in result.stderr
+    assert "samples.jsonl: line 4: not valid JSON" in result.stderr
 
 
 def test_write_report_is_deterministic(seed_run):
@@ -336,3 +337,131 @@ def test_a_family_where_every_model_is_stably_wrong_still_says_whom_to_skip(tmp_
     text = render_markdown(report)
     assert "**parsers** (iso_duration): no model to recommend: every model is stably wrong" in text
     assert f"skip `{Q4}`: stably wrong on iso_duration" in text
+
+
+def test_the_answer_comes_first_then_the_contents(seed_run):
+    text = render_markdown(build_report(seed_run))
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings[:3] == [
+        "## The answer: which model for which chore",
+        "## Contents",
+        "## Single-shot ranking",
+    ]
+    answer = text.split("## Contents")[0]
+    assert f"| parsers      | iso_duration     | `{GEMMA}`" in answer
+    assert f"`{CODER}`" in answer and f"`{Q4}` (best of 5)" in answer  # runner-up, mini tier
+    assert f"`{DEEPSEEK}`" in answer  # the skip list
+    assert (
+        "- [Routing rules](#routing-rules)" in text and "  - [iso_duration](#iso_duration)" in text
+    )
+    write_report(build_report(seed_run))
+    html = (seed_run / "report.html").read_text()
+    assert '<h2 id="routing-rules">' in html and '<a href="#routing-rules">' in html
+
+
+def test_one_unit_everywhere_and_no_yes_or_no(seed_run):
+    text = render_markdown(build_report(seed_run))
+    assert "| yes " not in text and "| no " not in text
+    iso = text.split("### iso_duration")[1].split("###")[0]
+    gemma = next(line for line in iso.splitlines() if line.startswith(f"| {GEMMA}"))
+    cells = [c.strip() for c in gemma.strip("|").split("|")]
+    # runs, mean, min, max in points of 22; SD in points; the interval in points of 22
+    assert cells[1:7] == ["22/22", "22/22", "22/22", "22.0/22", "22/22", "22/22"]
+    assert cells[8] == "22.0-22.0/22"
+    assert "Run scores (best to worst)" in text and "22/22, 21/22, 14/22" in text
+    assert "2/5 (0.40) at >= 18/22" in text
+
+
+def test_ties_share_a_rank_and_a_tied_pick_says_so(tmp_path):
+    records = [sample(m, "iso_duration", r, 22, 22) for m in (GEMMA, CODER) for r in (1, 2, 3)]
+    run = write_run(tmp_path / "tie", SIZES, [("iso_duration", "parsers")], records)
+    report = build_report(run)
+    assert [row.rank for row in report.ranking] == [1, 1]
+    (rule,) = report.routing
+    assert rule.tied and (rule.recommended, rule.runner_up) == (CODER, GEMMA)  # smaller first
+    text = render_markdown(report)
+    assert "| 1=  |" in text
+    assert f"`{CODER}` or `{GEMMA}` (tied)" in text
+    assert any("are tied on mean, lowest run and strict score" in n for n in rule.notes)
+
+
+def test_no_code_is_split_and_thinking_shows_only_when_a_model_thinks(tmp_path):
+    records = [
+        sample(GEMMA, "iso_duration", 1, 0, 22, violations=("empty_response",)),
+        sample(GEMMA, "iso_duration", 2, 0, 22, violations=("syntax_error",)),
+        sample(GEMMA, "iso_duration", 3, 0, 22, violations=("entry_point_missing",)),
+    ]
+    run = write_run(tmp_path / "nocode", SIZES, [("iso_duration", "parsers")], records)
+    report = build_report(run)
+    (row,) = report.compliance
+    assert (row.empty, row.syntax_error, row.entry_point_missing) == (1, 1, 1)
+    text = render_markdown(report)
+    assert "| Empty   | Syntax error   | No entry point   |" in text
+    assert "## Thinking" not in text  # nobody thought, nobody ran out of budget
+
+
+def test_advice_names_the_config_key_for_a_bench_run_and_the_flag_for_run(tmp_path):
+    trap = "thinking " * 100
+    records = [
+        sample(QWEN3, "iso_duration", 1, 0, 22, response="", thinking=trap),
+        sample(QWEN3, "iso_duration", 2, 0, 22, response="", thinking=trap),
+    ]
+    records[1] = replace(records[1], out_of_budget=True)
+    for command, says in (
+        (["chorebench", "bench", "--config", "bench.json"], '`{"name": "qwen3:14b", "think"'),
+        (["chorebench", "run", "--model", QWEN3], "`--think false`"),
+    ):
+        phases = {"runs": {"runs": 2, "temperature": 0.2, "command": command}}
+        run = write_run(
+            tmp_path / command[1], SIZES, [("iso_duration", "parsers")], records, phases
+        )
+        (row,) = build_report(run).thinking
+        assert says in row.advice
+        assert "1 answer hit the token budget" in row.advice
+        budget = "`num_predict` in the config" if command[1] == "bench" else "`--num-predict`"
+        assert budget in row.advice and "2 of 2 answers" in row.advice
+
+
+def test_the_floor_is_shown_beside_the_scores(seed_run):
+    floors = [
+        {
+            "spec": "iso_duration",
+            "sha256": "x",
+            "points": 16,
+            "max_points": 22,
+            "candidate": "always raise ValueError",
+        }
+    ]
+    (seed_run / "floors.json").write_text(json.dumps(floors))
+    report = build_report(seed_run)
+    assert report.floors["iso_duration"].score == pytest.approx(16 / 22)
+    text = render_markdown(report)
+    assert "| (floor: best trivial answer) |" in text.replace("  ", " ").replace("  ", " ")
+    assert (
+        "Floor 16/22 (0.73), earned by a trivial answer (always raise ValueError): a score "
+        "near it says nothing about the model." in text
+    )
+    assert report.to_json()["floors"]["iso_duration"]["points"] == 16
+    (seed_run / "floors.json").write_text("[{]")
+    result = CliRunner().invoke(main, ["report", str(seed_run)])
+    assert result.exit_code == 2 and "floors.json" in result.stderr
+
+
+def test_chart_dots_link_to_their_samples_rows(seed_run):
+    report = build_report(seed_run)
+    write_report(report)
+    html = (seed_run / "report.html").read_text()
+    for sample_ in report.samples:
+        assert f'<tr id="sample-{sample_.key}">' in html
+        assert f'xlink:href="#sample-{sample_.key}"' in html
+    assert f"chorebench show {seed_run} {report.samples[0].key}" in html
+
+
+def test_a_model_without_a_file_size_shows_its_parameter_count(tmp_path):
+    records = [sample("smollm2-135m", "iso_duration", r, 0, 22) for r in (1, 2)]
+    run = write_run(tmp_path / "params", {}, [("iso_duration", "parsers")], records)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["models"] = {"smollm2-135m": {"size": 0, "parameter_size": "135M", "digest": "d"}}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    text = render_markdown(build_report(run))
+    assert "| 135M parameters |" in text.replace("  ", " ").replace("  ", " ")

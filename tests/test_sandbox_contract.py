@@ -29,7 +29,7 @@ from fakes import (
 from runner.errors import SandboxError
 from runner.grade import function_job, grade_response, read_transcript
 from runner.records import Outcome, Spec
-from runner.sandbox import GraderImage
+from runner.sandbox import GraderImage, open_engines
 from runner.settings import RUNTIMES
 
 RAISING = "def parse_iso_duration(s):\n    raise KeyError(s)\n"
@@ -52,12 +52,25 @@ def script(iso: Spec, cache: Spec) -> FakeSandbox:
     return FakeSandbox(functions, tests)
 
 
-@pytest.fixture(params=["fake", pytest.param("docker", marks=pytest.mark.docker)])
+@pytest.fixture(
+    params=[
+        "fake",
+        pytest.param("docker", marks=pytest.mark.docker),
+        pytest.param("two engines", marks=pytest.mark.docker),
+    ]
+)
 def box(request: pytest.FixtureRequest, iso_spec: Spec, cache_spec: Spec) -> Iterator[Any]:
     if request.param == "fake":
         yield script(iso_spec, cache_spec)
-    else:
+    elif request.param == "docker":
         yield request.getfixturevalue("sandbox")
+    else:  # what commands grade in: the engine pool, here over the local and a second engine
+        second = request.getfixturevalue("second_engine").unix
+        settings = request.getfixturevalue("settings")
+        engines = ("local?jobs=1", f"{second}?jobs=1")
+        with open_engines(settings.with_flags(sandboxes=engines)) as pool:
+            yield pool
+            pool.settle()
 
 
 @pytest.fixture
@@ -123,9 +136,9 @@ def test_an_engine_that_fails_raises_and_no_grade_blames_the_candidate(
     if isinstance(box, FakeSandbox):
         box.break_engine()
     else:  # an image the engine does not have: creating the container fails
-        monkeypatch.setattr(
-            box, "image", GraderImage("chorebench-grader:gone", "sha256:" + "0" * 64)
-        )
+        gone = GraderImage("chorebench-grader:gone", "sha256:" + "0" * 64)
+        for engine in getattr(box, "members", [box]):  # every engine of a pool still answers
+            monkeypatch.setattr(engine, "image", gone)
     with pytest.raises(SandboxError, match="the Docker engine failed"):
         box.execute(function_job(two_cases, two_cases.reference), two_cases.limits, 2)
     grade = grade_response(iso_spec, iso_spec.reference, box)

@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 from fakes import harness
 
-from runner.values import Undecodable, canonical, decode, parse_literal, short_repr, strictly_equal
+from runner.values import (
+    TooLarge,
+    Undecodable,
+    canonical,
+    decode,
+    parse_literal,
+    short_repr,
+    strictly_equal,
+)
 
 NAN = float("nan")
 INF = float("inf")
@@ -205,10 +213,10 @@ def test_decode_nesting_of_exactly_100_levels_is_accepted() -> None:
 
 
 @pytest.mark.parametrize("levels", [101, 5_000])
-def test_decode_nesting_deeper_than_100_is_undecodable(levels: int) -> None:
-    with pytest.raises(Undecodable) as info:
+def test_decode_nesting_deeper_than_100_is_too_large(levels: int) -> None:
+    with pytest.raises(TooLarge) as info:
         decode(nested_lists(levels))
-    assert str(info.value) == "malformed value"
+    assert str(info.value) == "returned a value nested deeper than 100 levels"
 
 
 # --- decode: malformed tags -------------------------------------------------------------------

@@ -4,7 +4,7 @@ Owns the shared HTTP plumbing and records (``httpbase``: ``Completion``, ``Model
 mapping of wire failures to ``runner.errors``' backend errors, the request defaults), the
 Ollama client (``ollama``), the OpenAI-compatible client (``openai_compat``), and the choice
 between them by host string (``hosts``: ``parse_host``, ``make_client``,
-``require_a_server``).
+``require_a_server``, ``survey``: what every host serves).
 
 May import: ``runner.errors``, ``runner.settings``. No other room.
 """
@@ -14,10 +14,12 @@ from runner.backends.hosts import (
     DEMO_HINT,
     Client,
     Host,
+    Survey,
     backend_of,
     make_client,
     parse_host,
     require_a_server,
+    survey,
 )
 from runner.backends.httpbase import (
     BACKOFF_S,
@@ -50,6 +52,7 @@ __all__ = [
     "ModelInfo",
     "OllamaClient",
     "OpenAIClient",
+    "Survey",
     "backend_of",
     "make_client",
     "model_key",
@@ -57,5 +60,6 @@ __all__ = [
     "parse_host",
     "require_a_server",
     "split_think_block",
+    "survey",
     "thinking_fields",
 ]

@@ -11,7 +11,10 @@ The same strings are accepted everywhere a host is given (``--host``, ``hosts`` 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
+from urllib.parse import urlsplit
 
 from runner.backends.httpbase import (
     BACKOFF_S,
@@ -39,7 +42,6 @@ class Client(Protocol):
     def models(self) -> dict[str, ModelInfo]: ...
     def show(self, model: str) -> ModelInfo: ...
     def loaded(self) -> dict[str, dict[str, Any]]: ...
-    def pull_hint(self, model: str) -> str: ...
     def generate(
         self, model: str, prompt: str, options: dict[str, Any], think: bool | str | None = None
     ) -> Completion: ...
@@ -52,23 +54,48 @@ class Host(NamedTuple):
     url: str
 
 
+HOST_FORMS = (
+    "write http://HOST:PORT (Ollama) or openai+http://HOST:PORT (an OpenAI-compatible server)"
+)
+
+
 def parse_host(host: str) -> Host:
-    """The backend and URL of a host string (see the module docstring).
+    """The backend and URL of a host string (see the module docstring), checked whole.
+
+    ``openai+HOST:PORT`` (no scheme) means ``openai+http://HOST:PORT``; an Ollama host without
+    a scheme is passed on as it is (the client adds http:// and port 11434).
 
     Raises:
-        BadInputError: a ``NAME+`` prefix that is not a known backend.
+        BadInputError: an unknown ``NAME+`` backend, a scheme other than http(s), no host
+            name, or a port that is not a number from 1 to 65535; the message names the host
+            string and says what to write instead.
     """
     text = host.strip()
+    backend = "ollama"
     head, plus, rest = text.partition("+")
-    if plus and "://" in rest and "://" not in head:
-        name = head.lower()
-        if name not in BACKENDS:
-            raise BadInputError(
-                f"host {host!r}: unknown backend {head!r}; use http://HOST:PORT (Ollama) or "
-                "openai+http://HOST:PORT (an OpenAI-compatible server)"
-            )
-        return Host(name, rest)
-    return Host("ollama", text)
+    if plus and "/" not in head and "://" not in head:
+        if head.lower() not in BACKENDS:
+            raise BadInputError(f"host {host!r}: unknown backend {head!r}; {HOST_FORMS}")
+        backend, text = head.lower(), rest.strip()
+        if backend == "openai" and "://" not in text:
+            text = "http://" + text
+    parts = urlsplit(text if "://" in text else "http://" + text)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    problem = (
+        f"scheme {parts.scheme!r} is not http or https"
+        if parts.scheme not in ("http", "https")
+        else "the port is not a number from 1 to 65535"
+        if port is not None and not 1 <= port <= 65535
+        else "no host name"
+        if not parts.hostname
+        else None
+    )
+    if problem:
+        raise BadInputError(f"host {host!r}: {problem}; {HOST_FORMS}")
+    return Host(backend, text)
 
 
 def backend_of(host: str | None) -> str | None:
@@ -99,27 +126,61 @@ def make_client(
     return OllamaClient(url, timeout_s, retries, backoff_s)
 
 
-def require_a_server(
-    hosts: tuple[str, ...], timeout_s: float = 10.0, api_key: str | None = None
-) -> None:
-    """Return when at least one of ``hosts`` answers; checked before anything slow starts.
+@dataclass(frozen=True)
+class Survey:
+    """What the hosts said when asked at the start of a run.
+
+    Attributes:
+        servers: per host string, its URL, backend, and its version or the error it gave.
+        listings: per host that answered, its models keyed by ``model_key``.
+    """
+
+    servers: dict[str, dict[str, Any]]
+    listings: dict[str, dict[str, ModelInfo]]
+
+
+def survey(clients: Mapping[str, Client]) -> Survey:
+    """Ask every host its version and its models.
 
     Raises:
-        BadInputError: a host names an unknown backend.
-        ServerUnreachable: none answers (every host's message, joined, and a pointer to
-            ``make demo``).
+        ServerUnreachable: no host answers (every host's message, joined, and a pointer to
+            ``make demo`` when nothing listens at all).
+        WrongBackend: a host is an OpenAI-compatible server given as an Ollama one.
+    """
+    servers: dict[str, dict[str, Any]] = {}
+    listings: dict[str, dict[str, ModelInfo]] = {}
+    problems: list[BackendError] = []
+    for host, client in clients.items():
+        entry = {"url": client.base_url, "backend": client.backend}
+        try:
+            servers[host] = entry | {"version": client.version()}
+            listings[host] = client.models()
+        except BackendError as exc:
+            servers[host] = entry | {"error": str(exc)}
+            problems.append(exc)
+    if not listings:
+        nobody = all(isinstance(problem, ServerUnreachable) for problem in problems)
+        raise ServerUnreachable(
+            "; ".join(map(str, problems)) + (f"\n{DEMO_HINT}" if nobody else "")
+        )
+    return Survey(servers, listings)
+
+
+def require_a_server(
+    hosts: tuple[str, ...], timeout_s: float = 10.0, api_key: str | None = None
+) -> Survey:
+    """Ask every one of ``hosts`` (checked before anything slow starts); at least one answers.
+
+    Raises:
+        BadInputError: a host string is malformed or names an unknown backend (checked for
+            every host before any is asked); WrongBackend as ``survey``.
+        ServerUnreachable: none answers.
     """
     for host in hosts:
-        parse_host(host)  # every host string is checked, not only those tried
-    problems: list[BackendError] = []
-    for host in hosts:
-        client = make_client(host, timeout_s, retries=0, api_key=api_key)
-        try:
-            client.version()
-            return
-        except BackendError as exc:
-            problems.append(exc)
-        finally:
+        parse_host(host)
+    clients = {host: make_client(host, timeout_s, retries=0, api_key=api_key) for host in hosts}
+    try:
+        return survey(clients)
+    finally:
+        for client in clients.values():
             client.close()
-    nobody = all(isinstance(problem, ServerUnreachable) for problem in problems)
-    raise ServerUnreachable("; ".join(map(str, problems)) + (f"\n{DEMO_HINT}" if nobody else ""))

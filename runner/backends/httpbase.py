@@ -123,10 +123,6 @@ class HttpClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def pull_hint(self, model: str) -> str:
-        """What to do on this server when it does not list ``model``."""
-        raise NotImplementedError
-
     def _unreachable(self) -> str:
         """The ServerUnreachable message: the URL, and how to start a server there."""
         raise NotImplementedError
@@ -187,7 +183,7 @@ class HttpClient:
             raise specific
         if response.status_code >= 500:
             raise TransientError(f"{url}: HTTP {response.status_code}: {message}")
-        raise BadResponse(f"{url}: HTTP {response.status_code}: {message}")
+        raise BadResponse(f"{url}: HTTP {response.status_code}: {message}", response.status_code)
 
     def _json(
         self, method: str, path: str, body: dict[str, Any] | None = None, model: str = ""

@@ -34,6 +34,7 @@ from runner.errors import (
     BadResponse,
     ModelNotFound,
     ThinkingUnsupported,
+    WrongBackend,
 )
 
 
@@ -64,8 +65,30 @@ class OllamaClient(HttpClient):
         super().__init__(normalize_host(base_url), timeout_s, retries, backoff_s, transport)
 
     def version(self) -> str:
-        """The server's version; raises ServerUnreachable when nothing answers."""
-        return str(self._json("GET", "/api/version").get("version", ""))
+        """The server's version.
+
+        Raises:
+            ServerUnreachable: nothing answers.
+            WrongBackend: ``/api/version`` is not found but ``/v1/models`` answers: an
+                OpenAI-compatible server, to be given as ``openai+URL``.
+        """
+        try:
+            return str(self._json("GET", "/api/version").get("version", ""))
+        except BadResponse as exc:
+            if exc.status != 404 or not self._v1():
+                raise
+            raise WrongBackend(
+                f"{self.base_url} answers 404 on /api/version but serves /v1/models: it is an "
+                f"OpenAI-compatible server; give the host as openai+{self.base_url}"
+            ) from None
+
+    def _v1(self) -> bool:
+        """Whether the server answers ``GET /v1/models`` (an OpenAI-compatible one does)."""
+        try:
+            self._request("GET", "/v1/models")
+        except BackendError:
+            return False
+        return True
 
     def models(self) -> dict[str, ModelInfo]:
         """Every model the server lists, keyed by ``model_key``."""
@@ -118,10 +141,6 @@ class OllamaClient(HttpClient):
         if think is not None:
             body["think"] = think
         return _completion(*self.post_retrying("/api/generate", body, model))
-
-    def pull_hint(self, model: str) -> str:
-        """``ollama pull``, the way to get a model onto an Ollama server."""
-        return f"`ollama pull {model}`"
 
     def _unreachable(self) -> str:
         return (

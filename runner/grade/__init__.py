@@ -5,16 +5,17 @@ Owns the extraction of code from a response (``extract``), the static compliance
 that executes them, the reading of a transcript and whether it can be trusted), the grading
 of a response with function grading (``grading``: ``grade_response``, ``grade_all``), and
 mutation grading of a generated test with its stale-reference diagnostics (``mutation``,
-``diagnostics``).
+``diagnostics``), and a spec's floor: what its trivial answers earn (``floor``).
 
-May import: ``runner.errors``, ``runner.records``, ``runner.values``. No other room, and not
-``docker``: whatever satisfies ``Sandbox`` (``runner.sandbox.DockerSandbox``, the tests'
-``FakeSandbox``) is handed in.
+May import: ``runner.caps``, ``runner.errors``, ``runner.records``, ``runner.values``. No
+other room, and not ``docker``: whatever satisfies ``Sandbox`` (``runner.sandbox.DockerSandbox``,
+the tests' ``FakeSandbox``) is handed in.
 """
 
 from runner.grade.compliance import UNRUNNABLE, check_compliance
 from runner.grade.diagnostics import stale_reference_diagnostics
 from runner.grade.extract import extract_code
+from runner.grade.floor import literal_prefix, measure_floors, trivial_candidates
 from runner.grade.grading import grade_all, grade_response, grader_pool, score_function
 from runner.grade.mutation import TEST_FILE, layout, module_file, variant_sources
 from runner.grade.protocol import (
@@ -42,6 +43,8 @@ __all__ = [
     "grade_response",
     "grader_pool",
     "layout",
+    "literal_prefix",
+    "measure_floors",
     "module_file",
     "observation",
     "pytest_job",
@@ -49,6 +52,7 @@ __all__ = [
     "sandbox_facts",
     "score_function",
     "stale_reference_diagnostics",
+    "trivial_candidates",
     "variant_sources",
     "why_untrusted",
 ]

@@ -6,8 +6,11 @@ a call from any static check (``vars(__builtins__)["ev" + "al"]``). The sandbox 
 security boundary, and these rules never replace it.
 
 Rules, reported in this order and, within a rule, in source order (``Violation.line`` is 1-based
-in the extracted code, or None when no line applies):
+in the extracted code, or None when no line applies); at most ``FINDINGS_PER_RULE`` of one rule
+(``runner.caps``) are kept:
 
+* ``too_large``: the raw response is over the answer caps (``runner.grade.extract.oversized``); then
+  it is the only violation, and nothing else is looked at.
 * ``empty_response``: the raw response is blank; then it is the only violation.
 * ``fences``: ``no_fences`` and the code came out of Markdown fences.
 * ``prose``: ``no_prose`` and there is text outside the code.
@@ -28,15 +31,24 @@ import ast
 import warnings
 from collections.abc import Iterable, Iterator
 
-from runner.records import Constraints, Extraction, Violation
+from runner.caps import FINDINGS_PER_RULE
+from runner.grade.extract import oversized
+from runner.records import Constraints, Extraction, Outcome, Violation
 
 # A response with one of these has nothing to execute.
-UNRUNNABLE = frozenset({"empty_response", "syntax_error", "entry_point_missing"})
+UNRUNNABLE = frozenset({"too_large", "empty_response", "syntax_error", "entry_point_missing"})
 
 
 KINDS = ("function", "pytest")
 PREVIEW_CHARS = 60
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def not_executed(violation: Violation) -> tuple[Outcome, str]:
+    """The outcome and detail of every check of a response not run because of ``violation``."""
+    if violation.rule == "too_large":
+        return Outcome.TOO_LARGE, violation.detail
+    return Outcome.NO_CODE, f"not executed: {violation.rule}"
 
 
 def check_compliance(
@@ -45,6 +57,9 @@ def check_compliance(
     """Every constraint the extracted response breaks, in a stable order (see module doc)."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}, expected one of {KINDS}")
+    too_large = oversized(extraction.raw)
+    if too_large:
+        return (Violation("too_large", too_large),)
     if not extraction.raw.strip():
         return (Violation("empty_response", "the response is empty"),)
     found: list[Violation] = []
@@ -68,7 +83,18 @@ def check_compliance(
     calls, called = _forbidden_calls(nodes, constraints.forbidden_calls)
     found += calls
     found += _forbidden_names(nodes, constraints.forbidden_names, called)
-    return tuple(found)
+    return capped(found)
+
+
+def capped(found: Iterable[Violation]) -> tuple[Violation, ...]:
+    """The first ``FINDINGS_PER_RULE`` findings of each rule, in their order."""
+    kept: list[Violation] = []
+    seen: dict[str, int] = {}
+    for violation in found:
+        seen[violation.rule] = seen.get(violation.rule, 0) + 1
+        if seen[violation.rule] <= FINDINGS_PER_RULE:
+            kept.append(violation)
+    return tuple(kept)
 
 
 def _compile(code: str) -> ast.Module:

@@ -12,12 +12,16 @@ from __future__ import annotations
 import ast
 import warnings
 
-from runner.grade.compliance import callee
+from runner.grade.compliance import callee, capped
 from runner.records import ModuleUnderTest, Violation
 
 
 def stale_reference_diagnostics(code: str, module: ModuleUnderTest) -> tuple[Violation, ...]:
-    """Every stale-reference pattern in ``code`` for the module's rebinding globals."""
+    """Every stale-reference pattern in ``code`` for the module's rebinding globals.
+
+    Each function is judged on its own statements (a nested function on its own), so the work
+    is linear in the size of the code; at most ``FINDINGS_PER_RULE`` findings of a rule are kept.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -40,9 +44,24 @@ def stale_reference_diagnostics(code: str, module: ModuleUnderTest) -> tuple[Vio
                             node.lineno,
                         )
                     )
+    for nodes in _by_function(tree).values():
+        found += _reads_after_rebind(nodes, module.import_path, rebinds, imported)
+    return capped(sorted(set(found), key=lambda v: (v.line or 0, v.rule)))
+
+
+def _by_function(tree: ast.Module) -> dict[ast.AST, list[ast.AST]]:
+    """Each function's own nodes: its body, less the bodies of the functions nested in it."""
+    own: dict[ast.AST, list[ast.AST]] = {}
+    stack: list[tuple[ast.AST, ast.AST | None]] = [(tree, None)]
+    while stack:
+        node, owner = stack.pop()
+        if owner is not None:
+            own[owner].append(node)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            found += _reads_after_rebind(node, module.import_path, rebinds, imported)
-    return tuple(sorted(set(found), key=lambda v: (v.line or 0, v.rule)))
+            own[node] = []
+            owner = node
+        stack.extend((child, owner) for child in ast.iter_child_nodes(node))
+    return own
 
 
 def _from_imported(
@@ -69,7 +88,7 @@ def _from_imported(
 
 
 def _reads_after_rebind(
-    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    nodes: list[ast.AST],
     import_path: str,
     rebinds: dict[str, str],
     imported: set[str],
@@ -78,7 +97,7 @@ def _reads_after_rebind(
     rebinders = set(rebinds.values())
     calls = [
         node.lineno
-        for node in ast.walk(function)
+        for node in nodes
         if isinstance(node, ast.Call) and callee(node.func) in rebinders
     ]
     if not calls:
@@ -86,10 +105,10 @@ def _reads_after_rebind(
     first_call = min(calls)
     stale = {name: "imported" for name in imported}
     globals_in_test = {
-        name for node in ast.walk(function) if isinstance(node, ast.Global) for name in node.names
+        name for node in nodes if isinstance(node, ast.Global) for name in node.names
     }
     stale.update({name: "global" for name in globals_in_test if name in rebinds})
-    for node in ast.walk(function):
+    for node in nodes:
         if (
             isinstance(node, ast.Assign)
             and node.lineno < first_call
@@ -99,7 +118,7 @@ def _reads_after_rebind(
                 if isinstance(target, ast.Name):
                     stale[target.id] = "alias"
     found = []
-    for node in ast.walk(function):
+    for node in nodes:
         if (
             isinstance(node, ast.Name)
             and isinstance(node.ctx, ast.Load)

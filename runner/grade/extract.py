@@ -2,6 +2,8 @@
 
 Contract of :func:`extract_code`, which looks at nothing but its ``raw`` argument:
 
+* An answer over the caps (``ANSWER_BYTES`` of UTF-8, ``ANSWER_LINES``: ``runner.caps``) is not
+  searched: its code is empty (``oversized`` says why; compliance reports it as ``too_large``).
 * Line endings are normalised to ``\\n`` first; ``Extraction.raw`` keeps the original text.
 * Empty or whitespace-only ``raw`` gives ``code == ""``, no prose.
 * Fenced mode (any Markdown fence found). Fences follow CommonMark: an opening line of 3 or more
@@ -12,10 +14,13 @@ Contract of :func:`extract_code`, which looks at nothing but its ``raw`` argumen
   is dedented when uniformly indented, and non-blank blocks are joined with one blank line. Blocks
   in another language (shell, output, text) are prose, fence lines included.
 * Unfenced mode. If the text, less leading and trailing blank lines, parses with ``ast.parse``, it
-  is all code. Otherwise the code starts at the first line that begins, at column 0, like Python
-  (``CODE_STARTS``) and ends at the latest line such that the lines in between parse and hold at
-  least one statement; if that start line yields nothing, the next such line is tried. The text
-  before and after is prose. If nothing parses, the whole text is the code and there is no prose:
+  is all code. Otherwise the code is searched from each line that begins, at column 0, like
+  Python (``CODE_STARTS``), in order: from such a line, the text up to the end is parsed; while it
+  does not parse, it is cut before the line the parser names (or by one line when that names
+  none); the first cut that parses and holds a statement is the code. A cut that parses but
+  holds only comments moves the search past it. The text before and after is prose.
+  The search parses at most ``EXTRACT_PARSE_FACTOR`` times the text's length (``runner.caps``):
+  past that, as when nothing parses, the whole text is the code and there is no prose, and
   the syntax error is for compliance to report.
 * ``prose`` holds each non-blank stretch of text outside the code, stripped, in order: a stretch
   is everything between two code blocks (or between the text's ends and the code).
@@ -28,6 +33,7 @@ import re
 import textwrap
 import warnings
 
+from runner.caps import ANSWER_BYTES, ANSWER_LINES, EXTRACT_PARSE_FACTOR
 from runner.records import Extraction
 
 PYTHON_TAGS = frozenset({"", "python", "py", "python3", "py3"})
@@ -39,6 +45,8 @@ _OPENING = re.compile(r" {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)")
 
 def extract_code(raw: str) -> Extraction:
     """Split ``raw`` into the Python code it contains and the prose around it (see module doc)."""
+    if oversized(raw):
+        return Extraction(raw=raw, code="")
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         return Extraction(raw=raw, code="")
@@ -48,6 +56,17 @@ def extract_code(raw: str) -> Extraction:
         return Extraction(raw=raw, code="\n\n".join(blocks), fenced_blocks=openings, prose=prose)
     code, prose = _find_unfenced(lines)
     return Extraction(raw=raw, code=code, prose=prose)
+
+
+def oversized(raw: str) -> str | None:
+    """Why ``raw`` is over the answer caps, or None; costs no more than reading it once."""
+    size = len(raw) if len(raw) > ANSWER_BYTES else len(raw.encode("utf-8", "surrogatepass"))
+    if size > ANSWER_BYTES:
+        return f"the response is over {ANSWER_BYTES} bytes ({size}): it is not analysed nor run"
+    lines = raw.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
+    if lines > ANSWER_LINES:
+        return f"the response has {lines} lines, over {ANSWER_LINES}: it is not analysed nor run"
+    return None
 
 
 def _split_fences(lines: list[str]) -> tuple[list[str], tuple[str, ...], int]:
@@ -115,27 +134,67 @@ def _find_unfenced(lines: list[str]) -> tuple[str, tuple[str, ...]]:
     nonblank = [i for i, line in enumerate(lines) if line.strip()]
     lines = lines[nonblank[0] : nonblank[-1] + 1]
     whole = "\n".join(lines).rstrip()
-    if _parse(whole) is not None:
-        return whole, ()
-    for start, line in enumerate(lines):
-        if not line.startswith(CODE_STARTS):
-            continue
-        for end in range(len(lines), start, -1):
-            code = "\n".join(lines[start:end]).rstrip()
-            tree = _parse(code)
-            # A lone comment parses too, but a Markdown heading ("# Solution") is no program.
-            if tree is not None and tree.body:
+    budget = _Budget(EXTRACT_PARSE_FACTOR * len(whole))
+    try:
+        if isinstance(budget.parse(whole), ast.Module):
+            return whole, ()
+        start = 0
+        while start < len(lines):
+            if not lines[start].startswith(CODE_STARTS):
+                start += 1
+                continue
+            found, end = _longest_from(lines, start, budget)
+            if found:
+                code = "\n".join(lines[start:end]).rstrip()
                 stretches = ("\n".join(lines[:start]).strip(), "\n".join(lines[end:]).strip())
                 return code, tuple(stretch for stretch in stretches if stretch)
+            start = max(start + 1, end)
+    except _OverBudget:
+        pass
     return whole, ()
 
 
-def _parse(code: str) -> ast.Module | None:
-    """The module's AST, or None when ``code`` is not valid Python."""
-    try:
-        with warnings.catch_warnings():
-            # Deprecation warnings (e.g. "\d" in a string) must not spam, nor fail under -W error.
-            warnings.simplefilter("ignore")
-            return ast.parse(code)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return None  # ValueError: null bytes; Memory/RecursionError: absurdly deep nesting
+def _longest_from(lines: list[str], start: int, budget: _Budget) -> tuple[bool, int]:
+    """Cut ``lines[start:]`` before each error until it parses (see the module doc).
+
+    Returns whether a cut holds a statement, and where the cut ends: when it holds only
+    comments, no start before that end can yield more.
+    """
+    end = len(lines)
+    while end > start:
+        result = budget.parse("\n".join(lines[start:end]).rstrip())
+        if isinstance(result, ast.Module):
+            return bool(result.body), end
+        bad = start + result - 1 if result else end - 1  # the index of the line the parser named
+        if bad <= start:
+            break  # every cut from here holds that line
+        end = min(bad, end - 1)
+    return False, start + 1
+
+
+class _OverBudget(Exception):
+    """The search has parsed as much text as it may."""
+
+
+class _Budget:
+    """Counts the characters handed to the parser; raises _OverBudget past ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit + 4096  # a few short parses of a tiny answer are always allowed
+
+    def parse(self, code: str) -> ast.Module | int:
+        """The module's AST, or the 1-based line of its syntax error (0: no line known)."""
+        self.left -= len(code) + 1
+        if self.left < 0:
+            raise _OverBudget
+        try:
+            with warnings.catch_warnings():
+                # Deprecation warnings (e.g. "\d" in a string) must not spam, nor fail under -W.
+                warnings.simplefilter("ignore")
+                return ast.parse(code)
+        except SyntaxError as error:
+            return error.lineno or 0
+        except ValueError:  # null bytes: the line of the first one
+            return code.count("\n", 0, code.find("\0")) + 1 if "\0" in code else 0
+        except (MemoryError, RecursionError):  # absurdly deep nesting
+            return 0

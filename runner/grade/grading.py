@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from runner.errors import SandboxError
-from runner.grade.compliance import UNRUNNABLE, check_compliance
+from runner.grade.compliance import UNRUNNABLE, check_compliance, not_executed
 from runner.grade.extract import extract_code
 from runner.grade.mutation import grade_test_module
 from runner.grade.protocol import (
@@ -21,6 +21,7 @@ from runner.grade.protocol import (
     Transcript,
     execution_error,
     function_job,
+    oversized_job,
     read_transcript,
     sandbox_facts,
     why_untrusted,
@@ -34,15 +35,29 @@ def grader_pool(jobs: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="chorebench-grade")
 
 
-def grade_all(work: Sequence[tuple[Spec, str]], sandbox: Sandbox, jobs: int) -> list[Grade]:
+def grade_all(
+    work: Sequence[tuple[Spec, str]],
+    sandbox: Sandbox,
+    jobs: int,
+    on_grade: Callable[[int, Grade], None] | None = None,
+) -> list[Grade]:
     """Grade each (spec, raw response) pair, up to ``jobs`` at once; grades in input order.
 
     Each grade is what ``grade_response`` alone gives: candidates share nothing but the engine.
+    ``on_grade(index, grade)`` is called as each grade is made (from the grading thread).
     """
+
+    def one(index: int) -> Grade:
+        spec, raw = work[index]
+        grade = grade_response(spec, raw, sandbox)
+        if on_grade is not None:
+            on_grade(index, grade)
+        return grade
+
     if jobs <= 1 or len(work) <= 1:
-        return [grade_response(spec, raw, sandbox) for spec, raw in work]
+        return [one(index) for index in range(len(work))]
     with grader_pool(min(jobs, len(work))) as pool:
-        return list(pool.map(lambda pair: grade_response(pair[0], pair[1], sandbox), work))
+        return list(pool.map(one, range(len(work))))
 
 
 def grade_response(spec: Spec, raw: str, sandbox: Sandbox) -> Grade:
@@ -85,10 +100,12 @@ def grade_function(
     """Execute ``code`` on every case of ``spec``: the checks, a run-level error, sandbox facts."""
     unrunnable = [v for v in violations if v.rule in UNRUNNABLE]
     if unrunnable:
-        reason = f"not executed: {unrunnable[0].rule}"
-        return unscored(spec.cases, Outcome.NO_CODE, reason), None, {}
+        return unscored(spec.cases, *not_executed(unrunnable[0])), None, {}
+    job = function_job(spec, code)
+    if too_large := oversized_job(job):
+        return unscored(spec.cases, Outcome.TOO_LARGE, too_large), None, {}
     try:
-        execution = sandbox.execute(function_job(spec, code), spec.limits, len(spec.cases))
+        execution = sandbox.execute(job, spec.limits, len(spec.cases))
     except SandboxError as exc:
         return unscored(spec.cases, Outcome.INFRA_ERROR, str(exc)), str(exc), {}
     transcript = read_transcript(execution, [case.id for case in spec.cases])
@@ -190,6 +207,8 @@ def _failure(seen: Observation) -> tuple[Outcome, str] | None:
         return Outcome.CRASHED, seen.detail or "the case died without a report"
     if seen.status in ("no_entry", "compile_error"):
         return Outcome.NO_CODE, f"{seen.status}: {seen.detail}"
+    if seen.status == "too_large":
+        return Outcome.TOO_LARGE, seen.detail
     if seen.status in ("returned", "raised"):
         return None
     return Outcome.PROTOCOL_ERROR, seen.detail or "malformed case record"

@@ -16,11 +16,12 @@ forged outcome then appears on the reference and on every mutant.
 from __future__ import annotations
 
 from runner.errors import SandboxError
-from runner.grade.compliance import UNRUNNABLE
+from runner.grade.compliance import UNRUNNABLE, not_executed
 from runner.grade.diagnostics import stale_reference_diagnostics
 from runner.grade.protocol import (
     Sandbox,
     execution_error,
+    oversized_job,
     pytest_job,
     read_transcript,
     sandbox_facts,
@@ -64,10 +65,10 @@ def grade_test_module(
     assert spec.module is not None
     variants = variant_sources(spec)
     diagnostics = stale_reference_diagnostics(code, spec.module) if code.strip() else ()
-    unrunnable = [v.rule for v in violations if v.rule in UNRUNNABLE - {"entry_point_missing"}]
+    unrunnable = [v for v in violations if v.rule in UNRUNNABLE - {"entry_point_missing"}]
     if unrunnable:
-        detail = f"not executed: {unrunnable[0]}"
-        checks = [Check(name, False, 0, 1, Outcome.NO_CODE, detail) for name, _ in variants]
+        outcome, detail = not_executed(unrunnable[0])
+        checks = [Check(name, False, 0, 1, outcome, detail) for name, _ in variants]
         return checks, diagnostics, None, {}
     checks: list[Check] = []
     errors: list[str] = []
@@ -75,6 +76,9 @@ def grade_test_module(
     for name, source in variants:
         files = layout(spec.module.import_path, source, code)
         job = pytest_job(spec, files, TEST_FILE, (module_file(spec.module.import_path),))
+        if too_large := oversized_job(job):
+            checks.append(Check(name, False, 0, 1, Outcome.TOO_LARGE, too_large))
+            continue
         try:
             execution = sandbox.execute(job, spec.limits, 1, kind="pytest")
         except SandboxError as exc:

@@ -7,6 +7,10 @@ one ``case`` record per known case id, in job order, then ``done``. Anything els
 or repeated id, a line that is not a JSON object, a nesting bomb) makes the whole transcript a
 protocol error, never a crash and never a pass. Even a well-formed transcript counts only from
 an execution that ended on its own (``why_untrusted``).
+Within a record, a field outside the caps (``runner.caps``: a number that is NaN, infinite,
+huge or negative where a time is due, a value too large) makes that case a ``protocol_error``
+or ``too_large``, and the other cases stand. A job line over ``JOB_BYTES`` is never sent
+(``oversized_job``).
 """
 
 from __future__ import annotations
@@ -15,8 +19,20 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from runner.caps import (
+    BAD_NUMBER,
+    ELAPSED_MAX_S,
+    JOB_BYTES,
+    REPORT_INT_DIGITS,
+    VALUE_DEPTH,
+    Refused,
+    load_json,
+)
 from runner.records import Execution, Limits, Observation, Spec
-from runner.values import Undecodable, decode
+from runner.values import TooLarge, Undecodable, decode
+
+# A record's JSON nesting: the record, its value field, and two levels per level of value.
+REPORT_DEPTH = 2 * VALUE_DEPTH + 4
 
 
 class Sandbox(Protocol):
@@ -70,6 +86,17 @@ def pytest_job(
     return json.dumps(job, ensure_ascii=True).encode("ascii") + b"\n"
 
 
+def oversized_job(job: bytes) -> str | None:
+    """Why a job line may not be sent (the harness reads at most ``JOB_BYTES``), or None.
+
+    Checked on the bytes actually sent, before any container starts: JSON escaping can make a
+    job several times the answer's size (a control character costs 6 bytes).
+    """
+    if len(job) > JOB_BYTES:
+        return f"the job is {len(job)} bytes once escaped, over the harness's {JOB_BYTES}"
+    return None
+
+
 def read_transcript(execution: Execution, case_ids: list[str]) -> Transcript:
     """Read the harness's transcript from a container's stdout.
 
@@ -82,8 +109,10 @@ def read_transcript(execution: Execution, case_ids: list[str]) -> Transcript:
     records: list[dict[str, Any]] = []
     for number, line in enumerate(lines, 1):
         try:
-            record = json.loads(line)
-        except (ValueError, RecursionError):
+            record = load_json(
+                line, depth=REPORT_DEPTH, int_digits=REPORT_INT_DIGITS, bad_number=BAD_NUMBER
+            )
+        except Refused:
             if number == len(lines) and not execution.stdout.endswith(b"\n"):
                 break  # a line cut by a kill: the records before it still count
             return Transcript(error=f"report line {number} is not JSON")
@@ -115,12 +144,16 @@ def read_transcript(execution: Execution, case_ids: list[str]) -> Transcript:
 def observation(case_id: str, record: dict[str, Any]) -> Observation:
     """Turn one case record into an Observation; malformed fields become a protocol error."""
     status = record.get("status")
-    elapsed = _number(record.get("elapsed_s", record.get("wall_s")))
+    elapsed = _seconds(record.get("elapsed_s", record.get("wall_s")))
+    if elapsed is None:
+        return Observation(case_id, "protocol_error", detail="malformed elapsed_s")
     if status == "returned":
         try:
             return Observation(
                 case_id, "returned", value=decode(record.get("value")), elapsed_s=elapsed
             )
+        except TooLarge as exc:
+            return Observation(case_id, "too_large", detail=str(exc), elapsed_s=elapsed)
         except Undecodable as exc:
             return Observation(case_id, "returned", value_error=str(exc), elapsed_s=elapsed)
     if status == "raised":
@@ -150,8 +183,13 @@ def observation(case_id: str, record: dict[str, Any]) -> Observation:
     return Observation(case_id, "protocol_error", detail="unknown case status")
 
 
-def _number(value: Any) -> float:
-    return float(value) if type(value) in (int, float) else 0.0
+def _seconds(value: Any) -> float | None:
+    """A reported time: 0.0 when it is no number at all, None when it is out of range."""
+    if value is BAD_NUMBER:
+        return None
+    if type(value) not in (int, float):
+        return 0.0
+    return float(value) if 0 <= value <= ELAPSED_MAX_S else None
 
 
 def sandbox_facts(execution: Execution, python: str) -> dict[str, object]:
@@ -160,6 +198,8 @@ def sandbox_facts(execution: Execution, python: str) -> dict[str, object]:
         "image": execution.image,
         "image_id": execution.image_id,
         "runtime": execution.runtime,
+        "engine": execution.engine,
+        "engine_version": execution.engine_version,
         "python": python,
         "exit_code": execution.exit_code,
         "oom_killed": execution.oom_killed,

@@ -18,13 +18,17 @@ from runner.report.render import (
     render_markdown,
     write_report,
 )
+from runner.report.stats import intervals_overlap
+from runner.report.tables import VarianceRow
 
 __all__ = [
     "HIT_RULE",
     "REPORT_FILES",
     "Report",
+    "VarianceRow",
     "Written",
     "build_report",
+    "intervals_overlap",
     "render_html",
     "render_markdown",
     "write_report",

@@ -8,10 +8,11 @@ beside them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runner.records import Floor
 from runner.report import stats
 from runner.report.findings import ranking_notes, variance_notes
 from runner.report.routing import ROUTING_RULE, RoutingRow, routing
@@ -28,7 +29,7 @@ from runner.report.tables import (
     thinking,
     variance,
 )
-from runner.rundir import SampleRecord, load_samples, read_manifest
+from runner.rundir import SampleRecord, load_samples, read_floors, read_manifest, status_of
 from runner.settings import DEFAULT_HIT_AT
 
 
@@ -51,14 +52,19 @@ class Report:
     thinking: list[ThinkingRow]
     best_of: list[BestOfRow]
     routing: list[RoutingRow]
+    floors: dict[str, Floor]  # by spec id, as measured for the run (floors.json)
+    status: str = ""  # the manifest's, or that its process is gone (``rundir.status_of``)
+    left_out: dict[str, int] = field(default_factory=dict)  # per spec: older-version samples
 
     @property
     def not_counted(self) -> int:
         return sum(not s.counted for s in self.samples)
 
     def to_json(self) -> dict[str, Any]:
-        """``report.json``: each table's rows as objects, the methods, the notes."""
-        return {
+        """``report.json``: each table's rows as objects, the methods, the notes; ``left_out``
+        only when older versions' samples were left out."""
+        left_out = {"samples_per_spec": self.left_out, "why": LEFT_OUT_RULE}
+        return ({"left_out": left_out} if self.left_out else {}) | {
             "run_dir": str(self.run_dir),
             "hit_at": self.hit_at,
             "samples": len(self.samples),
@@ -77,8 +83,15 @@ class Report:
             "thinking": [asdict(row) for row in self.thinking],
             "best_of": [asdict(row) for row in self.best_of],
             "routing": [asdict(row) for row in self.routing],
+            "floors": {spec: asdict(floor) for spec, floor in self.floors.items()},
         }
 
+
+LEFT_OUT_RULE = (
+    "only samples graded against each spec's current content (the manifest's hash) are "
+    "counted; older ones were sampled and graded with an earlier version of the spec: "
+    "`chorebench regrade DIR` re-scores them against the current one"
+)
 
 HIT_RULE = (
     "A best-of sample is a hit when it earns at least {hit_at} of the spec's points, rounded to "
@@ -97,7 +110,13 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
         BadInputError: ``run_dir`` is not a run directory, or its files are damaged.
     """
     manifest = read_manifest(run_dir)
-    samples = load_samples(run_dir)
+    current = {s["id"]: s.get("sha256") for s in manifest.get("specs", [])}
+    samples, left_out = [], {}
+    for sample in load_samples(run_dir):
+        if current.get(sample.spec) in (None, sample.graded_version):  # None: no hash recorded
+            samples.append(sample)
+        else:
+            left_out[sample.spec] = left_out.get(sample.spec, 0) + 1
     models = _ordered(manifest.get("models", {}), (s.model for s in samples))
     specs = _ordered([s["id"] for s in manifest.get("specs", [])], (s.spec for s in samples))
     family_of = {s["id"]: s.get("family") or s["id"] for s in manifest.get("specs", [])}
@@ -113,7 +132,7 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
     variance_rows = variance(runs, models, specs)
     best_rows = best_of(by_model_and_spec(samples, "best_of"), models, specs, sizes, threshold)
     ranking_rows = ranking(runs, models, specs, sizes)
-    thinking_rows = thinking(samples, models)
+    thinking_rows = thinking(samples, models, _from_config(manifest))
     return Report(
         run_dir=run_dir,
         manifest=manifest,
@@ -134,7 +153,16 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
         routing=routing(
             families, variance_rows, best_rows, sizes, [r.model for r in thinking_rows if r.traps]
         ),
+        floors={spec: floor for spec, floor in read_floors(run_dir).items() if spec in specs},
+        status=status_of(manifest),
+        left_out=left_out,
     )
+
+
+def _from_config(manifest: dict[str, Any]) -> bool:
+    """Whether the run was asked for by a config file (``bench``, ``run --config``)."""
+    commands = [phase.get("command") or [] for phase in manifest.get("phases", {}).values()]
+    return any("bench" in command[1:2] or "--config" in command for command in commands)
 
 
 def _ordered(first: Any, then: Any) -> tuple[str, ...]:

@@ -18,7 +18,16 @@ from pathlib import Path
 from tabulate import tabulate
 
 from runner.report.build import Report
-from runner.report.sections import Block, Bullets, Section, Table, sections, summary
+from runner.report.sections import (
+    Block,
+    Bullets,
+    Section,
+    Table,
+    anchor,
+    sample_anchor,
+    sections,
+    summary,
+)
 from runner.rundir import write_json_atomic, write_text_atomic
 
 REPORT_FILES = ("report.md", "report.json", "report.html")
@@ -76,21 +85,26 @@ def render_markdown(report: Report) -> str:
 # HTML
 
 _STYLE = """
-body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222;
+       padding: 0 1em; }
+.table { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: .6em 0 1em; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
 tr:nth-child(even) td { background: #fafafa; }
 code { background: #f3f3f3; padding: 0 .2em; border-radius: 3px; }
-.chart svg { max-width: 100%; height: auto; }
+.chart svg { width: 100%; height: auto; display: block; }
+tr:target td { background: #fff3b0; }
+p, li { overflow-wrap: anywhere; }
 .missing { color: #8a5a00; background: #fff6e0; padding: .5em .8em; border-radius: 4px; }
 """
 
 
 def inline(text: str) -> str:
-    """Escape ``text``, then render markdown's inline `code` and **bold**."""
+    """Escape ``text``, then render markdown's inline `code`, **bold** and [links](#anchor)."""
     escaped = html.escape(text, quote=False)
     escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
+    escaped = re.sub(r"\[([^\]]+)\]\(#([\w-]+)\)", r'<a href="#\2">\1</a>', escaped)
     return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", escaped)
 
 
@@ -114,19 +128,42 @@ def _block(block: Block) -> str:
             "<tr>" + "".join(f"<td>{inline(cell)}</td>" for cell in row) + "</tr>"
             for row in block.rows
         )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return f'<div class="table">{table}</div>'
     if isinstance(block, Bullets):
         return _bullets(block)
     return f"<p>{inline(block)}</p>"
 
 
 def _section(section: Section, charts: dict[str, str]) -> str:
-    parts = [f"<h{section.level}>{inline(section.title)}</h{section.level}>"]
+    level = section.level
+    parts = [f'<h{level} id="{anchor(section.title)}">{inline(section.title)}</h{level}>']
     if section.spec in charts:
         parts.append(f'<div class="chart">{charts[section.spec]}</div>')
     parts += [_block(block) for block in section.blocks]
     parts += [_section(child, charts) for child in section.children]
     return "\n".join(parts)
+
+
+def _samples(report: Report) -> str:
+    """Every sample, one row each with its anchor: where a chart's dot leads."""
+    rows = []
+    for sample in report.samples:
+        verdict = f"{sample.points}/{sample.max_points}" if sample.counted else "not counted"
+        command = f"chorebench show {report.run_dir} {sample.key}"
+        cells = [sample.key, sample.model, sample.spec, sample.phase, str(sample.run), verdict]
+        row = "".join(f"<td>{html.escape(cell)}</td>" for cell in cells)
+        row += f"<td><code>{html.escape(command)}</code></td>"
+        rows.append(f'<tr id="{sample_anchor(sample.key)}">{row}</tr>')
+    head = "".join(
+        f"<th>{h}</th>" for h in ("Key", "Model", "Spec", "Phase", "Run", "Points", "Look inside")
+    )
+    return (
+        '<h2 id="every-sample">Every sample</h2>\n<p>Each dot of a chart links to its row; '
+        "the command shows the raw answer, the extracted code and every check.</p>\n"
+        f'<div class="table"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}'
+        "</tbody></table></div>"
+    )
 
 
 def render_html(report: Report) -> str:
@@ -145,6 +182,7 @@ def render_html(report: Report) -> str:
         notice = ""
     title = f"chorebench report: {report.run_dir.name}"
     body = "\n".join(_section(section, charts) for section in sections(report))
+    body += "\n" + _samples(report)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>\n"

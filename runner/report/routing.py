@@ -81,6 +81,7 @@ class RoutingRow:
     skip: tuple[Skip, ...]
     mini: MiniTier | None
     notes: tuple[str, ...]
+    tied: bool = False  # the recommended and the runner-up are equal on every figure but size
 
 
 def gigabytes(size: int | None) -> str:
@@ -169,6 +170,13 @@ def _family(
             f"the data do not separate {recommended.model} from {runner_up.model} "
             "(their 95% intervals overlap): either is a defensible pick"
         )
+    tied = False
+    if recommended and runner_up and _figures(recommended) == _figures(runner_up):
+        tied = True
+        notes.append(
+            f"{recommended.model} and {runner_up.model} are tied on mean, lowest run and "
+            "strict score: the smaller (then the first by name) is listed first"
+        )
     chosen = {s.model for s in picks}
     return RoutingRow(
         family=family,
@@ -186,7 +194,13 @@ def _family(
         skip=tuple(skip for s in standings if s.model not in chosen for skip in _skip(s, trapped)),
         mini=_mini(specs, best_rows),
         notes=tuple(notes),
+        tied=tied,
     )
+
+
+def _figures(standing: Standing) -> tuple[float, float, float]:
+    """What orders two models before size and name: equal figures are a tie."""
+    return (standing.mean, standing.min, standing.strict)
 
 
 def _skip(standing: Standing, trapped: Sequence[str]) -> list[Skip]:

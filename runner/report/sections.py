@@ -1,7 +1,7 @@
 """The report's sections as format-free blocks: paragraphs, tables and bullet lists.
 
 ``render`` only lays these out, in markdown and in HTML, so both formats say the same thing.
-Text may use markdown's inline `code` and **bold**; nothing else.
+Text may use markdown's inline `code`, **bold** and [links](#anchor); nothing else.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.report import stats
-from runner.report.build import HIT_RULE, Report
+from runner.report.build import HIT_RULE, LEFT_OUT_RULE, Report
 from runner.report.routing import ROUTING_RULE, RoutingRow, gigabytes
 from runner.report.tables import BestOfRow, VarianceRow
 
@@ -23,8 +23,39 @@ def model_label(model: str, think: Any) -> str:
     return f"{model} (`think:{str(think).lower()}`)"
 
 
-def points(value: int, maximum: int) -> str:
-    return ("yes" if value else "no") if maximum == 1 else f"{value}/{maximum}"
+def points(value: float, maximum: int, digits: int = 0) -> str:
+    """Points as the report writes them everywhere: ``k/max`` (``0/1``, never ``no``)."""
+    return f"{value:.{digits}f}/{maximum}"
+
+
+def anchor(title: str) -> str:
+    """The heading's anchor, as GitHub makes it: lower case, punctuation dropped, spaces to -."""
+    kept = "".join(c for c in title.lower() if c.isalnum() or c in " -_")
+    return kept.replace(" ", "-")
+
+
+def size_text(report: Report, model: str, size: int | None) -> str:
+    """The model's size on disk; its parameter count when the server gave no file size."""
+    if size:
+        return gigabytes(size)
+    parameters = (report.manifest.get("models", {}).get(model) or {}).get("parameter_size")
+    return f"{parameters} parameters" if parameters else gigabytes(size)
+
+
+def sample_anchor(key: str) -> str:
+    """The anchor of a sample's row in ``report.html`` (the charts' dots link there)."""
+    return f"sample-{key}"
+
+
+def _floor_text(report: Report, spec: str) -> str | None:
+    floor = report.floors.get(spec)
+    if floor is None:
+        return None
+    text = (
+        f"Floor {points(floor.points, floor.max_points)} ({floor.score:.2f}), earned by a "
+        f"trivial answer ({floor.candidate})"
+    )
+    return text + (": a score near it says nothing about the model." if floor.high else ".")
 
 
 @dataclass(frozen=True)
@@ -61,11 +92,12 @@ def _notes(notes: Sequence[str]) -> list[Block]:
 def ranking_section(report: Report) -> Section | None:
     if not report.ranking:
         return None
+    shared = [row.rank for row in report.ranking]
     rows = [
         [
-            row.rank,
+            f"{row.rank}=" if shared.count(row.rank) > 1 else row.rank,
             model_label(row.model, row.think),
-            gigabytes(row.size_bytes),
+            size_text(report, row.model, row.size_bytes),
             *[
                 points(row.cells[s].points, row.cells[s].max_points) if s in row.cells else "-"
                 for s in report.specs
@@ -75,13 +107,23 @@ def ranking_section(report: Report) -> Section | None:
         ]
         for row in report.ranking
     ]
+    if report.floors:
+        floors = [report.floors.get(spec) for spec in report.specs]
+        cells = [points(f.points, f.max_points) if f else "-" for f in floors]
+        rows.append(["", "(floor: best trivial answer)", "", *cells, "", ""])
     headers = ["#", "Model", "Size", *report.specs, "Score (run 1)", "Mean over runs"]
     return Section(
         "Single-shot ranking",
         (
-            "Each spec's score is normalized to [0,1] and averaged over specs, from the first "
-            "run only, as a single-shot benchmark would. The last column is the same average "
-            "over every run.",
+            "Spec columns are run 1's points out of the spec's maximum (k/max). The two score "
+            "columns are fractions from 0 to 1: each spec's points over its maximum, averaged "
+            "over specs, from run 1 only (as a single-shot benchmark would), then over every "
+            "run. Equal figures share a rank (`1=`)."
+            + (
+                " The floor row is what a trivial answer earns on each spec."
+                if report.floors
+                else ""
+            ),
             _table(rows, headers),
             *_notes(report.ranking_notes),
         ),
@@ -91,7 +133,7 @@ def ranking_section(report: Report) -> Section | None:
 def _interval(row: VarianceRow) -> str:
     if row.ci_low is None or row.ci_high is None:
         return "-"
-    return f"{row.ci_low * row.max_points:.1f}-{row.ci_high * row.max_points:.1f}"
+    return f"{row.ci_low * row.max_points:.1f}-{row.ci_high * row.max_points:.1f}/{row.max_points}"
 
 
 def _stability(row: VarianceRow) -> str:
@@ -113,9 +155,9 @@ def variance_section(report: Report) -> Section | None:
                 model_label(r.model, r.think),
                 *[points(p, r.max_points) for p in r.points],
                 *[""] * (width - len(r.points)),
-                f"{r.mean_points:.1f}",
-                r.min_points,
-                r.max_points_seen,
+                points(r.mean_points, r.max_points, 1),
+                points(r.min_points, r.max_points),
+                points(r.max_points_seen, r.max_points),
                 f"{r.sd_points:.2f}",
                 _interval(r),
                 r.distinct_responses,
@@ -124,12 +166,22 @@ def variance_section(report: Report) -> Section | None:
             for r in rows
         ]
         headers = ["Model", *[f"Run {i}" for i in range(1, width + 1)]]
-        headers += ["Mean", "Min", "Max", "SD", "95% CI", "Distinct", "Stability"]
-        blocks = (_table(table, headers), *_notes(report.variance_notes[spec]))
+        headers += ["Mean", "Min", "Max", "SD (points)", "95% CI", "Distinct", "Stability"]
+        floor = _floor_text(report, spec)
+        blocks = (
+            *([floor] if floor else []),
+            _table(table, headers),
+            *_notes(report.variance_notes[spec]),
+        )
         children.append(Section(spec, blocks, spec=spec, level=3))
     return Section(
         "Variance per spec",
-        (f"{stats.CI_METHOD} Distinct counts different responses (by hash).",),
+        (
+            "Every figure is in points out of the spec's maximum (k/max): each run, the mean, "
+            "the lowest and highest run, the standard deviation, and the 95% interval (computed "
+            f"on the score fraction, shown here in points). {stats.CI_METHOD} Distinct counts "
+            "different responses (by hash).",
+        ),
         children=tuple(children),
     )
 
@@ -144,7 +196,15 @@ def compliance_section(report: Report) -> Section | None:
             r.runs,
             *[
                 f"{count}/{r.runs}"
-                for count in (r.fences, r.prose, r.module_import, r.forbidden, r.broken)
+                for count in (
+                    r.fences,
+                    r.prose,
+                    r.module_import,
+                    r.forbidden,
+                    r.empty,
+                    r.syntax_error,
+                    r.entry_point_missing,
+                )
             ],
             f"{r.compliant_runs}/{r.runs}",
             f"{r.lenient:.3f}",
@@ -153,20 +213,24 @@ def compliance_section(report: Report) -> Section | None:
         for r in report.compliance
     ]
     headers = ["Model", "Spec", "Runs", "Fences", "Prose", "Module imports", "Forbidden"]
-    headers += ["No code", "Compliant", "Lenient", "Strict"]
+    headers += ["Empty", "Syntax error", "No entry point", "Compliant", "Lenient", "Strict"]
     return Section(
         "Compliance",
         (
-            "Runs that broke each constraint of the prompt. Lenient scores the code after "
-            "fences and prose are stripped (as the write-up's verifier did); strict scores a run "
-            "that broke any constraint as 0.",
+            "Runs that broke each constraint of the prompt, out of the runs counted. Three "
+            "columns are runs with no code to run: the answer was empty, its code did not "
+            "parse, or it defined no function of the entry point's name. Lenient and strict "
+            "are fractions from 0 to 1: lenient scores the code after fences and prose are "
+            "stripped (as the write-up's verifier did); strict scores a run that broke any "
+            "constraint as 0.",
             _table(rows, headers),
         ),
     )
 
 
 def thinking_section(report: Report) -> Section | None:
-    if not report.thinking:
+    """Only when some model thought (or ran out of its token budget): else it says nothing."""
+    if not any(r.thinking_bytes_max or r.traps or r.out_of_budget for r in report.thinking):
         return None
     rows = [
         [
@@ -189,7 +253,7 @@ def thinking_section(report: Report) -> Section | None:
         "Thinking",
         (
             "A thinking trap is an answer whose `response` is empty while its `thinking` is "
-            "filled. Bytes are medians per sample.",
+            "filled. Bytes are medians per sample; trap and budget columns count samples.",
             _table(rows, headers),
             *_notes(advice),
         ),
@@ -200,16 +264,16 @@ def _pass_curve(values: Sequence[float]) -> str:
     return " ".join(f"{v:.2f}" for v in values)
 
 
-def _best_row(r: BestOfRow) -> list[Any]:
+def _best_row(report: Report, r: BestOfRow) -> list[Any]:
     return [
         model_label(r.model, r.think),
         r.spec,
-        ", ".join(str(p) for p in r.scores),
-        f"**{r.best_points}/{r.max_points}**",
-        f"{r.hits}/{r.n} ({r.hit_rate:.0%}) >= {r.hit_points}/{r.max_points}",
+        ", ".join(points(p, r.max_points) for p in r.scores),
+        f"**{points(r.best_points, r.max_points)}**",
+        f"{r.hits}/{r.n} ({r.hit_rate:.2f}) at >= {points(r.hit_points, r.max_points)}",
         r.distinct_responses,
         f"{r.wall_s_total:.0f} s",
-        gigabytes(r.size_bytes),
+        size_text(report, r.model, r.size_bytes),
     ]
 
 
@@ -227,8 +291,9 @@ def best_of_section(report: Report) -> Section | None:
         "Best-of-N with the verifier",
         (
             f"{first.n} samples per model and spec at temperature {first.temperature}; the "
-            f"verifier keeps the best. {HIT_RULE.format(hit_at=report.hit_at)}",
-            _table([_best_row(r) for r in report.best_of], headers),
+            "verifier keeps the best. Scores are points (k/max); the hit rate, pass@k and "
+            f"pass^k are fractions from 0 to 1. {HIT_RULE.format(hit_at=report.hit_at)}",
+            _table([_best_row(report, r) for r in report.best_of], headers),
             _table(curves, ["Model", "Spec", "pass@k, k = 1..N", "pass^k, k = 1..N"]),
         ),
     )
@@ -265,17 +330,68 @@ def summary(report: Report) -> str:
         for name, phase in sorted(manifest.get("phases", {}).items(), key=lambda p: p[0] != "runs")
     )
     image = manifest.get("grader_image", {})
+    left_out = ", ".join(f"{count} of {spec}" for spec, count in sorted(report.left_out.items()))
     return (
         f"{len(report.models)} model(s), {len(report.specs)} spec(s), {len(report.samples)} "
-        f"sample(s), {report.not_counted} not counted (server or sandbox failures). Phases: "
-        f"{phases or 'none recorded'}. Started {manifest.get('started_at')}, status "
-        f"{manifest.get('status')}. Grader image `{image.get('id')}` under "
+        f"sample(s), {report.not_counted} not counted (server or sandbox failures)."
+        + (f" Left out: {left_out} sample(s): {LEFT_OUT_RULE}." if left_out else "")
+        + f" Phases: {phases or 'none recorded'}. Started {manifest.get('started_at')}, status "
+        f"{report.status or manifest.get('status')}. Grader image `{image.get('id')}` under "
         f"{image.get('runtime')}."
     )
 
 
+def _cell(models: Sequence[str]) -> str:
+    return ", ".join(f"`{m}`" for m in models) or "-"
+
+
+def answer_section(report: Report) -> Section | None:
+    """The answer first: per family, whom to use, the runner-up, the mini tier, whom to skip."""
+    if not report.routing:
+        return None
+    rows = []
+    for rule in report.routing:
+        if rule.recommended is None:
+            use = f"none: {rule.reason}"
+        elif rule.tied and rule.runner_up:
+            use = f"`{rule.recommended}` or `{rule.runner_up}` (tied)"
+        else:
+            use = f"`{rule.recommended}`"
+        if rule.recommended and rule.reason.startswith("unproven"):
+            use += " (unproven)"
+        runner_up = "" if rule.tied else _cell([rule.runner_up] if rule.runner_up else [])
+        mini = f"`{rule.mini.model}` (best of {rule.mini.n})" if rule.mini else "-"
+        specs = ", ".join(rule.specs)
+        rows.append(
+            [rule.family, specs, use, runner_up or "-", mini, _cell([s.model for s in rule.skip])]
+        )
+    headers = ["Family", "Specs", "Use", "Runner-up", "Mini tier", "Skip"]
+    return Section(
+        "The answer: which model for which chore",
+        (
+            _table(rows, headers),
+            "Use is the model trusted (perfect or tight on every spec of the family) with the "
+            "best mean; unproven means no model was stable enough and the pick is the best of "
+            "the rest. The mini tier is the smallest model that reaches the hit threshold when "
+            "the verifier keeps the best of N samples. The figures behind each pick are under "
+            f"[Routing rules](#{anchor('Routing rules')}).",
+        ),
+    )
+
+
+def contents(built: Sequence[Section]) -> Section:
+    """The contents list: a link to every section and subsection."""
+    items = []
+    for section in built:
+        items.append((0, f"[{section.title}](#{anchor(section.title)})"))
+        items += [(1, f"[{c.title}](#{anchor(c.title)})") for c in section.children]
+    return Section("Contents", (Bullets(tuple(items)),))
+
+
 def sections(report: Report) -> list[Section]:
-    """Every section the run has data for, in the report's order."""
+    """Every section the run has data for, in the report's order: the answer, the contents,
+    then the tables behind the answer."""
+    answer = answer_section(report)
     built = [
         ranking_section(report),
         variance_section(report),
@@ -285,4 +401,5 @@ def sections(report: Report) -> list[Section]:
         routing_section(report),
         Section("How the labels are decided", (stats.STABILITY_RULE,)),
     ]
-    return [section for section in built if section is not None]
+    body = [section for section in built if section is not None]
+    return [*([answer] if answer else []), contents(body), *body]

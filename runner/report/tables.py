@@ -15,7 +15,6 @@ from runner.report import stats
 from runner.rundir import SampleRecord
 
 FORBIDDEN_RULES = ("forbidden_import", "forbidden_call", "forbidden_name")
-BROKEN_RULES = ("empty_response", "syntax_error", "entry_point_missing")
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class Cell:
 
 @dataclass(frozen=True)
 class RankingRow:
-    rank: int
+    rank: int  # tied rows (same score and mean over runs) share a rank
     model: str
     think: bool | str | None
     size_bytes: int | None
@@ -70,7 +69,9 @@ class ComplianceRow:
     prose: int
     module_import: int
     forbidden: int
-    broken: int  # empty, syntax error, entry point missing
+    empty: int  # "No code": nothing but whitespace (or fences around nothing)
+    syntax_error: int  # "No code": the code does not parse
+    entry_point_missing: int  # "No code": it parses but defines no such function
     compliant_runs: int
     lenient: float
     strict: float
@@ -216,7 +217,15 @@ def ranking(
             )
         )
     rows.sort(key=lambda r: (-r.score, -r.mean_all_runs, r.model))
-    return [replace(row, rank=position) for position, row in enumerate(rows, 1)]
+    ranked: list[RankingRow] = []
+    for position, row in enumerate(rows, 1):
+        before = ranked[-1] if ranked else None
+        tied = before is not None and (before.score, before.mean_all_runs) == (
+            row.score,
+            row.mean_all_runs,
+        )
+        ranked.append(replace(row, rank=before.rank if before and tied else position))
+    return ranked
 
 
 def compliance(
@@ -242,7 +251,9 @@ def compliance(
                     prose=runs_with(("prose",)),
                     module_import=runs_with(("module_import",)),
                     forbidden=runs_with(FORBIDDEN_RULES),
-                    broken=runs_with(BROKEN_RULES),
+                    empty=runs_with(("empty_response",)),
+                    syntax_error=runs_with(("syntax_error",)),
+                    entry_point_missing=runs_with(("entry_point_missing",)),
                     compliant_runs=sum(s.compliant for s in counted),
                     lenient=stats.mean([s.score for s in counted]),
                     strict=stats.mean([s.strict_score for s in counted]),
@@ -251,8 +262,14 @@ def compliance(
     return rows
 
 
-def thinking(samples: Sequence[SampleRecord], models: Sequence[str]) -> list[ThinkingRow]:
-    """Per model (all phases, every sample that got an answer): time, bytes, thinking traps."""
+def thinking(
+    samples: Sequence[SampleRecord], models: Sequence[str], from_config: bool = False
+) -> list[ThinkingRow]:
+    """Per model (all phases, every sample that got an answer): time, bytes, thinking traps.
+
+    The advice names what the user has: config keys when the run came from a config file
+    (``bench``, ``run --config``), else ``run``'s flags.
+    """
     rows = []
     for model in models:
         answered = [s for s in samples if s.model == model and s.wall_s is not None]
@@ -273,26 +290,38 @@ def thinking(samples: Sequence[SampleRecord], models: Sequence[str]) -> list[Thi
                 thinking_bytes_max=max(s.thinking_bytes for s in answered),
                 traps=traps,
                 out_of_budget=budget,
-                advice=_thinking_advice(model, think, traps, budget, len(answered)),
+                advice=_thinking_advice(model, think, traps, budget, len(answered), from_config),
             )
         )
     return rows
 
 
-def _thinking_advice(model: str, think: Any, traps: int, budget: int, samples: int) -> str:
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _thinking_advice(
+    model: str, think: Any, traps: int, budget: int, samples: int, from_config: bool
+) -> str:
     advice = []
+    think_off = (
+        f'`{{"name": "{model}", "think": false}}` in the config\'s `models`'
+        if from_config
+        else "`--think false`"
+    )
     if traps and think is not False:
         advice.append(
-            f"{traps} of {samples} answers were empty while the thinking was filled: retry "
-            f'with `--think false` (or `"think": false` for {model} in the config)'
+            f"{traps} of {_plural(samples, 'answer')} were empty while the thinking was "
+            f"filled: retry with {think_off}"
         )
     elif traps:
         advice.append(
-            f"{traps} of {samples} answers were empty even with think:false: the model may "
-            "not honour it; check its template"
+            f"{traps} of {_plural(samples, 'answer')} were empty even with think:false: the "
+            "model may not honour it; check its template"
         )
     if budget:
-        advice.append(f"{budget} answers hit the token budget: raise --num-predict")
+        raise_it = "`num_predict` in the config" if from_config else "`--num-predict`"
+        advice.append(f"{_plural(budget, 'answer')} hit the token budget: raise {raise_it}")
     return "; ".join(advice)
 
 

@@ -6,9 +6,14 @@ its remaining samples to another live host that lists the model; with none, the 
 recorded with the error. Grading runs in a pool of its own (``jobs`` workers), so it overlaps
 with waiting for the next response.
 
-A sample is identified by (model digest, spec content hash, effective options, phase, run
-index): rerunning the same command resumes, a changed spec or model is sampled afresh, and
-repeated runs are never collapsed into one cached answer.
+A sample is identified by (model digest, spec id, effective options, phase, run index):
+rerunning the same command resumes, a changed model is sampled afresh, and repeated runs are
+never collapsed into one cached answer. A sample of an older version of its spec (by content
+hash, ``rundir.sample_state``) is sampled again, unless ``regrade`` re-scored it against the
+current one; the newer record replaces the older.
+
+A stop request (``runner.run.stop``) is obeyed between requests: none starts after it, and no
+grade either (an answer that arrives is stored ungraded and graded by the next resume).
 
 Each host has the client its host string names (``runner.backends``: Ollama's native API or
 an OpenAI-compatible server); nothing here depends on which. Grading is ``runner.grade``'s,
@@ -20,14 +25,38 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
-from runner.backends import Client, Completion, ModelInfo, make_client, model_key
-from runner.errors import BackendError, ModelNotFound, ServerUnreachable, TransientError
+from runner.backends import Client, Completion, ModelInfo, make_client, model_key, survey
+from runner.errors import (
+    BackendError,
+    ModelNotFound,
+    NoEngineLeft,
+    ServerUnreachable,
+    TransientError,
+)
 from runner.grade import Sandbox, grade_response, grader_pool
-from runner.run.planning import RunPlan, RunSummary, WorkItem, request_options, sample_key
+from runner.records import (
+    Grade,
+    ModelStarted,
+    Progress,
+    StageStarted,
+    UnitDone,
+    UnitStarted,
+    no_progress,
+    sample_label,
+)
+from runner.run.planning import (
+    RunPlan,
+    RunSummary,
+    WorkItem,
+    missing_models,
+    request_options,
+    sample_key,
+)
 from runner.run.recording import run_manifest, sample_record
+from runner.run.stop import Stop
 from runner.rundir import (
     MANIFEST,
     SampleLog,
@@ -35,6 +64,7 @@ from runner.rundir import (
     now,
     read_manifest,
     read_samples,
+    sample_state,
     write_json_atomic,
 )
 
@@ -43,59 +73,93 @@ def collect(
     plan: RunPlan,
     sandbox: Sandbox,
     image: dict[str, str],
-    progress: Callable[[SampleRecord], None] = lambda _: None,
+    progress: Progress = no_progress,
     jobs: int = 1,
     api_key: str | None = None,
+    stop: Stop | None = None,
+    engines: Callable[[], list[dict[str, Any]]] = list,
 ) -> RunSummary:
     """Collect and grade every missing sample of ``plan`` into ``plan.out``.
 
     Up to ``jobs`` responses are graded at once, while the next ones are awaited.
-    ``api_key`` is sent to OpenAI-compatible hosts (never written anywhere).
+    ``api_key`` is sent to OpenAI-compatible hosts (never written anywhere). ``progress``
+    hears the stage (``plan.phase``) start, each model start, each request sent and each
+    sample recorded. A model no host lists is left out (the manifest's phase names it under
+    ``missing_models``), with no sample.
+
+    A stored response that was never graded (a stop came first) is graded, not asked again.
+    Once ``stop`` is requested no request or grade starts; what is in flight is recorded (a
+    response whose grade had not started is stored ungraded), and the manifest says
+    ``interrupted`` when work is left. A KeyboardInterrupt (a second request: abandon) cancels
+    the queued grades and waits only for those running. ``engines`` describes the sandbox's
+    engines for the manifest (at the start and again at the end).
+
+    When the sandbox has no engine left, the run stops as on a stop request (the responses
+    in hand are stored ungraded, nothing more is asked) and raises ``NoEngineLeft``.
 
     Raises:
         ServerUnreachable: no host answers at all.
         ModelNotFound: no host lists any of the models.
+        NoEngineLeft: every engine was lost; the same command resumes, grading the stored
+            responses without asking for them again.
     """
+    stop = stop or Stop()
     started_at = now()
     clients = {
         host: make_client(host, plan.timeout_s, plan.retries, plan.backoff_s, api_key)
         for host in plan.hosts
     }
     try:
-        servers, listings = _survey(clients)
+        found = survey(clients)
         previous = read_manifest(plan.out) if (plan.out / MANIFEST).exists() else None
-        manifest = run_manifest(plan, servers, image, started_at, previous)
-        models_meta, work, missing = _plan_work(plan, clients, listings)
+        manifest = run_manifest(plan, found.servers, image, started_at, previous, engines())
+        models_meta, work, missing = _plan_work(plan, clients, found.listings)
         manifest["models"].update(models_meta)
+        if missing:
+            manifest["phases"][plan.phase]["missing_models"] = missing
         write_json_atomic(plan.out / MANIFEST, manifest)
-        # A failed sample is not done: resuming tries it again (readers use the last record).
-        records = read_samples(plan.out, repair=True)
-        done = {r.key for r in records if r.error is None}
-        todo = [item for item in work if item.key not in done]
-        skipped = len(work) - len(todo)
-        log = SampleLog(plan.out)
-        recorder = _Recorder(log, progress, sandbox, jobs)
-        for model, reason in missing.items():
-            for item in (i for i in todo if i.model == model):
-                recorder.record(item, None, None, reason)
-        todo = [item for item in todo if item.model not in missing]
-        try:
-            _collect_rounds(plan, clients, listings, todo, recorder)
-        except BaseException:
-            recorder.status = "interrupted"
-            raise
-        finally:
-            recorder.finish()
-            for model, loaded in recorder.loaded.items():
-                manifest["models"].setdefault(model, {})["loaded"] = loaded
-            manifest.update(ended_at=now(), status=recorder.status)
-            write_json_atomic(plan.out / MANIFEST, manifest)
+        latest = {r.key: r for r in read_samples(plan.out, repair=True)}
+        todo: list[WorkItem] = []
+        ungraded: list[tuple[WorkItem, SampleRecord]] = []
+        for item in work:
+            record = latest.get(item.key)
+            state_of = sample_state(record, item.spec.sha256)
+            if state_of == "ungraded" and record is not None:
+                ungraded.append((item, record))
+            elif state_of != "done":
+                todo.append(item)
+        skipped = len(work) - len(todo) - len(ungraded)
+        progress(StageStarted(plan.phase, len(todo) + len(ungraded), skipped))
+        recorder = _Recorder(SampleLog(plan.out), progress, sandbox, jobs, stop)
+        with stop.obeyed():
+            try:
+                for item, record in ungraded:
+                    recorder.grade_stored(item, record)
+                _collect_rounds(plan, clients, found.listings, todo, recorder)
+            except BaseException:
+                recorder.abandon()
+                raise
+            finally:
+                recorder.finish()
+                left = len(todo) + len(ungraded) - recorder.finished
+                for model, loaded in recorder.loaded.items():
+                    manifest["models"].setdefault(model, {})["loaded"] = loaded
+                manifest.update(
+                    ended_at=now(),
+                    status="interrupted" if left else "complete",
+                    engines=engines(),
+                )
+                write_json_atomic(plan.out / MANIFEST, manifest)
+        if recorder.no_engine is not None:
+            raise recorder.no_engine
         return RunSummary(
+            plan.phase,
             plan.out,
             recorder.collected,
             skipped,
             recorder.failed,
             tuple(sorted(recorder.hosts_down)),
+            left,
         )
     finally:
         for client in clients.values():
@@ -103,70 +167,112 @@ def collect(
 
 
 class _Recorder:
-    """Shared by host workers: grades each sample off their threads, appends it, counts."""
+    """Shared by host workers: grades each sample off their threads, appends it, counts;
+    obeys the stop request."""
 
     def __init__(
         self,
         log: SampleLog,
-        progress: Callable[[SampleRecord], None],
+        progress: Progress,
         sandbox: Sandbox,
         jobs: int,
+        stop: Stop,
     ) -> None:
         self.log = log
         self.progress = progress
         self.sandbox = sandbox
+        self.stop = stop
         self.grader = grader_pool(jobs)
         self.pending: list[Future[None]] = []
         self.lock = threading.Lock()
         self.collected = 0
         self.failed = 0
+        self.finished = 0  # samples now graded or failed: nothing left to do for them
         self.hosts_down: set[str] = set()
-        self.status = "running"
         self.loaded: dict[str, dict[str, Any]] = {}
+        self.no_engine: NoEngineLeft | None = None  # the sandbox lost every engine: stop
+        self._abandoned = False
+
+    @property
+    def halted(self) -> bool:
+        """No request or grade may start: a stop was requested, or no engine is left."""
+        return self.stop.stopping or self.no_engine is not None
+
+    def _grade(self, item: WorkItem, response: str) -> tuple[Grade | None, str | None]:
+        """``graded``, or (None, None) when no engine is left: the sample stays ungraded."""
+        try:
+            return graded(item, response, self.sandbox)
+        except NoEngineLeft as exc:
+            self.no_engine = self.no_engine or exc
+            return None, None
 
     def record(
         self, item: WorkItem, host: str | None, completion: Completion | None, error: str | None
     ) -> None:
-        """Grade (off the caller's thread) and append the sample."""
+        """Grade (off the caller's thread) and append the sample; ungraded after a stop."""
 
         def work() -> None:
-            grade = None
-            if completion is not None:
-                grade = grade_response(item.spec, completion.response, self.sandbox)
-            record = sample_record(item, host, completion, error, grade)
+            grade, failure = None, error
+            if completion is not None and not self.halted:
+                grade, failure = self._grade(item, completion.response)
+            record = sample_record(item, host, completion, failure, grade)
             self.log.append(record)
+            done = completion is None or grade is not None or failure is not None
             with self.lock:
                 self.collected += completion is not None
                 self.failed += completion is None
-            self.progress(record)
+                self.finished += done
+            if done:
+                self.progress(sample_done(record))
 
         self.pending.append(self.grader.submit(work))
 
+    def grade_stored(self, item: WorkItem, record: SampleRecord) -> None:
+        """Grade a stored response that was never graded (its spec unchanged since), and
+        append it graded."""
+
+        def work() -> None:
+            if self.halted:
+                return
+            grade, failure = self._grade(item, record.response)
+            if grade is None and failure is None:
+                return  # no engine left: it stays as stored
+            regraded = replace(record, grade=grade, error=failure, recorded_at=now())
+            self.log.append(regraded)
+            with self.lock:
+                self.collected += 1
+                self.finished += 1
+            self.progress(sample_done(regraded))
+
+        self.pending.append(self.grader.submit(work))
+
+    def abandon(self) -> None:
+        """Cancel the grades not started; ``finish`` then waits only for those running."""
+        self._abandoned = True
+        self.grader.shutdown(wait=False, cancel_futures=True)
+
     def finish(self) -> None:
+        if self._abandoned:
+            self.grader.shutdown(wait=True, cancel_futures=True)
+            return
         for future in self.pending:
             future.result()
         self.grader.shutdown(wait=True)
-        if self.status == "running":
-            self.status = "complete"
 
 
-def _survey(
-    clients: dict[str, Client],
-) -> tuple[dict[str, Any], dict[str, dict[str, ModelInfo]]]:
-    servers: dict[str, Any] = {}
-    listings: dict[str, dict[str, ModelInfo]] = {}
-    errors = []
-    for host, client in clients.items():
-        entry = {"url": client.base_url, "backend": client.backend}
-        try:
-            servers[host] = entry | {"version": client.version()}
-            listings[host] = client.models()
-        except BackendError as exc:
-            servers[host] = entry | {"error": str(exc)}
-            errors.append(str(exc))
-    if not listings:
-        raise ServerUnreachable("; ".join(errors))
-    return servers, listings
+def graded(item: WorkItem, response: str, sandbox: Sandbox) -> tuple[Grade | None, str | None]:
+    """One sample's grade, and its error (None when the grade counts).
+
+    A sample whose grade the sandbox failed, or that could not be graded at all, records why,
+    so that a resumed run grades it again; one sample's failure never stops the run.
+    """
+    try:
+        grade = grade_response(item.spec, response, sandbox)
+    except NoEngineLeft:
+        raise  # not this sample's failure: the run stops (the caller's to handle)
+    except Exception as exc:  # a bug, not the candidate: keep the run, retry on resume
+        return None, f"grading failed: {exc.__class__.__name__}: {str(exc)[:300]}"
+    return grade, f"the sandbox failed: {grade.error}" if grade.infra_failed else None
 
 
 def _plan_work(
@@ -174,29 +280,30 @@ def _plan_work(
     clients: dict[str, Client],
     listings: dict[str, dict[str, ModelInfo]],
 ) -> tuple[dict[str, Any], list[WorkItem], dict[str, str]]:
+    """Each listed model's metadata and samples; the models no host lists, with why.
+
+    Raises:
+        ModelNotFound: no host lists any of the plan's models.
+    """
     models_meta: dict[str, Any] = {}
     work: list[WorkItem] = []
-    missing: dict[str, str] = {}
+    missing = missing_models([plan], listings)
+    if plan.models and len(missing) == len(set(plan.models)):
+        raise ModelNotFound("; ".join(missing.values()))
     # The names as each server lists them (an OpenAI-compatible server has no ":latest").
     every = sorted({info.name for listed in listings.values() for info in listed.values()})
     for model in plan.models or tuple(every):
+        if model in missing:
+            continue
         hosts = [h for h, listed in listings.items() if model_key(model) in listed]
         sent = request_options(plan, model)
-        if hosts:
-            meta = _model_meta(clients[hosts[0]], listings[hosts[0]][model_key(model)], model)
-            meta["hosts"] = hosts
-        else:
-            where = ", ".join(listings)
-            hints = " or ".join(dict.fromkeys(clients[h].pull_hint(model) for h in listings))
-            missing[model] = f"model {model!r} is not on any host ({where}): {hints}"
-            meta = {"error": missing[model], "digest": ""}
+        meta = _model_meta(clients[hosts[0]], listings[hosts[0]][model_key(model)], model)
+        meta["hosts"] = hosts
         models_meta[model] = meta
         for spec in plan.specs:
             for run in range(1, plan.runs + 1):
                 key = sample_key(meta["digest"], spec, sent.options, sent.think, plan.phase, run)
                 work.append(WorkItem(model, spec, plan.phase, run, sent.options, sent.think, key))
-    if len(missing) == len(models_meta):
-        raise ModelNotFound("; ".join(missing.values()))
     return models_meta, work, missing
 
 
@@ -240,14 +347,16 @@ def _collect_rounds(
     """Run work host by host in parallel; reassign a dead host's leftovers, round after round."""
     live = set(listings)
     leftovers = todo
-    while leftovers:
+    while leftovers and not recorder.stop.stopping:
         assignment, homeless = _assign(leftovers, live, listings)
         for item in homeless:
             recorder.record(item, None, None, "every host that lists this model stopped answering")
         leftovers = []
         if not assignment:
             return
-        with ThreadPoolExecutor(max_workers=len(assignment)) as pool:
+        # Not ``with``: its exit would wait for every request in flight, even when abandoned.
+        pool = ThreadPoolExecutor(max_workers=len(assignment))
+        try:
             futures = {
                 host: pool.submit(_host_worker, plan, clients[host], host, items, recorder)
                 for host, items in assignment.items()
@@ -258,6 +367,8 @@ def _collect_rounds(
                     live.discard(host)
                     recorder.hosts_down.add(host)
                     leftovers += rest
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _host_worker(
@@ -269,7 +380,10 @@ def _host_worker(
     """
     models = list(dict.fromkeys(item.model for item in items))
     for position, model in enumerate(models):
+        if recorder.stop.stopping:
+            return []
         group = [item for item in items if item.model == model]
+        recorder.progress(ModelStarted(plan.phase, model, host, len(group)))
         with ThreadPoolExecutor(max_workers=max(1, plan.concurrency)) as pool:
             returned = pool.map(lambda item: _collect_one(client, host, item, recorder), group)
             lost = [item for item in returned if item]
@@ -281,9 +395,17 @@ def _host_worker(
 
 
 def _collect_one(client: Client, host: str, item: WorkItem, recorder: _Recorder) -> WorkItem | None:
-    """Collect one sample; return it back when the host is gone (to run elsewhere)."""
+    """Collect one sample; return it back when the host is gone (to run elsewhere).
+
+    Nothing is asked once a stop is requested, or once no engine is left to grade on.
+    """
+    if recorder.halted:
+        return None
+    label = sample_label(item.model, item.spec.id, item.run)
+    recorder.progress(UnitStarted(item.phase, label))
     try:
-        completion = client.generate(item.model, item.spec.prompt, item.options, item.think)
+        with recorder.stop.request_in_flight():
+            completion = client.generate(item.model, item.spec.prompt, item.options, item.think)
     except (ServerUnreachable, TransientError) as exc:
         if isinstance(exc, ServerUnreachable) or _host_gone(client):
             return item
@@ -306,6 +428,8 @@ def _host_gone(client: Client) -> bool:
 
 def _note_loaded(client: Client, model: str, recorder: _Recorder) -> None:
     """After a model's samples on a host: its resident size and VRAM share, from /api/ps."""
+    if recorder.stop.stopping:
+        return
     try:
         loaded = client.loaded().get(model_key(model))
     except BackendError:
@@ -315,3 +439,20 @@ def _note_loaded(client: Client, model: str, recorder: _Recorder) -> None:
             recorder.loaded[model] = {
                 k: loaded.get(k) for k in ("size", "size_vram", "context_length")
             }
+
+
+def sample_done(record: SampleRecord) -> UnitDone:
+    """The progress event of one sample just recorded: its verdict, time, tokens and flags."""
+    grade = record.grade
+    verdict = f"{grade.points}/{grade.max_points}" if grade else f"error: {record.error}"
+    flags = ("THINKING TRAP",) if record.thinking_trap else ()
+    flags += ("OUT OF BUDGET",) if record.out_of_budget else ()
+    return UnitDone(
+        stage=record.phase,
+        label=sample_label(record.model, record.spec, record.run),
+        verdict=verdict,
+        seconds=record.wall_s,
+        tokens=record.eval_count,
+        flags=flags,
+        host=record.host,
+    )

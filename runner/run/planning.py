@@ -9,8 +9,10 @@ Pure but for reading the config file: nothing here talks to a server or a contai
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,11 +20,19 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from runner.backends import BACKOFF_S, REQUEST_TIMEOUT_S, RETRIES, model_key
+from runner.backends import BACKOFF_S, REQUEST_TIMEOUT_S, RETRIES, model_key, parse_host
+from runner.caps import BAD_NUMBER
 from runner.errors import BadInputError
 from runner.records import Spec
-from runner.rundir import read_json
-from runner.settings import DEFAULT_HIT_AT, PROJECT_ROOT, Settings
+from runner.rundir import check_out, read_json
+from runner.settings import (
+    DEFAULT_HIT_AT,
+    PROJECT_ROOT,
+    EngineSpec,
+    Settings,
+    engine_from,
+    parse_engine,
+)
 from runner.spec import json_pointer, load_specs
 
 SCHEMA_PATH = PROJECT_ROOT / "schemas" / "bench.schema.json"
@@ -63,6 +73,7 @@ class RunPlan:
     command: tuple[str, ...] = ()
     retries: int = RETRIES
     backoff_s: float = BACKOFF_S
+    model_source: str = "--model"  # where ``models`` came from, for messages
 
 
 @dataclass(frozen=True)
@@ -88,13 +99,15 @@ class WorkItem:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """What a run did: counts, for the CLI to print."""
+    """What one phase of a run did: counts, for the CLI to print."""
 
+    phase: str
     out: Path
     collected: int
     skipped: int
     failed: int
     hosts_down: tuple[str, ...]
+    left: int = 0  # samples a stop left undone (or ungraded): a resume does them
 
 
 def parse_think(value: str | None) -> bool | str | None:
@@ -125,8 +138,13 @@ def request_options(plan: RunPlan, model: str) -> RequestOptions:
 def sample_key(
     digest: str, spec: Spec, options: dict[str, Any], think: Any, phase: str, run: int
 ) -> str:
-    """The identity of a sample: any change in model, spec or options makes a new one."""
-    identity = {"digest": digest, "spec": spec.sha256, "options": options, "think": think}
+    """The identity of a sample: which model, spec, options, phase and run it is.
+
+    The spec's content is not part of it: it is the sample's version (``spec_sha256``, and
+    ``graded_spec_sha256`` once regraded). A sample of an older version of the spec is the
+    same sample, out of date: resuming samples it again, and the newer record replaces it.
+    """
+    identity = {"digest": digest, "spec": spec.id, "options": options, "think": think}
     identity.update(phase=phase, run=run)
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
 
@@ -146,6 +164,7 @@ class BenchConfig:
     specs: tuple[Path, ...] = ()
     values: dict[str, Any] = field(default_factory=dict)  # runs, temperature, think, ...
     best_of: dict[str, Any] | None = None
+    sandboxes: tuple[EngineSpec, ...] = ()
 
 
 def load_config(path: Path) -> BenchConfig:
@@ -154,7 +173,8 @@ def load_config(path: Path) -> BenchConfig:
     Raises:
         BadInputError: unreadable, not JSON, or invalid (``FILE: /pointer: reason`` each).
     """
-    data = read_json(path, "/: no such config file")
+    # A number out of range (NaN, 1e400) stays in place, so the schema names its field.
+    data = read_json(path, "/: no such config file", bad_number=BAD_NUMBER)
     validator = Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
@@ -187,7 +207,34 @@ def load_config(path: Path) -> BenchConfig:
         specs=tuple(path.parent / spec for spec in data.get("specs", [])),
         values={key: data[key] for key in keys if key in data},
         best_of=data.get("best_of"),
+        sandboxes=_sandboxes(path, data.get("sandboxes", [])),
     )
+
+
+def _sandboxes(path: Path, entries: list[Any]) -> tuple[EngineSpec, ...]:
+    """The config's engines; a ``cert_path`` is relative to the config file."""
+    engines = []
+    for index, entry in enumerate(entries):
+        where = f"{path}: /sandboxes/{index}"
+        if isinstance(entry, str):
+            engines.append(parse_engine(entry, where))
+            continue
+        options = {k: v for k, v in entry.items() if k != "url"}
+        if "cert_path" in options:
+            options["cert_path"] = str(path.parent / str(options["cert_path"]))
+        engines.append(engine_from(entry["url"], options, where))
+    names = [engine.url for engine in engines]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise BadInputError(f"{path}: /sandboxes/{index}: engine {name} is named twice")
+    return tuple(engines)
+
+
+def with_config_engines(settings: Settings, config: BenchConfig | None) -> Settings:
+    """``settings`` with the config's engines, unless --sandbox or the environment named some."""
+    if settings.sandboxes or config is None or not config.sandboxes:
+        return settings
+    return replace(settings, sandboxes=config.sandboxes)
 
 
 def make_plan(
@@ -197,17 +244,37 @@ def make_plan(
     specs: tuple[Spec, ...],
     command: tuple[str, ...],
 ) -> RunPlan:
-    """Merge flags (first), the config file, the environment and defaults into a RunPlan."""
+    """Merge flags (first), the config file, the environment and defaults into a RunPlan.
+
+    Raises:
+        BadInputError: a host string is malformed, or ``--out`` cannot be a run directory;
+            one line naming where it was given (flag, config field, OLLAMA_HOST).
+    """
     values = dict(config.values) if config else {}
     values.update({k: v for k, v in flags.items() if v is not None and v != ()})
     think = values.get("think")
     if isinstance(think, str):
         think = parse_think(think)
     hosts = tuple(values.get("hosts") or (settings.ollama_host,))
+    for index, host in enumerate(hosts):
+        try:
+            parse_host(host)
+        except BadInputError as exc:
+            source = (
+                "--host"
+                if flags.get("hosts")
+                else f"{config.path}: /hosts/{index}"
+                if config and config.values.get("hosts")
+                else "OLLAMA_HOST"
+            )
+            raise BadInputError(f"{source}: {exc}") from None
+    out = values.get("out") or timestamp_dir(settings.runs_dir)
+    check_out(out)
     return RunPlan(
         models=tuple(flags.get("models") or (config.models if config else ())),
+        model_source="--model" if flags.get("models") or not config else f"{config.path}: /models",
         specs=specs,
-        out=values.get("out") or timestamp_dir(settings.runs_dir),
+        out=out,
         hosts=hosts,
         runs=values.get("runs", 1),
         temperature=values.get("temperature", DEFAULT_TEMPERATURE),
@@ -269,6 +336,11 @@ def _best_of_plan(base: RunPlan, block: dict[str, Any], config: BenchConfig | No
         base,
         phase="best_of",
         models=tuple(block.get("models") or base.models),
+        model_source=(
+            f"{config.path}: /best_of/models"
+            if config and block.get("models") and block["models"] == config.best_of.get("models")
+            else base.model_source
+        ),
         specs=tuple(known[spec_id] for spec_id in wanted),
         runs=block["n"],
         temperature=_given(block.get("temperature"), DEFAULT_BEST_OF_TEMPERATURE),
@@ -296,5 +368,36 @@ def plans_for(
     flags = dict(flags)
     config = load_config(config_path) if config_path else None
     paths = list(flags.pop("spec_paths", ()) or ()) or list(config.specs if config else ())
-    specs = tuple(load_specs(paths or [settings.specs_dir]))
+    specs = tuple(load_specs(paths or [settings.specs_dir], settings.specs_dir))
     return make_plans(flags, config, settings, specs, command)
+
+
+def missing_models(
+    plans: Sequence[RunPlan], listings: Mapping[str, Mapping[str, Any]]
+) -> dict[str, str]:
+    """Each model the plans name that no host lists, with one line saying so.
+
+    ``listings`` maps each host that answered to its models (keyed by ``model_key``, each
+    with a ``name``). The line names where the model was asked for (``model_source``), what
+    the hosts serve and the closest name served (a typo is the usual cause).
+    """
+    served = sorted({info.name for listed in listings.values() for info in listed.values()})
+    shown = ", ".join(served[:12]) + (f" and {len(served) - 12} more" if len(served) > 12 else "")
+    messages: dict[str, str] = {}
+    for plan in plans:
+        for model in plan.models:
+            if model in messages or any(model_key(model) in listed for listed in listings.values()):
+                continue
+            close = difflib.get_close_matches(model, served, n=1, cutoff=0.5)
+            advice = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else f"`ollama pull {model}` on an Ollama host, load it in an OpenAI-compatible "
+                "one, or fix the name"
+            )
+            messages[model] = (
+                f"{plan.model_source} {model!r}: no host serves it "
+                f"({', '.join(listings)} serve{'s' if len(listings) == 1 else ''}: "
+                f"{shown or 'nothing'}); {advice}"
+            )
+    return messages

@@ -1,4 +1,5 @@
-"""What a run writes into its directory: the manifest of a phase, the record of a sample.
+"""What a run writes into its directory: the manifest of a phase, the record of a sample,
+the specs' floors.
 
 ``runner.rundir`` stores them (atomically, line by line); this module decides what they say.
 """
@@ -6,16 +7,21 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
+import socket
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from runner import __version__
 from runner.backends import Completion, backend_of
-from runner.records import Grade
+from runner.grade import Sandbox, measure_floors
+from runner.records import Grade, Spec
 from runner.run.planning import RunPlan, WorkItem
-from runner.rundir import SampleRecord, now
+from runner.rundir import SampleRecord, now, read_floors, write_floors
 
 
 def sample_record(
@@ -68,6 +74,7 @@ def run_manifest(
     image: dict[str, str],
     started_at: str,
     previous: dict[str, Any] | None = None,
+    engines: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The manifest of a run about to collect ``plan``.
 
@@ -105,10 +112,22 @@ def run_manifest(
         "models": dict(previous.get("models", {})),
         "servers": {**previous.get("servers", {}), **servers},
         "grader_image": image,
+        "engines": engines or [],
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "started_at": previous.get("started_at", started_at),
         "starts": starts,
         "ended_at": None,
         "status": "running",
+        "runner": {"pid": os.getpid(), "host": socket.gethostname()},
     }
+
+
+def record_floors(run_dir: Path, specs: Sequence[Spec], sandbox: Sandbox, jobs: int) -> None:
+    """Measure the floors ``run_dir`` lacks (a spec new, or changed) and write them all."""
+    known = read_floors(run_dir)
+    todo = [s for s in specs if s.id not in known or known[s.id].sha256 != s.sha256]
+    if not todo:
+        return
+    known.update({floor.spec: floor for floor in measure_floors(todo, sandbox, jobs)})
+    write_floors(run_dir, known.values())

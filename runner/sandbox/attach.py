@@ -1,7 +1,8 @@
 """The attach stream of one grader container: the socket a job goes in and output comes out.
 
-Docker multiplexes stdout and stderr on it in frames with 8-byte headers; ``read_frames``
-takes them apart under a deadline and a byte cap.
+``send_job`` writes the job under a deadline. Docker multiplexes stdout and stderr on the
+stream in frames with 8-byte headers; ``read_frames`` takes them apart under a deadline and a
+byte cap. Nothing waits on the container without a deadline.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class LiveContainer:
         """Still waiting: the attach stream has neither ended nor said anything yet."""
         if self.raw is None:
             return False
+        if hasattr(self.raw, "recv_ready"):  # an ssh channel (paramiko), not a socket
+            return not (self.raw.closed or self.raw.eof_received or self.raw.recv_ready())
         try:
             self.raw.setblocking(False)
             try:
@@ -40,9 +43,13 @@ class LiveContainer:
         return False  # EOF (the container died) or output before any job: not clean
 
     def close(self) -> None:
-        for handle in (self.raw, self.stream):
+        # Over TLS the SDK hands out the TLS socket itself, and the HTTP response it came from
+        # (kept on it as ``_response``) still holds a reference: close that first, or the
+        # socket stays open until garbage collection.
+        response = getattr(self.stream, "_response", None)
+        for handle in (response, self.raw, self.stream):
             if handle is not None:
-                with contextlib.suppress(OSError):
+                with contextlib.suppress(OSError, ValueError):
                     handle.close()
 
 
@@ -54,6 +61,18 @@ class AttachOutput:
         self.stderr = b""
         self.timed_out = False
         self.capped = False
+
+
+def send_job(sock: Any, job: bytes, deadline: float) -> None:
+    """Write the whole job line by ``deadline`` (a ``time.monotonic`` instant).
+
+    Raises:
+        TimeoutError: the container did not take the job in time (an ``OSError``, like a
+            broken pipe: the harness reads the job before any candidate code exists, so
+            either is the engine's failure, never the candidate's).
+    """
+    sock.settimeout(max(0.001, deadline - time.monotonic()))
+    sock.sendall(job)
 
 
 def read_frames(sock: Any, deadline: float, limits: Limits) -> AttachOutput:

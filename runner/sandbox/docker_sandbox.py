@@ -38,21 +38,27 @@ import requests
 from runner.errors import SandboxError
 from runner.records import Execution, Limits
 from runner.sandbox import orphans
-from runner.sandbox.attach import LiveContainer, read_frames
+from runner.sandbox.attach import LiveContainer, read_frames, send_job
 from runner.sandbox.engine import (
     HARNESS,
     LABEL,
     OWNER,
+    TRANSPORT_ERRORS,
     UID,
+    EngineFacts,
+    answers,
     connect,
     container_options,
+    describe,
+    display,
     is_local,
     owner_id,
 )
 from runner.sandbox.image import GraderImage, ensure_image
 from runner.sandbox.prune import prune_leftovers
+from runner.sandbox.ship import ensure_shipped
 from runner.sandbox.warm import WarmPool
-from runner.settings import Settings
+from runner.settings import LOCAL, EngineSpec, Settings
 
 STARTUP_MARGIN_S = 10.0  # container start, interpreter start-up, a loaded machine
 PER_CASE_MARGIN_S = 0.5  # the harness kills a hung case itself; the host only backs it up
@@ -80,23 +86,46 @@ def execution_deadline(limits: Limits, cases: int) -> float:
 class DockerSandbox:
     """Runs jobs in fresh grader containers on one Docker engine."""
 
-    def __init__(self, settings: Settings, log: Any = lambda _: None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        log: Any = lambda _: None,
+        engine: EngineSpec | None = None,
+        donor: DockerSandbox | None = None,
+    ) -> None:
         """Connect, make sure the grader image and runtime are there, prune dead runners' leftovers.
 
-        ``pruned`` records what the start removed (``prune.prune_leftovers``).
+        ``engine`` is the engine to use (default: the local one); with a ``donor`` (the
+        sandbox of another engine), the grader image is shipped from there instead of built.
+        ``pruned`` records what the start removed (``prune.prune_leftovers``); ``facts``
+        what grades record of this engine; ``jobs`` how many containers it runs at once.
 
         Raises:
             SandboxError: no engine answers, the runtime is not registered, or the image
-                cannot be built. The message says what to do.
+                cannot be built or shipped. The message says what to do.
         """
-        self.runtime = settings.runtime
-        self.local = is_local(settings)
-        self.client = connect(settings)
+        engine = engine or EngineSpec(LOCAL)
+        self._engine, self._settings = engine, settings
+        self.where = display(engine, settings)
+        self.runtime = engine.runtime or settings.runtime
+        self.local = is_local(engine, settings)
+        self.client = connect(engine, settings)
         try:
-            self._prepare(settings, log)
+            info = self._prepare(settings, log, donor)
         except BaseException:
             self.client.close()
             raise
+        local_jobs = settings.jobs if engine.url == LOCAL else int(info.get("NCPU") or 1)
+        self.jobs = engine.jobs or local_jobs
+        self.facts = EngineFacts(
+            name=engine.url,
+            version=str(info.get("ServerVersion", "")),
+            runtime=self.runtime,
+            image_id=self.image.id,
+            jobs=self.jobs,
+            os=str(info.get("OperatingSystem", "")),
+            arch=str(info.get("Architecture", "")),
+        )
         self.owner = owner_id()
         self.pruned = prune_leftovers(self.client, local=self.local)
         self._remover = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chorebench-rm")
@@ -106,24 +135,26 @@ class DockerSandbox:
             settings.pool or 0, self._launch, LiveContainer.usable, self._dispose
         )
 
-    def _prepare(self, settings: Settings, log: Any) -> None:
-        where = settings.docker_host or "the local Docker socket"
-        try:
-            runtimes = self.client.info().get("Runtimes", {})
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            raise SandboxError(f"the engine at {where} failed answering info: {exc}") from exc
+    def _prepare(self, settings: Settings, log: Any, donor: DockerSandbox | None) -> dict[str, Any]:
+        """Check the runtime; build, ship or find the grader image. Returns the engine's info."""
+        where = self.where
+        info = describe(self.client, where)
+        runtimes = info.get("Runtimes", {})
         if self.runtime not in runtimes:
             raise SandboxError(
                 f"the engine at {where} has no runtime {self.runtime!r} (it has "
                 f"{', '.join(sorted(runtimes))}); `scripts/provision-docker.sh` registers runsc"
             )
-        if settings.image:
+        if donor is not None:
+            self.image = ensure_shipped(donor.client, donor.image, self.client, where, log)
+        elif settings.image:
             try:
                 self.image = GraderImage(settings.image, self.client.images.get(settings.image).id)
             except docker.errors.DockerException as exc:
                 raise SandboxError(f"grader image {settings.image!r} not found: {exc}") from exc
         else:
             self.image = ensure_image(self.client, settings.grader_dir, log)
+        return info
 
     def close(self) -> None:
         """Remove the warm containers, wait for pending removals, release the engine."""
@@ -132,6 +163,10 @@ class DockerSandbox:
             self._remover.shutdown(wait=True)
         finally:
             self.client.close()
+
+    def answers(self) -> str | None:
+        """None when the engine still answers a ping on a new connection; else why not."""
+        return answers(self._engine, self._settings)
 
     def settle(self) -> None:
         """Wait until every container used so far is removed (removal runs in the background)."""
@@ -175,12 +210,10 @@ class DockerSandbox:
             if live is None:
                 live = self._launch(warm)
             return self._execute(live, job, limits, cases, started)
-        except (
-            docker.errors.DockerException,
-            requests.exceptions.RequestException,
-            OSError,
-        ) as exc:
-            raise SandboxError(f"the Docker engine failed running a candidate: {exc}") from exc
+        except TRANSPORT_ERRORS as exc:
+            raise SandboxError(
+                f"the Docker engine failed running a candidate on {self.where}: {exc}"
+            ) from exc
         finally:
             if live is not None:
                 self._dispose(live)
@@ -233,9 +266,10 @@ class DockerSandbox:
         self, live: LiveContainer, job: bytes, limits: Limits, cases: int, started: float
     ) -> Execution:
         api = self.client.api
+        deadline = started + execution_deadline(limits, cases)
         try:
-            live.raw.sendall(job)
-            out = read_frames(live.raw, started + execution_deadline(limits, cases), limits)
+            send_job(live.raw, job, deadline)
+            out = read_frames(live.raw, deadline, limits)
         finally:
             live.close()
         if not (out.timed_out or out.capped):
@@ -257,6 +291,8 @@ class DockerSandbox:
             image=self.image.tag,
             image_id=self.image.id,
             runtime=self.runtime,
+            engine=self.facts.name,
+            engine_version=self.facts.version,
         )
 
     def _dispose(self, live: LiveContainer) -> None:
@@ -269,9 +305,7 @@ class DockerSandbox:
     def _remove(self, live: LiveContainer) -> None:
         live.close()
         # When the engine fails here, the next start's prune removes the container by label.
-        with contextlib.suppress(
-            docker.errors.DockerException, requests.exceptions.RequestException
-        ):
+        with contextlib.suppress(*TRANSPORT_ERRORS):
             _ignore_missing(lambda: self.client.api.remove_container(live.id, force=True))
 
 

@@ -1,25 +1,35 @@
 """The engine's vocabulary: how chorebench names, labels, configures and reaches containers.
 
 Everything here is shared by the container lifecycle (``docker_sandbox``), the prune of dead
-runners' leftovers (``prune``) and the tests that check both: the label and owner id every
-container carries, the hardened host config of a candidate container, and the connection to
-the engine (``connect``, ``is_local``).
+runners' leftovers (``prune``), the engine pool (``scheduler``) and the tests that check them:
+the label and owner id every container carries, the hardened host config of a candidate
+container, and the connection to each engine (``connect``, ``is_local``, ``answers``).
+
+An engine is named by an ``EngineSpec`` (``runner.settings``): ``local`` (``DOCKER_HOST``,
+else the local socket), ``unix://``, ``tcp://`` (plain, or TLS read the way the Docker CLI
+reads it: ``DOCKER_TLS_VERIFY`` and ``DOCKER_CERT_PATH``, default ``~/.docker``, unless the
+engine's own ``tls_verify``/``cert_path`` say otherwise) or ``ssh://`` (through ``~/.ssh``:
+its config, keys, agent and known hosts, as the Docker CLI does). The process's environment
+is never changed: every engine has a client of its own.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import docker
+import paramiko
 import requests
+from docker.tls import TLSConfig
 from docker.types import LogConfig, Ulimit
 
-from runner.errors import SandboxError
+from runner.errors import BadInputError, SandboxError
 from runner.records import Limits
-from runner.settings import Settings
+from runner.settings import LOCAL, EngineSpec, Settings
 
 LABEL = "chorebench"
 OWNER = f"{LABEL}.owner"  # <host>:<pid>:<start time> of the runner (``owner_id``)
@@ -28,6 +38,16 @@ HARNESS = ["python3", "-I", "-B", "/opt/chorebench/harness.py"]
 TMPFS = "rw,noexec,nosuid,nodev,size=16m,mode=1777"
 SHM_SIZE = "16m"
 UID = "65534:65534"
+CALL_TIMEOUT_S = 60
+PING_TIMEOUT_S = 5.0
+# What talking to an engine can raise: the SDK's errors, HTTP's, the socket's, and ssh's.
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    docker.errors.DockerException,
+    requests.exceptions.RequestException,
+    OSError,
+    paramiko.SSHException,
+)
+START_HINT = "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
 
 
 def container_options(limits: Limits, runtime: str) -> dict[str, Any]:
@@ -76,38 +96,6 @@ def sandbox_pids(limits: Limits) -> int:
     return max(256, 4 * limits.pids)
 
 
-def connect(settings: Settings) -> docker.DockerClient:
-    """A client of the engine at ``settings.docker_host`` that has answered ``info``.
-
-    Raises:
-        SandboxError: no engine answers; the message says what to do.
-    """
-    where = settings.docker_host or "the local Docker socket"
-    socket_path = (settings.docker_host or "unix:///var/run/docker.sock").removeprefix("unix://")
-    if "://" not in socket_path and not os.path.exists(socket_path):
-        raise SandboxError(
-            f"no Docker engine answers at {where}: {socket_path} does not exist. Start one "
-            "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
-        )
-    # A fixed API version: "auto" would connect inside the constructor, where a failure
-    # leaks the socket. 1.41 is Debian 12's engine (20.10); newer engines still speak it.
-    client = docker.DockerClient(base_url=settings.docker_host, version=API_VERSION, timeout=60)
-    try:
-        client.ping()
-    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-        client.close()
-        raise SandboxError(
-            f"no Docker engine answers at {where} ({exc.__class__.__name__}): start one "
-            "(`sudo bash scripts/provision-docker.sh` sets one up on Debian) or set DOCKER_HOST"
-        ) from exc
-    return client
-
-
-def is_local(settings: Settings) -> bool:
-    """Whether the engine runs on this machine (a unix socket), so its processes are ours to see."""
-    return settings.docker_host is None or settings.docker_host.startswith("unix://")
-
-
 def owner_id(pid: int | None = None) -> str:
     """``<host>:<pid>:<start time>`` of a process (default: this one), as the owner label."""
     pid = os.getpid() if pid is None else pid
@@ -146,3 +134,131 @@ def _start_time(pid: int) -> int | None:
         return int(stat.rpartition(")")[2].split()[19])
     except (OSError, ValueError, IndexError):
         return None
+
+
+# Reaching engines: one client per configured engine, and what each engine is.
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    """What a grade and the manifest record of the engine that ran it."""
+
+    name: str  # the engine as configured: ``local`` or its URL
+    version: str  # the engine's ServerVersion
+    runtime: str
+    image_id: str
+    jobs: int
+    os: str = ""
+    arch: str = ""
+
+
+def base_url(engine: EngineSpec, settings: Settings) -> str | None:
+    """The URL the client talks to; None: the SDK's default local socket."""
+    return settings.docker_host if engine.url == LOCAL else engine.url
+
+
+def is_local(engine: EngineSpec, settings: Settings) -> bool:
+    """Whether the engine runs on this machine (a unix socket), so its processes are ours to see."""
+    url = base_url(engine, settings)
+    return url is None or url.startswith("unix://")
+
+
+def display(engine: EngineSpec, settings: Settings) -> str:
+    """How messages name the engine."""
+    url = base_url(engine, settings)
+    if engine.url == LOCAL:
+        return f"local ({url or 'the local Docker socket'})"
+    return engine.url
+
+
+def tls_config(engine: EngineSpec, settings: Settings) -> TLSConfig | None:
+    """TLS for a tcp engine, or None for plain TCP (and every other scheme).
+
+    Raises:
+        BadInputError: TLS is asked for and a certificate file is missing.
+    """
+    url = base_url(engine, settings) or ""
+    verify = settings.docker_tls_verify if engine.tls_verify is None else engine.tls_verify
+    if not url.startswith("tcp://") or not verify:
+        return None
+    if engine.cert_path:
+        folder = Path(engine.cert_path).expanduser()
+    else:
+        folder = settings.docker_cert_path or Path(os.path.expanduser("~/.docker"))
+    files = {name: folder / f"{name}.pem" for name in ("ca", "cert", "key")}
+    missing = [str(path) for path in files.values() if not path.is_file()]
+    if missing:
+        raise BadInputError(
+            f"engine {engine.url}: TLS is on but {', '.join(missing)} is missing: put ca.pem, "
+            "cert.pem and key.pem there (DOCKER_CERT_PATH, or cert_path for this engine)"
+        )
+    return TLSConfig(
+        client_cert=(str(files["cert"]), str(files["key"])), ca_cert=str(files["ca"]), verify=True
+    )
+
+
+def connect(
+    engine: EngineSpec, settings: Settings, timeout_s: float = CALL_TIMEOUT_S
+) -> docker.DockerClient:
+    """A client of ``engine`` that has answered a ping (each call waits up to ``timeout_s``).
+
+    Raises:
+        SandboxError: the engine does not answer; the message names it and what to do.
+        BadInputError: its TLS settings name missing files.
+    """
+    where = display(engine, settings)
+    url = base_url(engine, settings)
+    socket_path = (url or "unix:///var/run/docker.sock").removeprefix("unix://")
+    if "://" not in socket_path and not os.path.exists(socket_path):
+        raise SandboxError(
+            f"no Docker engine answers at {where}: {socket_path} does not exist. Start one "
+            + START_HINT
+        )
+    tls = tls_config(engine, settings)
+    try:
+        # A fixed API version: "auto" would connect inside the constructor, where a failure
+        # leaks the socket.
+        client = docker.DockerClient(
+            base_url=url, version=API_VERSION, timeout=timeout_s, tls=tls or False
+        )
+    except docker.errors.DockerException as exc:
+        raise SandboxError(f"cannot make a client for the engine at {where}: {exc}") from exc
+    # The engine's own CA, not REQUESTS_CA_BUNDLE (which requests lets override it), and no
+    # proxy from the environment between us and an engine.
+    client.api.trust_env = False
+    try:
+        client.ping()
+    except TRANSPORT_ERRORS as exc:
+        client.close()
+        raise SandboxError(
+            f"no Docker engine answers at {where} ({exc.__class__.__name__}: {exc}): start one "
+            + START_HINT
+        ) from exc
+    return client
+
+
+def answers(
+    engine: EngineSpec, settings: Settings, timeout_s: float = PING_TIMEOUT_S
+) -> str | None:
+    """None when ``engine`` answers a ping on a new connection within ``timeout_s``; else why not.
+
+    A new connection, not the client's pooled ones: an engine that is shutting down has closed
+    its listener but may still serve a connection it had, while it kills its containers.
+    """
+    try:
+        connect(engine, settings, timeout_s).close()
+    except (SandboxError, BadInputError) as exc:
+        return str(exc)
+    return None
+
+
+def describe(client: docker.DockerClient, where: str) -> dict[str, Any]:
+    """The engine's ``info``.
+
+    Raises:
+        SandboxError: the engine failed answering.
+    """
+    try:
+        return dict(client.info())
+    except TRANSPORT_ERRORS as exc:
+        raise SandboxError(f"the engine at {where} failed answering info: {exc}") from exc

@@ -14,7 +14,7 @@ Beyond the engine's containers, when the engine runs on this machine, the runtim
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import docker
@@ -46,6 +46,7 @@ class PruneResult:
     containers: tuple[RemovedContainer, ...] = ()
     runtime: tuple[RuntimeOrphan, ...] = ()
     kept: int = 0
+    engine: str = "local"
 
 
 def prune_leftovers(
@@ -93,14 +94,19 @@ def prune_leftovers(
     return PruneResult(tuple(removed), tuple(runtime), kept)
 
 
-def prune(settings: Settings, everyone: bool = False) -> PruneResult:
-    """Connect to the engine of ``settings`` and prune (``chorebench sandbox prune``).
+def prune(settings: Settings, everyone: bool = False) -> list[PruneResult]:
+    """Prune every configured engine (``chorebench sandbox prune``), one result each.
 
     Raises:
-        SandboxError: no engine answers.
+        SandboxError: an engine does not answer (the ones before it are pruned).
     """
-    client = connect(settings)
-    try:
-        return prune_leftovers(client, everyone=everyone, local=is_local(settings))
-    finally:
-        client.close()
+    results = []
+    for engine in settings.engines():
+        client = connect(engine, settings)
+        try:
+            local = is_local(engine, settings)
+            result = prune_leftovers(client, everyone=everyone, local=local)
+        finally:
+            client.close()
+        results.append(replace(result, engine=engine.url))
+    return results

@@ -36,6 +36,7 @@ OUTCOMES = {
     "T": Outcome.TIMEOUT,
     "C": Outcome.CRASHED,
     "P": Outcome.PROTOCOL_ERROR,
+    "X": Outcome.TOO_LARGE,
 }
 # Cases that run into the timeout: two cases, half a second each.
 HANG: dict[str, Any] = {"cases": ISO3[:2], "timeout_s": 0.5}
@@ -138,7 +139,7 @@ CATALOGUE: list[Hostile] = [
       "MemoryError or the cgroup's OOM kill, no swap"),
     H("decompression_bomb", "containment", "memory", (15,), ISO, "CRTW",
       "bounded by the memory limit"),
-    H("huge_ints", "containment", "CPU, serializer", (16,), ISO, "CRTW",
+    H("huge_ints", "containment", "CPU, serializer", (16,), ISO, "CRTWX",
       "'too large' to carry out, or timeout/memory while computing", **HANG),
     H("disk_fill", "containment", "tmpfs, disk", (8, 10, 11), ISO, "W",
       "16 MiB in /tmp (and in gVisor's /dev/shm), 8 MiB per file, nothing on the host"),
@@ -155,7 +156,7 @@ CATALOGUE: list[Hostile] = [
       "no record from a closed channel; SystemExit is an exception"),
     H("exit_at_import", "containment", "completeness", (33,), ISO, "C",
       "a candidate that exits before any case runs has no record: every case crashed"),
-    H("return_monsters", "containment", "serializer, host parser", (37,), FLATTEN, "W",
+    H("return_monsters", "containment", "serializer, host parser", (37,), FLATTEN, "WX",
       "cycles, depth, size: 'unsupported' or 'too large', never a crash of the host",
       cases=FLATTEN5),
     # integrity
@@ -179,6 +180,15 @@ CATALOGUE: list[Hostile] = [
       "the harness reads values through the types' own slots: a patched type(), repr() or "
       "json.dumps() in the case's process changes no value; extra claims in a record are "
       "ignored"),
+    H("forged_elapsed_overflow", "integrity", "host parser", (29, 37), ISO, "P",
+      "a 400-digit time in its own record is a protocol error of that case, never a crash of "
+      "the grade or the run"),
+    H("forged_nan_elapsed", "integrity", "host parser", (29, 37), ISO, "P",
+      "NaN (or an infinity) in its own record is a protocol error of that case; --json stays "
+      "JSON"),
+    H("forged_colliding_set", "integrity", "host CPU", (37,), ISO, "X",
+      "a reported set whose members all hash alike is too_large before the host builds it "
+      "(64-78 s of host CPU before the cap)", cases=ISO3[:1]),
     H("reads_expected_values", "integrity", "leakage", (38,), ISO, "W",
       "expected values never enter the container: nothing to find"),
     H("pytest_variant_from_sandbox", "integrity", "mutant detection", (40, 41), CACHE, "SW",

@@ -3,7 +3,8 @@
 The model-server edge: a fake Ollama and a fake OpenAI-compatible server, real HTTP servers on
 loopback that speak the documented APIs (``ollama``, ``openai``). The sandbox edge: a scripted
 ``FakeSandbox`` that passes the same contract tests as the real ``DockerSandbox``
-(``sandbox``; tests/test_sandbox_contract.py). Run directories written through chorebench's
+(``sandbox``; tests/test_sandbox_contract.py), and fake engines for the engine pool
+(``engine``). Run directories written through chorebench's
 own record type (``rundirs``), and small builders (``builders``).
 """
 
@@ -20,6 +21,7 @@ from fakes.builders import (
     hello,
     line,
 )
+from fakes.engine import FakeEngine
 from fakes.ollama import FakeModel, FakeOllama, Reply
 from fakes.openai import ChatModel, ChatReply, FakeOpenAI
 from fakes.rundirs import sample, write_run
@@ -34,6 +36,7 @@ __all__ = [
     "WRONG_ISO",
     "ChatModel",
     "ChatReply",
+    "FakeEngine",
     "FakeModel",
     "FakeOllama",
     "FakeOpenAI",
