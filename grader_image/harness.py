@@ -2,8 +2,8 @@
 
 Protocol. The container's main process is ``python3 -I harness.py``; in a pytest-kind
 container (``CHOREBENCH_PRELOAD=pytest`` in its environment) it imports pytest and its plugins
-while it waits for the job. It reads one line of JSON from stdin (the job),
-then writes JSON lines to stdout (the report channel):
+while it waits for the job. It reads one line of JSON from stdin (the job), then writes JSON
+lines to stdout (the report channel):
 
     {"kind": "hello", "python": "3.11.2"}
     {"kind": "case", "case": "<id>", "status": ..., ...}     one per case, in job order
@@ -11,7 +11,20 @@ then writes JSON lines to stdout (the report channel):
 
 Job, function kind: ``{"mode": "function", "code": str, "entry_point": str, "timeout": float,
 "cases": [{"id": str, "args": [literal, ...], "kwargs": {name: literal}}]}``. Arguments are
-Python literal source text. Expected values are never sent: the host compares.
+Python literal source text (plus ``float('inf')``, ``float('-inf')`` and ``float('nan')``).
+Expected values are never sent: the host compares.
+
+Suites add ``"batch": true``: the cases run in order in one child per group of consecutive
+cases with the same ``group`` (a fresh child after a case that timed out or crashed), as
+EvalPlus runs each group in one process. A case may carry its own ``timeout``: a limit on
+the CPU time of the call (``run_chunk``); the job's ``group_timeout`` caps the CPU time of a
+whole group's calls; ``wall_slack`` and ``report_allowance`` size the wall-clock backstops.
+With ``stop_on_failure``, the first case that raises, times out or crashes ends its group
+and every later case of the job is reported ``not_run``.
+
+A value too large to carry is reported by its SHA-256 (``["digest", kind, sha256, size]``):
+a str, bytes or int past its cap by the digest of its bytes, a container past the node cap
+by its ``fingerprint``. The host compares digests with expected ones.
 
 Job, pytest kind: ``{"mode": "pytest", "timeout": float, "files": {relative path: source},
 "compiled": [relative path, ...], "test_file": relative path}``: one pytest run of the test
@@ -22,11 +35,11 @@ What this protects, and what it does not:
   /dev/null and only its own result pipe open, so it cannot write to the report channel
   through a file descriptor. The harness is the template every case is forked from: what
   all cases share (ctypes, the io_uring filter, the compiled candidate, the standard-library
-  modules it imports) is paid once, in the harness, which never runs candidate code; each
-  case executes the candidate's module afresh in its own process, so no case sees what an
-  earlier one did, and each has its own time limit and its own pipe. The harness also makes
-  itself non-dumpable when ctypes is there, so children cannot reach its descriptors or
-  memory through /proc under runc. gVisor
+  modules it imports, the arguments) is paid once, in the harness, which never runs
+  candidate code; each case (each batch child) executes the candidate's module afresh in its
+  own process, so no case sees what an earlier one did, and each has its own time limit and
+  its own pipe. The harness also makes itself non-dumpable when ctypes is there, so
+  children cannot reach its descriptors or memory through /proc under runc. gVisor
   still lets them open /proc/1/fd/1 and signal PID 1: a line they write makes the report
   inconsistent (it scores nothing), and a harness they kill leaves a report that the host
   does not count (records count only when the container exited 0 after ``done``).
@@ -59,7 +72,7 @@ JOB_LIMIT = 8 * 1024 * 1024
 RECORD_LIMIT = 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 100_000
-MAX_INT_BITS = 100_000
+MAX_INT_BITS = 12_000  # the host's cap (runner.caps.VALUE_INT_BITS): larger ints travel as digests
 MAX_STR = 1_000_000
 
 # Captured before any candidate code exists, so a candidate that shadows or patches a built-in
@@ -73,6 +86,41 @@ _MRO = type.__dict__["__mro__"].__get__
 _QUALNAME = type.__dict__["__qualname__"].__get__
 _MODULE = type.__dict__["__module__"].__get__
 _ARGS = BaseException.__dict__["args"].__get__
+
+
+NON_FINITE = {"inf": float("inf"), "-inf": float("-inf"), "nan": float("nan")}
+
+
+def literal(source):
+    """A Python literal, where ``float('inf')``, ``float('-inf')`` and ``float('nan')`` are too.
+
+    The same reading as the host's ``runner.values.parse_literal`` (this file runs alone in
+    the container, so it cannot import it).
+    """
+    if "float(" not in source:
+        return ast.literal_eval(source.strip())
+    tree = ast.parse(source.strip(), mode="eval")
+    for node in ast.walk(tree):
+        for name, child in ast.iter_fields(node):
+            if isinstance(child, list):
+                child[:] = [_non_finite(item) for item in child]
+            else:
+                setattr(node, name, _non_finite(child))
+    return ast.literal_eval(tree.body)
+
+
+def _non_finite(node):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "float"
+        and len(node.args) == 1
+        and not node.keywords
+        and isinstance(node.args[0], ast.Constant)
+        and node.args[0].value in NON_FINITE
+    ):
+        return ast.Constant(NON_FINITE[node.args[0].value])
+    return node
 
 
 class TooLarge(Exception):
@@ -105,7 +153,7 @@ def encode(value, depth=0, budget=None, path=None):
         return ["bool", value]
     if kind is int:
         if int.bit_length(value) > MAX_INT_BITS:
-            raise TooLarge("int too large")
+            return digest("int", int.__format__(value, "x").encode("ascii"))
         return ["int", int.__format__(value, "x")]
     if kind is float:
         return ["float", float.hex(value)]
@@ -113,17 +161,26 @@ def encode(value, depth=0, budget=None, path=None):
         return ["complex", float.hex(value.real), float.hex(value.imag)]
     if kind is str:
         if str.__len__(value) > MAX_STR:
-            raise TooLarge("str too long")
+            return digest("str", str.encode(value, "utf-8", "surrogatepass"))
         return ["str", value]
     if kind is bytes:
         if bytes.__len__(value) > MAX_STR:
-            raise TooLarge("bytes too long")
+            return digest("bytes", value)
         return ["bytes", bytes.hex(value)]
     tags = {list: "list", tuple: "tuple", set: "set", frozenset: "frozenset", dict: "dict"}
-    if kind not in tags:
+    subdict = kind not in tags and dict in _MRO(kind)  # Counter, OrderedDict, defaultdict
+    if kind not in tags and not subdict:
         return ["unsupported", type_name(kind)]
     if id(value) in path:
         return ["unsupported", "cycle"]
+    if subdict:
+        path.add(id(value))
+        items = [
+            [encode(k, depth + 1, budget, path), encode(v, depth + 1, budget, path)]
+            for k, v in dict.items(value)
+        ]
+        path.discard(id(value))
+        return ["subdict", type_name(kind), items]
     path.add(id(value))
     if kind is dict:
         items = [
@@ -134,6 +191,82 @@ def encode(value, depth=0, budget=None, path=None):
         items = [encode(item, depth + 1, budget, path) for item in kind.__iter__(value)]
     path.discard(id(value))
     return [tags[kind], items]
+
+
+def encode_value(value):
+    """``encode``, or, for a value past the node cap, its fingerprint (``digest`` of kind value)."""
+    try:
+        return encode(value)
+    except TooLarge as exc:
+        if "nodes" not in str(exc):
+            raise
+
+    budget = [FINGERPRINT_NODES]
+    return ["digest", "value", fingerprint(value, 0, budget).hex(), FINGERPRINT_NODES - budget[0]]
+
+
+FINGERPRINT_NODES = 5_000_000
+_FIXED = {
+    type(None): b"N",
+    bool: b"B",
+    int: b"i",
+    float: b"f",
+    complex: b"c",
+    str: b"s",
+    bytes: b"b",
+}
+_TAGS = {list: b"L", tuple: b"T", set: b"S", frozenset: b"F", dict: b"D"}
+
+
+def fingerprint(value, depth, budget):
+    """SHA-256 of a value's exact type and content: equal values (same types) hash equal.
+
+    Set members and dict items are hashed each and sorted, so iteration order does not count.
+    """
+    import hashlib  # noqa: PLC0415
+
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_DEPTH:
+        raise TooLarge("too many nodes or too deep")
+    kind = type(value)
+    hasher = hashlib.sha256(_FIXED.get(kind) or _TAGS.get(kind) or b"?")
+    if value is None:
+        pass
+    elif kind is bool:
+        hasher.update(b"1" if value else b"0")
+    elif kind is int:
+        hasher.update(int.__format__(value, "x").encode("ascii"))
+    elif kind is float:
+        hasher.update(float.hex(value).encode("ascii"))
+    elif kind is complex:
+        hasher.update((float.hex(value.real) + "," + float.hex(value.imag)).encode("ascii"))
+    elif kind is str:
+        hasher.update(str.encode(value, "utf-8", "surrogatepass"))
+    elif kind is bytes:
+        hasher.update(value)
+    elif kind in (list, tuple):
+        for item in kind.__iter__(value):
+            hasher.update(fingerprint(item, depth + 1, budget))
+    elif kind in (set, frozenset):
+        for part in sorted(fingerprint(item, depth + 1, budget) for item in kind.__iter__(value)):
+            hasher.update(part)
+    elif kind is dict:
+        pairs = [
+            fingerprint(k, depth + 1, budget) + fingerprint(v, depth + 1, budget)
+            for k, v in dict.items(value)
+        ]
+        for part in sorted(pairs):
+            hasher.update(part)
+    else:
+        raise TooLarge("unsupported " + type_name(kind))
+    return hasher.digest()
+
+
+def digest(kind, data):
+    """A scalar too large to carry, as its SHA-256 (the host compares it with the expected's)."""
+    import hashlib  # noqa: PLC0415
+
+    return ["digest", kind, hashlib.sha256(data).hexdigest(), len(data)]
 
 
 def observe_exception(exc):
@@ -166,7 +299,7 @@ class Prepared:
         self.max_fd = os.sysconf("SC_OPEN_MAX")
         self.code = None
         self.compile_error = None
-        self.arguments = []  # per case, in job order: (args, kwargs), or None
+        self.arguments = {}  # per case (by identity): (args, kwargs); absent when unread
         if job["mode"] == "pytest":
             return
         try:
@@ -186,10 +319,13 @@ class Prepared:
         # between forks is a copy-on-write fault, in the harness and in the case.
         for case in job.get("cases") or []:
             try:
-                self.arguments.append(read_arguments(case))
+                self.arguments[id(case)] = read_arguments(case)
             except BaseException:
-                # The case's process reads them again, and reports the failure as its own.
-                self.arguments.append(None)
+                pass  # the case's process reads them again, and reports the failure as its own
+
+    def arguments_of(self, case):
+        """A case's (args, kwargs) as read before the fork; None to read them in the case."""
+        return self.arguments.get(id(case))
 
 
 # Standard-library modules whose import runs nothing but their own set-up: imported once in
@@ -206,8 +342,8 @@ PRELOAD = frozenset(
 
 def read_arguments(case):
     """A function case's (args, kwargs), from their literal source text."""
-    args = [ast.literal_eval(a) for a in case["args"]]
-    kwargs = {k: ast.literal_eval(v) for k, v in case["kwargs"].items()}
+    args = [literal(a) for a in case["args"]]
+    kwargs = {k: literal(v) for k, v in case["kwargs"].items()}
     return args, kwargs
 
 
@@ -222,34 +358,64 @@ def imported_modules(tree):
     return [name for name in names if name.split(".")[0] in PRELOAD]
 
 
-def run_function_case(prepared, job, case, arguments):
-    """Child side: run one case and return its observation (a JSON-able dict).
-
-    ``arguments`` are the case's (args, kwargs), read by the harness before the fork; None
-    when reading them failed there, so that the failure is met here, as the case's own.
-    """
+def load_candidate(prepared, job):
+    """Child side: run the candidate's module (compiled by the harness); its entry point, or an
+    observation."""
     if prepared.code is None:
-        return {"status": "compile_error", "detail": prepared.compile_error}
+        return None, {"status": "compile_error", "detail": prepared.compile_error}
     namespace = {"__name__": "candidate", "__builtins__": builtins}
     started = time.perf_counter()
     try:
         exec(prepared.code, namespace)
         func = namespace.get(job["entry_point"])
-        if not callable(func):
-            return {"status": "no_entry", "detail": "entry point not defined"}
-        args, kwargs = arguments or read_arguments(case)
-        started = time.perf_counter()
-        result = func(*args, **kwargs)
-        elapsed = time.perf_counter() - started
     except BaseException as exc:
         elapsed = time.perf_counter() - started
-        return dict(status="raised", elapsed_s=elapsed, **observe_exception(exc))
+        return None, dict(status="raised", elapsed_s=elapsed, **observe_exception(exc))
+    if not callable(func):
+        return None, {"status": "no_entry", "detail": "entry point not defined"}
+    return func, None
+
+
+def invoke(func, case, arguments=None):
+    """Child side: call the entry point on one case's arguments.
+
+    ``arguments`` are the case's (args, kwargs) as the harness read them before the fork;
+    None when that failed there (or was not done), so that it happens here, as the case's own.
+    Returns the observation (``returned`` without its value yet, or ``raised``), with the
+    call's wall time ``elapsed_s`` and CPU time ``cpu_s``, and the result.
+    """
+    started, cpu = time.perf_counter(), time.process_time()
     try:
-        return {"status": "returned", "elapsed_s": elapsed, "value": encode(result)}
+        args, kwargs = arguments or read_arguments(case)
+        started, cpu = time.perf_counter(), time.process_time()
+        result = func(*args, **kwargs)
+    except BaseException as exc:
+        timing = {"elapsed_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu}
+        return dict(status="raised", **timing, **observe_exception(exc)), None
+    timing = {"elapsed_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu}
+    return dict(status="returned", **timing), result
+
+
+def with_value(observation, result):
+    """A ``returned`` observation with its encoded value."""
+    try:
+        return dict(observation, value=encode_value(result))
     except TooLarge as exc:
-        return {"status": "returned", "elapsed_s": elapsed, "value": ["too_large", str(exc)]}
+        return dict(observation, value=["too_large", str(exc)])
     except RecursionError:
-        return {"status": "returned", "elapsed_s": elapsed, "value": ["too_large", "too deep"]}
+        return dict(observation, value=["too_large", "too deep"])
+
+
+def call_case(func, case, arguments=None):
+    """Child side: call the entry point on one case's arguments; the observation."""
+    observation, result = invoke(func, case, arguments)
+    return with_value(observation, result) if observation["status"] == "returned" else observation
+
+
+def run_function_case(prepared, job, case, arguments):
+    """Child side: run one case and return its observation (a JSON-able dict)."""
+    func, failed = load_candidate(prepared, job)
+    return failed if func is None else call_case(func, case, arguments)
 
 
 def write_bytecode(path, relative, source):
@@ -381,28 +547,17 @@ def refuse_io_uring():
         return False
 
 
-def child_main(prepared, job, case, arguments, write_fd):
-    """Run in the forked child: isolate from the report channel, observe, write, exit.
+def isolate(prepared, write_fd):
+    """Child side, first thing: a session of its own, no stdio, only the result pipe open.
 
     What every case needs and can share (the io_uring filter, ctypes, SIGPIPE's default
-    action, the compiled candidate, the case's arguments, /dev/null) was set up by the
-    harness; the child only cuts itself off: a session of its own, stdio on /dev/null, every
-    descriptor closed but its own record pipe.
+    action, /dev/null) was set up once by the harness and is inherited.
     """
     os.setsid()
     for fd in (0, 1, 2):
         os.dup2(prepared.null, fd)
     os.closerange(3, write_fd)
     os.closerange(write_fd + 1, prepared.max_fd)
-    runner = run_pytest if job["mode"] == "pytest" else run_function_case
-    try:
-        line = dump_record(runner(prepared, job, case, arguments))
-    except BaseException as exc:
-        line = json.dumps({"status": "error", "detail": type_name(type(exc))}) + "\n"
-    data = line.encode("ascii")
-    while data:
-        data = data[os.write(write_fd, data) :]
-    os._exit(0)
 
 
 def _no_default(value):
@@ -422,6 +577,216 @@ def dump_record(record):
     if _ENCODER is None:
         return json.dumps(record, ensure_ascii=True) + "\n"
     return "".join(_ENCODER(record, 0)) + "\n"
+
+
+def write_record(write_fd, observation):
+    try:
+        line = dump_record(observation)
+    except BaseException as exc:
+        line = json.dumps({"status": "error", "detail": type_name(type(exc))}) + "\n"
+    data = line.encode("ascii")
+    while data:
+        data = data[os.write(write_fd, data) :]
+
+
+def child_main(prepared, job, case, arguments, write_fd):
+    """Run in the forked child: isolate from the report channel, observe, write, exit."""
+    isolate(prepared, write_fd)
+    runner = run_pytest if job["mode"] == "pytest" else run_function_case
+    try:
+        observation = runner(prepared, job, case, arguments)
+    except BaseException as exc:
+        observation = {"status": "error", "detail": type_name(type(exc))}
+    write_record(write_fd, observation)
+    os._exit(0)
+
+
+def batch_child_main(prepared, job, cases, write_fd):
+    """Batch child: load the candidate once (a ``ready`` line), then one record per case."""
+    isolate(prepared, write_fd)
+    func, failed = load_candidate(prepared, job)
+    write_record(write_fd, failed or {"status": "ready"})
+    if func is not None:
+        for case in cases:
+            limit = float(case.get("timeout") or job["timeout"])
+            try:
+                observation, result = invoke(func, case, prepared.arguments_of(case))
+                if observation["cpu_s"] > limit:
+                    detail = "used %.2f s of CPU, over its %g s" % (observation["cpu_s"], limit)
+                    observation = dict(observation, status="timeout", detail=detail)
+                elif observation["status"] == "returned":
+                    write_record(write_fd, {"status": "called"})  # encoding is not timed
+                    observation = with_value(observation, result)
+            except BaseException as exc:
+                observation = {"status": "error", "detail": type_name(type(exc))}
+            write_record(write_fd, observation)
+    os._exit(0)
+
+
+class LineReader:
+    """Parent side: whole lines from a child's result pipe, each under a deadline."""
+
+    def __init__(self, fd):
+        self.fd, self.buffer, self.eof = fd, b"", False
+
+    def line(self, deadline, over_cpu=lambda: False):
+        """The next line, or None with why: ``timeout``, ``eof`` or ``too_large``.
+
+        ``over_cpu`` is asked every CPU_POLL_S: True ends the wait as a timeout.
+        """
+        while b"\n" not in self.buffer:
+            if len(self.buffer) > RECORD_LIMIT:
+                return None, "too_large"
+            left = deadline - time.monotonic()
+            if self.eof or left <= 0 or over_cpu():
+                return None, "eof" if self.eof else "timeout"
+            ready, _, _ = select.select([self.fd], [], [], min(left, CPU_POLL_S))
+            if ready:
+                chunk = os.read(self.fd, 65536)
+                self.buffer += chunk
+                self.eof = not chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line, None
+
+
+def parse_record(line):
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):
+        return {"status": "protocol_error", "detail": "unparsable record"}
+    if type(record) is not dict:
+        return {"status": "protocol_error", "detail": "record is not an object"}
+    return record
+
+
+def lost(why, wall, where):
+    if why == "timeout":
+        return {"status": "timeout", "wall_s": wall, "detail": where}
+    if why == "too_large":
+        return {"status": "protocol_error", "detail": "record too large", "wall_s": wall}
+    return {"status": "crashed", "detail": "died without a report " + where, "wall_s": wall}
+
+
+def cpu_seconds(pid):
+    """CPU time (user + system) a process has used, from /proc; 0 when it cannot be read."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+class Group:
+    """One group's time budget in batch mode: CPU spent on calls against the cap, and the
+    wall-clock backstop (``wall_slack`` times the cap, plus the allowance)."""
+
+    def __init__(self, job):
+        self.cap = float(job["group_timeout"]) if job.get("group_timeout") else None
+        self.slack = float(job.get("wall_slack") or 1)
+        self.allowance = float(job.get("report_allowance") or 0)
+        self.cpu = 0.0
+        wall = self.slack * self.cap + self.allowance if self.cap else float("inf")
+        self.wall_deadline = time.monotonic() + wall
+
+    def exceeded(self):
+        return (self.cap is not None and self.cpu > self.cap) or (
+            time.monotonic() >= self.wall_deadline
+        )
+
+
+def run_chunk(prepared, job, cases, group):
+    """Parent side: one child runs ``cases`` in order, each under its own time limit.
+
+    A case's limit is on the CPU time of its call, as measured by the child (it reports a
+    slower call as a timeout), or watched here from /proc for a call that never returns; the
+    wall clock only backs these up (``wall_slack`` times the limit, plus the allowance), so a
+    loaded machine does not time out an honest candidate. Encoding a returned value is not
+    timed but for the backstop. Returns records for a prefix of ``cases``: every case the
+    child finished, then the one that timed out or crashed, if one did. A module that fails
+    to load fails every case.
+    """
+    default = float(job["timeout"])
+    read_fd, write_fd = os.pipe()
+    started = time.monotonic()
+    pid = _fork(started + default)
+    if pid == 0:
+        os.close(read_fd)
+        batch_child_main(prepared, job, cases, write_fd)
+    os.close(write_fd)
+    reader = LineReader(read_fd)
+    records = []
+    backstop = min(started + group.slack * default + group.allowance, group.wall_deadline)
+    line, why = reader.line(backstop)
+    mark = time.monotonic()
+    ready = parse_record(line) if line is not None else lost(why, mark - started, "loading")
+    if ready.get("status") != "ready":
+        records = [dict(ready) for _ in cases]
+    else:
+        for case in cases:
+            limit = float(case.get("timeout") or default)
+            cpu_mark = cpu_seconds(pid)
+            backstop = min(mark + group.slack * limit + group.allowance, group.wall_deadline)
+            line, why = reader.line(
+                backstop, lambda m=cpu_mark, t=limit: cpu_seconds(pid) - m > t + CPU_MARGIN_S
+            )
+            if line is not None and parse_record(line).get("status") == "called":
+                line, why = reader.line(group.wall_deadline if group.cap else backstop + 60)
+            now = time.monotonic()
+            if line is None:
+                capped = why == "timeout" and now >= group.wall_deadline
+                records.append(lost(why, now - mark, "(group time cap)" if capped else ""))
+                group.cpu += cpu_seconds(pid) - cpu_mark
+                break
+            record = dict(parse_record(line), wall_s=now - mark)
+            records.append(record)
+            group.cpu += _number(record.get("cpu_s"))
+            mark = now
+            if group.exceeded():
+                break
+    os.close(read_fd)
+    _kill_group(pid)
+    _reap(pid, time.monotonic() + 0.5)
+    sweep_processes()
+    return records
+
+
+def _number(value):
+    return float(value) if type(value) in (int, float) else 0.0
+
+
+CPU_POLL_S = 0.25  # how often the parent reads a running case's CPU time
+CPU_MARGIN_S = 0.5  # the parent's watch kills a call this far past its limit (the child
+# reports one that returns late itself, exactly)
+FAILED = ("raised", "timeout", "crashed", "compile_error", "no_entry", "error", "protocol_error")
+
+
+def run_batch(prepared, job, cases, emit):
+    """Batch mode: each group in as few children as it takes; see the module docstring."""
+    stop = bool(job.get("stop_on_failure"))
+    stopped = False
+    groups = []
+    for case in cases:
+        if groups and groups[-1][0].get("group") == case.get("group"):
+            groups[-1].append(case)
+        else:
+            groups.append([case])
+    for cases_of_group in groups:
+        group = Group(job)
+        pending = list(cases_of_group)
+        while pending and not stopped:
+            if group.exceeded():
+                for case in pending:
+                    emit(dict(status="timeout", detail="(group time cap)", case=case["id"]))
+                pending = []
+                break
+            records = run_chunk(prepared, job, pending, group)
+            for case, record in zip(pending, records, strict=False):
+                emit(dict(record, case=case["id"]))
+                stopped = stopped or (stop and record.get("status") in FAILED)
+            pending = pending[len(records) :]
+        for case in pending:
+            emit({"status": "not_run", "case": case["id"]})
 
 
 def sweep_processes():
@@ -455,10 +820,9 @@ def sweep_processes():
         time.sleep(0.001)
 
 
-def run_case(prepared, job, number, timeout):
-    """Parent side: fork a child for case ``number``, read its record within the timeout."""
-    case = (job.get("cases") or [{"id": "run"}])[number]
-    arguments = prepared.arguments[number] if number < len(prepared.arguments) else None
+def run_case(prepared, job, case, timeout):
+    """Parent side: fork a child for one case, read its record within the timeout."""
+    arguments = prepared.arguments_of(case)
     read_fd, write_fd = os.pipe()
     started = time.monotonic()
     pid = _fork(started + timeout)
@@ -583,8 +947,10 @@ def main():
     # process would otherwise write to every object's header and copy the harness's memory.
     gc.freeze()
     cases = job.get("cases") or [{"id": "run"}]
-    for number, case in enumerate(cases):
-        record = run_case(prepared, job, number, float(job["timeout"]))
+    if job.get("batch"):
+        run_batch(prepared, job, cases, lambda record: emit(dict(record, kind="case")))
+    for case in [] if job.get("batch") else cases:
+        record = run_case(prepared, job, case, float(job["timeout"]))
         emit(dict(record, kind="case", case=case["id"]))
     emit({"kind": "done"})
     out.close()

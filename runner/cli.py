@@ -23,7 +23,7 @@ from typing import Any, TextIO
 import click
 
 from runner import __version__, commands
-from runner.errors import ChorebenchError, InfraError, SandboxError, SpecError
+from runner.errors import BadInputError, ChorebenchError, InfraError, SandboxError, SpecError
 from runner.records import (
     FLOOR_WARNING,
     Grade,
@@ -138,8 +138,14 @@ def main(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("responses", nargs=-1, required=True, type=click.File("rb"))
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.argument("responses", nargs=-1, type=click.File("rb"))
+@click.option(
+    "--samples",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="An EvalPlus samples file (JSON lines with task_id and solution or completion), "
+    "graded against the suite folder SPEC.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per response, per line.")
 @sandbox_options
 @click.pass_obj
@@ -147,6 +153,7 @@ def grade(
     settings: Settings,
     spec: Path,
     responses: tuple[Any, ...],
+    samples: Path | None,
     as_json: bool,
     runtime: str | None,
     jobs: int | None,
@@ -155,7 +162,9 @@ def grade(
     """Grade each RESPONSE (a file of raw model output, or - for stdin) against SPEC (a spec
     file, or a spec id in specs/).
 
-    Several responses are graded in parallel (--jobs) and printed in the order given.
+    Several responses are graded in parallel (--jobs) and printed in the order given. With
+    --samples, SPEC is a folder of imported suite specs and each line of the samples file is
+    graded; then EvalPlus's pass@1 on base and on base + plus tests is printed.
     Exit 0 when all are graded, whatever the scores; 1 when the sandbox could not run one.
 
     \b
@@ -163,8 +172,17 @@ def grade(
       chorebench grade iso_duration answer.txt
       pbpaste | chorebench grade specs/iso_duration.json - --json
     """
-    texts = [r.read().decode("utf-8", errors="replace") for r in responses]
     settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
+    if samples is not None:
+        if responses:
+            raise BadInputError("give either RESPONSES or --samples, not both")
+        _grade_samples(spec, samples, as_json, settings)
+        return
+    if not responses:
+        raise BadInputError("no RESPONSES to grade: name files (- for stdin), or use --samples")
+    if spec.is_dir():
+        raise BadInputError(f"{spec}: a folder; name one spec file (or use --samples)")
+    texts = [r.read().decode("utf-8", errors="replace") for r in responses]
     names = [getattr(handle, "name", "-") for handle in responses]
     with _display(silent=len(texts) == 1) as display:
         results = commands.grade_files(spec, texts, settings, _log, display, names)
@@ -179,6 +197,89 @@ def grade(
     if broken:
         _log(f"error: the sandbox failed, {len(broken)} grade(s) do not count: {broken[0].error}")
         sys.exit(1)
+
+
+def _grade_samples(folder: Path, samples: Path, as_json: bool, settings: Settings) -> None:
+    if not folder.is_dir():
+        raise BadInputError(f"{folder}: with --samples, name the folder of the suite's specs")
+    result = commands.grade_samples_file(folder, samples, settings, _log)
+    for item in result.grades:
+        if as_json:
+            click.echo(json.dumps(item.to_json()))
+            continue
+        groups = " ".join(f"{g.group} {g.passed}/{g.total}" for g in item.grade.groups)
+        click.echo(f"{item.sample.task_id} (line {item.sample.line}): {groups}")
+    figures = {"base": result.pass_at_1("base"), "base+plus": result.pass_at_1("base", "plus")}
+    if as_json:
+        click.echo(json.dumps({"pass@1": figures, "samples": len(result.grades)}))
+    else:
+        click.echo(
+            f"pass@1 base {figures['base']:.4f}, base+plus {figures['base+plus']:.4f} "
+            f"({len(result.grades)} samples)"
+        )
+    if result.infra_failed:
+        _log(f"error: the sandbox failed, {len(result.infra_failed)} grade(s) do not count")
+        sys.exit(1)
+
+
+@main.command("import")
+@click.argument("kind", type=click.Choice(["evalplus"]))
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the specs (default specs/humanevalplus or specs/mbppplus).",
+)
+@click.option("--task", "task_ids", multiple=True, help="Import only this task id (repeatable).")
+@sandbox_options
+@click.pass_obj
+def import_(
+    settings: Settings,
+    kind: str,
+    source: Path,
+    out: Path | None,
+    task_ids: tuple[str, ...],
+    runtime: str | None,
+    jobs: int | None,
+) -> None:
+    """Import a standard suite: SOURCE is EvalPlus's HumanEval+ or MBPP+ file (.jsonl[.gz]).
+
+    Writes one spec per task and fills its expected values and time limits by running the
+    task's reference in the sandbox. Tasks that cannot be imported are listed with the reason.
+    """
+    settings = settings.with_flags(runtime=runtime, jobs=jobs)
+    result = commands.import_suite(source, out, task_ids, settings, _log)
+    for task_id, reason in result.skipped:
+        click.echo(f"skipped {task_id}: {reason}")
+    folder = result.written[0].parent if result.written else out
+    written, skipped = len(result.written), len(result.skipped)
+    click.echo(f"{result.suite}: {written} spec(s) in {folder}, {skipped} skipped")
+
+
+@main.group()
+def spec() -> None:
+    """Author specs: fill in what a reference computes."""
+
+
+@spec.command("fill")
+@click.argument("specs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@sandbox_options
+@click.pass_obj
+def spec_fill(
+    settings: Settings, specs: tuple[Path, ...], runtime: str | None, jobs: int | None
+) -> None:
+    """Fill each case of SPECS that has no expected value with what the reference returns or
+    raises in the sandbox (and, for calibrated specs, the time limits). Review the diff."""
+    results = commands.fill(list(specs), settings.with_flags(runtime=runtime, jobs=jobs), _log)
+    for result in results:
+        if result.problem is None:
+            click.echo(
+                f"{result.path}: {result.filled} case(s) filled, "
+                f"slowest reference case {result.slowest_s * 1000:.1f} ms"
+            )
+    problems = [r.problem for r in results if r.problem]
+    if problems:
+        raise SpecError(problems)
 
 
 @main.command("check-specs")
@@ -233,6 +334,12 @@ def check_specs(
             )
         if not result.ok:
             click.echo(grade_text(grade, failures_only=True))
+        tight = result.tight_limits
+        if tight:
+            click.echo(
+                f"  warning: {len(tight)} case limit(s) tighter than the calibration rule "
+                f"(run `chorebench spec fill` again to recalibrate), first {tight[0]}"
+            )
     broken = [r.grade.error or "" for r in results if r.grade.infra_failed]
     if broken:
         raise SandboxError(f"the sandbox failed while checking specs: {broken[0]}")

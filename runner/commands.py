@@ -43,6 +43,7 @@ from runner.rundir import SampleRecord, make_run_dir, mark_latest, read_manifest
 from runner.sandbox import open_engines
 from runner.settings import Settings
 from runner.spec import load_spec, load_specs
+from runner.suites import SamplesResult, fill_specs, grade_samples, import_evalplus
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,25 @@ class SpecCheck:
             and self.grade.error is None
             and not self.grade.infra_failed
         )
+
+    @property
+    def tight_limits(self) -> list[str]:
+        """Cases whose limits are tighter than the spec's calibration rule allows.
+
+        The rule (``limits.calibration``, EvalPlus's): a case's limit is at least
+        ``max(floor_s, factor x the reference's time)``, measured in this check.
+        """
+        rule = self.spec.limits.calibration
+        if rule is None:
+            return []
+        elapsed = {check.case: check.elapsed_s or 0.0 for check in self.grade.checks}
+        found = []
+        for case in self.spec.cases:
+            limit = case.timeout_s or self.spec.limits.case_timeout_s
+            needed = max(rule.floor_s, rule.factor * elapsed.get(case.id, 0.0))
+            if limit < needed:
+                found.append(f"{case.id}: limit {limit:g} s, the rule gives {needed:.2f} s")
+        return found
 
     @property
     def problem(self) -> str | None:
@@ -266,6 +286,73 @@ def build_image(settings: Settings, log: Callable[[str], None] = lambda _: None)
     """Make sure the grader image exists (building it if needed); return its tag."""
     with open_engines(settings, log) as sandbox:
         return str(sandbox.image.tag)
+
+
+@dataclass(frozen=True)
+class SuiteImport:
+    """What ``chorebench import evalplus`` did: the specs written and the tasks skipped."""
+
+    suite: str
+    written: list[Path]
+    skipped: list[tuple[str, str]]  # (task id, reason)
+
+
+def import_suite(
+    source: Path,
+    out: Path | None,
+    task_ids: Sequence[str],
+    settings: Settings,
+    log: Callable[[str], None] = lambda _: None,
+) -> SuiteImport:
+    """Write one spec per task of an EvalPlus file, then fill each from its reference.
+
+    A task whose inputs or reference results have no exact literal form, or whose reference
+    fails in the sandbox, is skipped (its file removed) with the reason.
+
+    Raises:
+        BadInputError: the file is not an EvalPlus file, or a task asked for is not in it.
+        SandboxError: no sandbox could be had.
+    """
+    suite, imported = import_evalplus(source, out, task_ids)
+    skipped = [(item.task_id, item.skipped) for item in imported if item.skipped]
+    paths = [item.path for item in imported if item.path is not None]
+    log(f"{suite}: {len(paths)} spec(s) written; filling them from their references")
+    with open_engines(settings.for_many(), log) as sandbox:
+        results = fill_specs(paths, sandbox, sandbox.capacity, log)
+    written = []
+    for item, result in zip([i for i in imported if i.path], results, strict=True):
+        if result.problem:
+            skipped.append((item.task_id, result.problem))
+            result.path.unlink(missing_ok=True)
+        else:
+            written.append(result.path)
+    return SuiteImport(suite, written, skipped)
+
+
+def fill(
+    paths: Sequence[Path], settings: Settings, log: Callable[[str], None] = lambda _: None
+) -> list[Any]:
+    """``chorebench spec fill``: every spec's missing expected values, from its reference.
+
+    Raises:
+        SpecError: a spec is invalid (nothing is run).
+        SandboxError: no sandbox could be had.
+    """
+    with open_engines(settings.for_many(), log) as sandbox:
+        return fill_specs(paths, sandbox, sandbox.capacity, log)
+
+
+def grade_samples_file(
+    folder: Path, samples: Path, settings: Settings, log: Callable[[str], None] = lambda _: None
+) -> SamplesResult:
+    """``chorebench grade DIR --samples FILE``: an EvalPlus samples file against a suite.
+
+    Raises:
+        BadInputError: the folder or the samples file is wrong (nothing is graded).
+        SandboxError: no sandbox could be had.
+    """
+    many = settings.for_many()
+    return grade_samples(folder, samples, lambda: open_engines(many, log))
 
 
 # Looking inside: show, models, diff. Nothing here runs a candidate or asks for an answer.

@@ -31,6 +31,7 @@ class Outcome(StrEnum):
     PROTOCOL_ERROR = "protocol_error"  # the sandbox's report for this case did not parse
     TOO_LARGE = "too_large"  # the answer, or a value it returned, is over a cap (runner.caps)
     INFRA_ERROR = "infra_error"  # the engine or image failed: never the candidate's fault
+    NOT_RUN = "not_run"  # stop at first failure: an earlier case failed, this one was not run
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Constraints:
     forbidden_imports: tuple[str, ...] = ()
     forbidden_calls: tuple[str, ...] = ()
     forbidden_names: tuple[str, ...] = ()
+    allowed_module_imports: tuple[str, ...] = ()  # statements allowed at module level
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,40 @@ class Limits:
     memory_mb: int = 256
     pids: int = 64
     output_bytes: int = 1_000_000
+    group_timeout_s: float | None = None  # suites: a whole group's cap (EvalPlus: 60 s)
+    calibration: Calibration | None = None  # how the case limits were set (``spec fill``)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The time-limit rule a filled spec's limits follow: ``max(floor_s, factor x reference)``."""
+
+    floor_s: float = 4.0
+    factor: float = 4.0
+    cap_s: float = 60.0  # the group cap, raised when the reference itself needs more
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How a returned value is compared with the expected one (on the host).
+
+    ``strict`` (hand-written specs): same exact type and value (``Case.approx`` opts into a
+    tolerance). ``evalplus``: EvalPlus's rules (``runner.oracles``): Python equality, then
+    floats within ``atol``, or the named ``oracle`` when EvalPlus uses a special one.
+    """
+
+    mode: str = "strict"
+    atol: float = 0.0
+    oracle: str | None = None
+
+
+@dataclass(frozen=True)
+class SuiteTask:
+    """Where an imported spec comes from: its suite, task id and the task's own prompt."""
+
+    suite: str  # "humanevalplus" or "mbppplus"
+    task_id: str  # e.g. "HumanEval/0"
+    prompt: str  # the task's prompt, which an EvalPlus ``completion`` is appended to
 
 
 @dataclass(frozen=True)
@@ -79,6 +115,14 @@ class Case:
     raises: ExpectedRaise | None = None
     points: int = 1
     approx: float | None = None  # relative tolerance for floats; None means exact
+    group: str = ""  # suites: "base" or "plus", each scored all or nothing
+    timeout_s: float | None = None  # this case's own limit (calibrated); None: the spec's
+    expected_digest: tuple[str, str, int] | None = None  # (type, sha256, size): a huge value
+
+    @property
+    def filled(self) -> bool:
+        """The case says what it expects (``spec fill`` writes it when it does not)."""
+        return not (self.expected is None and self.raises is None and not self.expected_digest)
 
     @property
     def max_points(self) -> int:
@@ -122,7 +166,10 @@ class Spec:
     limits: Limits
     cases: tuple[Case, ...] = ()
     module: ModuleUnderTest | None = None
-    scoring: str = "per_check"  # or "all_or_nothing"
+    scoring: str = "per_check"  # or "all_or_nothing", or "per_group" (suites)
+    comparison: Comparison = field(default_factory=Comparison)
+    stop_at_first_failure: bool = False
+    suite: SuiteTask | None = None
     path: str = ""
     sha256: str = ""  # of the file's bytes: a changed spec is a different spec
 
@@ -131,7 +178,14 @@ class Spec:
         """Total points a perfect candidate earns."""
         if self.kind == "pytest" and self.module is not None:
             return 1 + len(self.module.mutants) if self.scoring == "per_check" else 1
+        if self.scoring == "per_group":
+            return len(self.groups)
         return sum(case.max_points for case in self.cases)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The case groups in order of first appearance (``("",)`` for ungrouped cases)."""
+        return tuple(dict.fromkeys(case.group for case in self.cases))
 
 
 @dataclass(frozen=True)
@@ -242,6 +296,7 @@ class Grade(Scored):
     error: str | None = None
     elapsed_s: float = 0.0
     sandbox: dict[str, Any] = field(default_factory=dict)
+    groups: tuple[GroupResult, ...] = ()  # per_group scoring: each group's verdict
 
     @property
     def infra_failed(self) -> bool:
@@ -274,6 +329,7 @@ class Grade(Scored):
             "error": self.error,
             "elapsed_s": round(self.elapsed_s, 4),
             "sandbox": dict(self.sandbox),
+            **({"groups": [asdict(group) for group in self.groups]} if self.groups else {}),
         }
 
     @classmethod
@@ -308,6 +364,10 @@ class Grade(Scored):
             error=data.get("error"),
             elapsed_s=float(data.get("elapsed_s") or 0.0),
             sandbox=dict(data.get("sandbox") or {}),
+            groups=tuple(
+                GroupResult(str(g["group"]), int(g["passed"]), int(g["total"]))
+                for g in data.get("groups", ())
+            ),
         )
 
     def verdict(self) -> tuple[Any, ...]:
@@ -319,6 +379,20 @@ class Grade(Scored):
             [(v.rule, v.line) for v in self.violations],
             [(c.case, c.passed, c.points, c.outcome.value) for c in self.checks],
         )
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """One group of a suite spec's cases: how many passed; it scores only when all did."""
+
+    group: str
+    passed: int
+    total: int
+
+    @property
+    def ok(self) -> bool:
+        """Every case of the group passed (EvalPlus's all-or-nothing per group)."""
+        return self.passed == self.total
 
 
 def _violation_json(violation: Violation) -> dict[str, Any]:

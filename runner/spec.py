@@ -21,13 +21,16 @@ from typing import Any
 from runner.caps import Refused, load_json
 from runner.errors import SpecError
 from runner.records import (
+    Calibration,
     Case,
+    Comparison,
     Constraints,
     ExpectedRaise,
     Limits,
     ModuleUnderTest,
     Mutant,
     Spec,
+    SuiteTask,
 )
 from runner.settings import PROJECT_ROOT
 from runner.values import parse_literal
@@ -37,12 +40,74 @@ ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*")  # the schema's pattern for a spec i
 
 
 @cache
-def _validator() -> Any:
+def _schema() -> dict[str, Any]:
     from jsonschema import Draft202012Validator
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return schema
+
+
+@cache
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(_schema())
+
+
+@cache
+def _case_validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator({"$defs": _schema()["$defs"], "$ref": "#/$defs/case"})
+
+
+@cache
+def _plain_case_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    properties = _schema()["$defs"]["case"]["properties"]
+    return re.compile(properties["id"]["pattern"]), re.compile(properties["group"]["pattern"])
+
+
+PLAIN_CASE_KEYS = frozenset({"id", "group", "args", "expected", "timeout_s"})
+
+
+def _plain_case(case: Any) -> bool:
+    """A case so simple it is certainly valid (a suite's thousand cases): no jsonschema walk.
+
+    Conservative: anything else, however valid, goes through the schema, which alone says
+    what is wrong.
+    """
+    if type(case) is not dict or not case.keys() <= PLAIN_CASE_KEYS or "id" not in case:
+        return False
+    identifier, group = _plain_case_patterns()
+    args, expected = case.get("args", []), case.get("expected", "x")
+    timeout = case.get("timeout_s", 1)
+    return (
+        type(case["id"]) is str
+        and identifier.search(case["id"]) is not None
+        and type(args) is list
+        and all(type(arg) is str and arg for arg in args)
+        and type(expected) is str
+        and bool(expected)
+        and (type(case.get("group", "g")) is str and group.search(case.get("group", "g")))
+        and type(timeout) in (int, float)
+        and 0 < timeout <= 600
+    )
+
+
+def _schema_errors(data: Any) -> list[tuple[list[Any], Any]]:
+    """The schema's errors with their absolute paths; plain cases (``_plain_case``) skip the
+    schema walk, which cost about 2 ms a case (a suite spec has a thousand)."""
+    cases = data.get("cases") if isinstance(data, dict) else None
+    if not (isinstance(cases, list) and cases):
+        return [(list(e.absolute_path), e) for e in _validator().iter_errors(data)]
+    rest = {**data, "cases": cases[:1]}
+    found = [(list(e.absolute_path), e) for e in _validator().iter_errors(rest)]
+    for index, case in enumerate(cases[1:], 1):
+        if not _plain_case(case):
+            errors = _case_validator().iter_errors(case)
+            found += [(["cases", index, *e.absolute_path], e) for e in errors]
+    return found
 
 
 def spec_paths(paths: Iterable[Path], specs_dir: Path | None = None) -> list[Path]:
@@ -68,9 +133,12 @@ def resolve_spec(name: Path | str, specs_dir: Path | None = None) -> Path:
     return by_id if by_id.exists() else path
 
 
-def load_specs(paths: Iterable[Path], specs_dir: Path | None = None) -> list[Spec]:
+def load_specs(
+    paths: Iterable[Path], specs_dir: Path | None = None, filled: bool = True
+) -> list[Spec]:
     """Load every spec under ``paths`` (files, folders, or ids in ``specs_dir``), reporting
-    the problems of all files together.
+    the problems of all files together. With ``filled`` (for grading), a case that does not
+    say what it expects is a problem.
 
     Raises:
         SpecError: any file is missing, unreadable or invalid, no spec was found, or two
@@ -81,7 +149,7 @@ def load_specs(paths: Iterable[Path], specs_dir: Path | None = None) -> list[Spe
     specs: list[Spec] = []
     for path in files:
         try:
-            specs.append(load_spec(path, specs_dir))
+            specs.append(load_spec(path, specs_dir, filled))
         except SpecError as exc:
             problems.extend(exc.problems)
     seen: dict[str, Path] = {}
@@ -96,8 +164,9 @@ def load_specs(paths: Iterable[Path], specs_dir: Path | None = None) -> list[Spe
     return sorted(specs, key=lambda s: s.id)
 
 
-def load_spec(path: Path, specs_dir: Path | None = None) -> Spec:
-    """Read, validate and build one spec (``path`` may be an id in ``specs_dir``).
+def load_spec(path: Path, specs_dir: Path | None = None, filled: bool = True) -> Spec:
+    """Read, validate and build one spec (``path`` may be an id in ``specs_dir``); with
+    ``filled``, every case must say what it expects (``chorebench spec fill`` writes it).
 
     Raises:
         SpecError: with every problem found in the file.
@@ -124,7 +193,16 @@ def load_spec(path: Path, specs_dir: Path | None = None) -> Spec:
         ]
     if problems:
         raise SpecError([f"{path}: {pointer}: {reason}" for pointer, reason in problems])
-    return _build(path, data, hashlib.sha256(raw).hexdigest())
+    spec = _build(path, data, hashlib.sha256(raw).hexdigest())
+    unfilled = [index for index, case in enumerate(spec.cases) if not case.filled]
+    if filled and unfilled:
+        raise SpecError(
+            [
+                f"{path}: /cases/{unfilled[0]}: no 'expected' nor 'raises' "
+                f"({len(unfilled)} case(s) in all): run `chorebench spec fill {path}`"
+            ]
+        )
+    return spec
 
 
 def schema_problems(data: Any) -> list[tuple[str, str]]:
@@ -134,11 +212,10 @@ def schema_problems(data: Any) -> list[tuple[str, str]]:
     dropped when a more precise error sits at or under it (a misspelled ``expected`` is
     already reported), and a ``oneOf`` of required fields says which are wanted.
     """
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
-    precise = [list(e.absolute_path) for e in errors if e.validator not in ("oneOf", "anyOf")]
+    errors = sorted(_schema_errors(data), key=lambda item: [(type(p) is str, p) for p in item[0]])
+    precise = [where for where, e in errors if e.validator not in ("oneOf", "anyOf")]
     problems = []
-    for error in errors:
-        where = list(error.absolute_path)
+    for where, error in errors:
         if error.validator in ("oneOf", "anyOf") and any(
             other[: len(where)] == where for other in precise
         ):
@@ -158,6 +235,9 @@ def _message(error: Any) -> str:
         said = "; ".join(hint for hint in hints if hint)
         allowed = f" (allowed: {', '.join(known)})" if not said else f": {said}"
         return f"{error.message}{allowed}"
+    instance = error.instance
+    if error.validator == "not" and isinstance(instance, dict) and "kind" not in instance:
+        return "has more than one of 'expected', 'expected_digest' and 'raises': keep one"
     branches = error.schema.get(error.validator) if error.validator == "oneOf" else None
     if branches and all(set(b) == {"required"} for b in branches):
         names = " and ".join(repr(b["required"][0]) for b in branches)
@@ -335,8 +415,16 @@ def _mutant_source(reference: str, mutant: dict[str, Any]) -> str:
     return result
 
 
+def _digest(data: dict[str, Any] | None) -> tuple[str, str, int] | None:
+    return (data["type"], data["sha256"], data["size"]) if data else None
+
+
 def _build(path: Path, data: dict[str, Any], sha256: str) -> Spec:
-    limits = Limits(**data.get("limits", {}))
+    raw_limits = dict(data.get("limits", {}))
+    if "calibration" in raw_limits:
+        raw_limits["calibration"] = Calibration(**raw_limits["calibration"])
+    limits = Limits(**raw_limits)
+    suite = data.get("suite")
     constraints = Constraints(
         **{
             key: tuple(value) if isinstance(value, list) else value
@@ -352,6 +440,9 @@ def _build(path: Path, data: dict[str, Any], sha256: str) -> Spec:
             raises=ExpectedRaise(**case["raises"]) if "raises" in case else None,
             points=case.get("points", 1),
             approx=case.get("approx"),
+            group=case.get("group", ""),
+            timeout_s=case.get("timeout_s"),
+            expected_digest=_digest(case.get("expected_digest")),
         )
         for case in data.get("cases", [])
     )
@@ -381,6 +472,9 @@ def _build(path: Path, data: dict[str, Any], sha256: str) -> Spec:
         cases=cases,
         module=module,
         scoring=data.get("scoring", "per_check"),
+        comparison=Comparison(**data.get("comparison", {})),
+        stop_at_first_failure=data.get("stop_at_first_failure", False),
+        suite=SuiteTask(suite["name"], suite["task_id"], text(suite["prompt"])) if suite else None,
         path=str(path),
         sha256=sha256,
     )

@@ -11,7 +11,10 @@ back into built-in values. Comparison is strict by type: ``True`` is not ``1``, 
 from __future__ import annotations
 
 import ast
+import hashlib
 import math
+import threading
+from dataclasses import dataclass
 from typing import Any
 
 from runner.caps import VALUE_DEPTH, VALUE_FLOAT_CHARS, VALUE_HASH_COLLISIONS, VALUE_INT_BITS
@@ -25,14 +28,94 @@ class TooLarge(Undecodable):
     """A value the harness could not carry, or one over the host's caps (``runner.caps``)."""
 
 
+NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+# CPython 3.11's parser keeps its AST recursion depth in state shared by threads: two graders
+# parsing at once can fail with "AST constructor recursion depth mismatch" (a SystemError).
+PARSER_LOCK = threading.Lock()  # held around every ast.parse of chorebench's
+
+
 def parse_literal(source: str) -> Any:
-    """Read a Python literal; raises ValueError with a short reason if it is not one."""
+    """Read a Python literal; raises ValueError with a short reason if it is not one.
+
+    ``float('inf')``, ``float('-inf')`` and ``float('nan')`` count as literals too (the
+    harness reads them the same way): EvalPlus's inputs have them.
+    """
     try:
-        return ast.literal_eval(source)
+        with PARSER_LOCK:
+            tree = ast.parse(source.strip(), mode="eval")
+        if "float(" in source:
+            tree = _NonFinite().visit(tree)
+        return ast.literal_eval(tree.body)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
         raise ValueError(
             f"not a Python literal ({exc.__class__.__name__}): {source[:80]!r}"
         ) from exc
+
+
+class _NonFinite(ast.NodeTransformer):
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "float"
+            and len(node.args) == 1
+            and not node.keywords
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value in NON_FINITE
+        ):
+            return ast.Constant(NON_FINITE[node.args[0].value])
+        return node
+
+
+def write_literal(value: Any) -> str:
+    """The literal source ``parse_literal`` reads back as exactly ``value`` (same types).
+
+    Raises:
+        ValueError: the value has no exact literal form (a frozenset, a huge int, a
+            self-referencing container); the message says which.
+    """
+    source = _literal(value, 0)
+    back = parse_literal(source)
+    if not strictly_equal(back, value) and not (_has_foreign(value) and back == value):
+        raise ValueError(f"{short_repr(value, 60)} does not read back as itself")
+    return source
+
+
+def _has_foreign(value: Any) -> bool:
+    """A dict subclass somewhere inside: its literal is a plain dict, equal only under ==."""
+    if type(value) is ForeignDict:
+        return True
+    if type(value) in (list, tuple, set, frozenset):
+        return any(_has_foreign(item) for item in value)
+    return type(value) is dict and any(_has_foreign(item) for item in value.values())
+
+
+def _literal(value: Any, depth: int) -> str:
+    if depth > 100:
+        raise ValueError("nested too deeply for a literal")
+    kind = type(value)
+    if kind is float and not math.isfinite(value):
+        return f"float({'nan' if math.isnan(value) else ('-inf' if value < 0 else 'inf')!r})"
+    if kind is complex:
+        if not (math.isfinite(value.real) and math.isfinite(value.imag)):
+            raise ValueError("a complex number with a non-finite part has no literal form")
+        # Both parts written out: repr's '-3j' would read back with a real part of -0.0.
+        sign = "-" if math.copysign(1, value.imag) < 0 else "+"
+        return f"({value.real!r}{sign}{abs(value.imag)!r}j)"
+    if kind is int and value.bit_length() > 10_000:
+        return ("-" if value < 0 else "") + hex(abs(value))  # decimal has a digit limit
+    if value is None or kind in (bool, int, float, complex, str, bytes):
+        return repr(value)
+    items = [_literal(item, depth + 1) for item in value] if kind in (list, tuple, set) else []
+    if kind is list:
+        return "[" + ", ".join(items) + "]"
+    if kind is tuple:
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if kind is set:
+        return "{" + ", ".join(items) + "}" if items else "set()"
+    if kind in (dict, ForeignDict):  # a Counter's literal is its items: equal under ==
+        pairs = [f"{_literal(k, depth + 1)}: {_literal(v, depth + 1)}" for k, v in value.items()]
+        return "{" + ", ".join(pairs) + "}"
+    raise ValueError(f"a {kind.__name__} has no literal form")
 
 
 def decode(tagged: Any, depth: int = 0) -> Any:
@@ -76,7 +159,89 @@ def decode(tagged: Any, depth: int = 0) -> Any:
 ARITY = {
     "none": 0, "bool": 1, "int": 1, "float": 1, "complex": 2, "str": 1, "bytes": 1, "list": 1,
     "tuple": 1, "set": 1, "frozenset": 1, "dict": 1, "unsupported": 1, "too_large": 1,
+    "digest": 3, "subdict": 2,
 }  # fmt: skip
+
+
+class ForeignDict(dict):  # type: ignore[type-arg]
+    """A returned dict subclass (``collections.Counter``...), by its items and class name.
+
+    It equals a dict with the same items under Python's ``==`` (EvalPlus's comparison), and
+    differs from every plain dict under ``canonical`` (the strict comparison).
+    """
+
+    type_name = ""
+
+    def __repr__(self) -> str:
+        return f"{self.type_name}({dict.__repr__(self)})"
+
+
+def _foreign(rest: list[Any], depth: int) -> ForeignDict:
+    name, items = rest
+    if type(name) is not str:
+        raise Undecodable("malformed subdict value")
+    value = ForeignDict(_dict(items, depth))
+    value.type_name = name[:200]
+    return value
+
+
+# Scalars past these sizes travel as a Digest, on both sides (grader_image/harness.py):
+# the harness's caps are the host's.
+MAX_INT_BITS = VALUE_INT_BITS
+MAX_STR = 1_000_000
+
+
+DIGEST_KINDS = ("str", "bytes", "int", "value")
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A value too large to carry: its kind, a SHA-256, a size.
+
+    A str, bytes or int: the SHA-256 of its bytes (UTF-8 for a str, hex digits for an int),
+    and their count; compared through ``canonical``, it equals the large value it was made
+    from. Kind ``value``: a container past the harness's node cap, by the harness's
+    ``fingerprint`` (exact types; set and dict order ignored), and its node count; it equals
+    only a digest with the same fingerprint.
+    """
+
+    kind: str
+    sha256: str
+    size: int
+
+    def __eq__(self, other: object) -> bool:
+        return canonical(self) == canonical(other)
+
+    def __hash__(self) -> int:
+        return hash(canonical(self))
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} of {self.size} bytes, sha256 {self.sha256[:12]}>"
+
+
+def digest_of(value: Any) -> Digest | None:
+    """The Digest a large str, bytes or int travels as; None for anything small enough."""
+    kind = type(value)
+    if kind is str and len(value) > MAX_STR:
+        data = value.encode("utf-8", "surrogatepass")
+    elif kind is bytes and len(value) > MAX_STR:
+        data = value
+    elif kind is int and value.bit_length() > MAX_INT_BITS:
+        data = format(value, "x").encode("ascii")
+    else:
+        return None
+    return Digest(kind.__name__, hashlib.sha256(data).hexdigest(), len(data))
+
+
+def _digest(rest: list[Any]) -> Digest:
+    kind, sha256, size = rest
+    if kind not in DIGEST_KINDS or type(size) is not int or type(sha256) is not str:
+        raise Undecodable("malformed digest value")
+    if len(sha256) != 64 or sha256.strip("0123456789abcdef"):
+        raise Undecodable("malformed digest value")
+    return Digest(kind, sha256, size)
+
+
 # The longest text of a number the host reads (an int's hex digits, with a sign).
 _OVER = {"int": VALUE_INT_BITS // 4 + 1, "float": VALUE_FLOAT_CHARS, "complex": VALUE_FLOAT_CHARS}
 
@@ -108,6 +273,8 @@ _DECODERS = {
     "float": lambda rest, depth: float.fromhex(rest[0]),
     "complex": lambda rest, depth: complex(float.fromhex(rest[0]), float.fromhex(rest[1])),
     "str": lambda rest, depth: rest[0],
+    "digest": lambda rest, depth: _digest(rest),
+    "subdict": _foreign,
     "bytes": lambda rest, depth: bytes.fromhex(rest[0]),
     "dict": lambda rest, depth: _dict(rest[0], depth),
     "list": lambda rest, depth: _items(rest[0], depth),
@@ -150,6 +317,15 @@ def strictly_equal(got: Any, want: Any, rel_tol: float | None = None) -> bool:
 def canonical(value: Any) -> Any:
     """A hashable form that differs whenever the exact type or value differs."""
     kind = type(value)
+    if kind is Digest:
+        return ("digest", value.kind, value.sha256)
+    if kind is ForeignDict:
+        items = frozenset((canonical(k), canonical(v)) for k, v in value.items())
+        return ("subdict", value.type_name, items)
+    if kind in (str, bytes, int):
+        large = digest_of(value)
+        if large is not None:
+            return canonical(large)
     if kind is float:
         return ("float", value.hex())
     if kind is complex:
@@ -165,5 +341,8 @@ def canonical(value: Any) -> Any:
 
 def short_repr(value: Any, limit: int = 120) -> str:
     """A short, escaped repr for details: candidate text must not inject control characters."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int past sys.get_int_max_str_digits
+        text = repr(digest_of(value) or f"<{type(value).__name__}>")
     return text if len(text) <= limit else text[: limit - 3] + "..."

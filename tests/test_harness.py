@@ -65,7 +65,9 @@ def test_a_job_is_prepared_without_running_the_candidate():
     prepared = harness.Prepared(job)
     assert prepared.code is not None and prepared.compile_error is None
     # the arguments are read once, ahead; one that does not parse is left to its own case
-    assert prepared.arguments == [([[1, 2]], {"k": "v"}), None]
+    first, second = job["cases"]
+    assert prepared.arguments_of(first) == ([[1, 2]], {"k": "v"})
+    assert prepared.arguments_of(second) is None
 
 
 def test_a_candidate_that_does_not_compile_is_one_compile_error_for_every_case():

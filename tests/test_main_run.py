@@ -67,3 +67,27 @@ def test_a_run_directory_of_main_regrades_with_no_change(copy: Path, sandbox):
     summary = regrade(RUN, sandbox, jobs=2)
     assert (summary.regraded, summary.changed, summary.skipped) == (27, 0, 3)
     assert {r.key: r.grade and r.grade.verdict() for r in read_samples(copy)} == before
+
+
+@pytest.mark.docker
+def test_resuming_a_run_directory_of_main_asks_only_for_what_failed(
+    copy: Path, sandbox, monkeypatch: pytest.MonkeyPatch
+):
+    """Its keys hashed the spec's content; resuming finds them by that legacy key, so only the
+    three samples that failed there (rambler:1b's) are asked again and nothing is counted twice.
+    """
+    from fakes import FakeOllama
+    from fixtures.make_main_run import SPECS, fixture_models
+
+    shutil.copy(FIXTURES / "main_run.bench.json", copy.parent / "main_run.bench.json")
+    before = len(read_samples(copy))
+    with FakeOllama(fixture_models()) as server:
+        monkeypatch.setenv("OLLAMA_HOST", server.url)
+        config = str(RUN.parent / "main_run.bench.json")
+        result = CliRunner().invoke(
+            main, ["run", "--config", config, *SPECS, "--out", str(RUN), "--quiet"]
+        )
+        asked = [body["model"] for body in server.generate_requests()]
+    assert result.exit_code == 0, result.output
+    assert sorted(asked) == ["rambler:1b"] * 3
+    assert len(read_samples(copy)) == before + 3

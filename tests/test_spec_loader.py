@@ -140,14 +140,15 @@ MALFORMED: list[Any] = [
         lambda d: d["cases"][6].update(expected="0"),
         "iso_duration",
         "/cases/6",
-        exact("needs exactly one of 'expected' and 'raises'"),
+        exact("has more than one of 'expected', 'expected_digest' and 'raises': keep one"),
         id="both-expected-and-raises",
     ),
     pytest.param(
         lambda d: d["cases"][0].pop("expected"),
         "iso_duration",
         "/cases/0",
-        exact("needs exactly one of 'expected' and 'raises'"),
+        exact("no 'expected' nor 'raises' (1 case(s) in all): run `chorebench spec fill ")
+        + r".*iso_duration\.json`",
         id="neither-expected-nor-raises",
     ),
     pytest.param(
@@ -203,7 +204,7 @@ MALFORMED: list[Any] = [
         lambda d: d.update(scoring="best_of"),
         "iso_duration",
         "/scoring",
-        exact("'best_of' is not one of ['per_check', 'all_or_nothing']"),
+        exact("'best_of' is not one of ['per_check', 'all_or_nothing', 'per_group']"),
         id="bad-scoring",
     ),
     pytest.param(
@@ -322,7 +323,8 @@ def test_every_schema_problem_of_a_file_is_reported_sorted_by_pointer(tmp_path: 
     path = write(tmp_path, data)
     assert problems_of(path) == [
         f"{path}: /cases/3: Additional properties are not allowed ('note' was unexpected) "
-        "(allowed: approx, args, expected, id, kwargs, points, raises)",
+        "(allowed: approx, args, expected, expected_digest, group, id, kwargs, points, raises, "
+        "timeout_s)",
         f"{path}: /kind: 'script' is not one of ['function', 'pytest']",
         f"{path}: /limits/memory_mb: 16 is less than the minimum of 32",
         f"{path}: /title: 5 is not of type 'string'",

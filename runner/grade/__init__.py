@@ -3,7 +3,8 @@
 Owns the extraction of code from a response (``extract``), the static compliance checks
 (``compliance``), the harness protocol (``protocol``: the job lines, the ``Sandbox`` protocol
 that executes them, the reading of a transcript and whether it can be trusted), the grading
-of a response with function grading (``grading``: ``grade_response``, ``grade_all``), and
+of a response with function grading (``grading``: ``grade_response``, ``grade_all``; per-group
+scoring for suites), EvalPlus's comparison rules and special oracles (``oracles``), and
 mutation grading of a generated test with its stale-reference diagnostics (``mutation``,
 ``diagnostics``), and a spec's floor: what its trivial answers earn (``floor``).
 
@@ -16,8 +17,16 @@ from runner.grade.compliance import UNRUNNABLE, check_compliance
 from runner.grade.diagnostics import stale_reference_diagnostics
 from runner.grade.extract import extract_code
 from runner.grade.floor import literal_prefix, measure_floors, trivial_candidates
-from runner.grade.grading import grade_all, grade_response, grader_pool, score_function
+from runner.grade.grading import (
+    grade_all,
+    grade_response,
+    grader_pool,
+    group_results,
+    host_units,
+    score_function,
+)
 from runner.grade.mutation import TEST_FILE, layout, module_file, variant_sources
+from runner.grade.oracles import NOT_NONE, ORACLE_NAMES, GroupTolerance, is_floats, matches
 from runner.grade.protocol import (
     Sandbox,
     Transcript,
@@ -31,8 +40,11 @@ from runner.grade.protocol import (
 )
 
 __all__ = [
+    "NOT_NONE",
+    "ORACLE_NAMES",
     "TEST_FILE",
     "UNRUNNABLE",
+    "GroupTolerance",
     "Sandbox",
     "Transcript",
     "check_compliance",
@@ -42,8 +54,12 @@ __all__ = [
     "grade_all",
     "grade_response",
     "grader_pool",
+    "group_results",
+    "host_units",
+    "is_floats",
     "layout",
     "literal_prefix",
+    "matches",
     "measure_floors",
     "module_file",
     "observation",

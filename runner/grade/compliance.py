@@ -17,7 +17,8 @@ in the extracted code, or None when no line applies); at most ``FINDINGS_PER_RUL
 * ``syntax_error``: the code does not compile; the rules below are then skipped.
 * ``entry_point_missing``: no top-level ``def`` or ``async def`` named ``entry_point``.
 * ``module_import``: ``imports_inside_function`` and an import outside every function body
-  (kind ``"function"`` only: a pytest module imports at the top).
+  (kind ``"function"`` only: a pytest module imports at the top), unless the statement is
+  one of ``allowed_module_imports`` (a suite task's prompt's own imports).
 * ``forbidden_import``: an import of a forbidden module or of anything inside it, including
   ``importlib.import_module("name")`` and ``__import__("name")`` with a constant string.
 * ``forbidden_call``: a call of a forbidden name, plain (``eval(x)``) or as the last attribute
@@ -34,6 +35,7 @@ from collections.abc import Iterable, Iterator
 from runner.caps import FINDINGS_PER_RULE
 from runner.grade.extract import oversized
 from runner.records import Constraints, Extraction, Outcome, Violation
+from runner.values import PARSER_LOCK
 
 # A response with one of these has nothing to execute.
 UNRUNNABLE = frozenset({"too_large", "empty_response", "syntax_error", "entry_point_missing"})
@@ -78,7 +80,7 @@ def check_compliance(
     nodes = _in_source_order(ast.walk(tree))
     found += _entry_point(tree, entry_point)
     if kind == "function" and constraints.imports_inside_function:
-        found += _module_imports(tree)
+        found += _module_imports(tree, constraints.allowed_module_imports)
     found += _forbidden_imports(nodes, constraints.forbidden_imports)
     calls, called = _forbidden_calls(nodes, constraints.forbidden_calls)
     found += calls
@@ -104,7 +106,7 @@ def _compile(code: str) -> ast.Module:
     ``return`` outside a function.
     """
     try:
-        with warnings.catch_warnings():
+        with PARSER_LOCK, warnings.catch_warnings():
             # A SyntaxWarning ("is" with a literal) is no error, even when warnings are errors.
             warnings.simplefilter("ignore")
             tree = ast.parse(code)
@@ -141,8 +143,12 @@ def _outside_functions(tree: ast.Module) -> Iterator[ast.AST]:
             stack.extend(ast.iter_child_nodes(node))
 
 
-def _module_imports(tree: ast.Module) -> list[Violation]:
-    imports = [n for n in _outside_functions(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+def _module_imports(tree: ast.Module, allowed: tuple[str, ...]) -> list[Violation]:
+    imports = [
+        n
+        for n in _outside_functions(tree)
+        if isinstance(n, (ast.Import, ast.ImportFrom)) and ast.unparse(n) not in allowed
+    ]
     return [
         Violation("module_import", f"{ast.unparse(node)!r} is outside any function", node.lineno)
         for node in _in_source_order(imports)

@@ -14,6 +14,7 @@ import warnings
 
 from runner.grade.compliance import callee, capped
 from runner.records import ModuleUnderTest, Violation
+from runner.values import PARSER_LOCK
 
 
 def stale_reference_diagnostics(code: str, module: ModuleUnderTest) -> tuple[Violation, ...]:
@@ -23,7 +24,7 @@ def stale_reference_diagnostics(code: str, module: ModuleUnderTest) -> tuple[Vio
     is linear in the size of the code; at most ``FINDINGS_PER_RULE`` findings of a rule are kept.
     """
     try:
-        with warnings.catch_warnings():
+        with PARSER_LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -35,6 +35,7 @@ import warnings
 
 from runner.caps import ANSWER_BYTES, ANSWER_LINES, EXTRACT_PARSE_FACTOR
 from runner.records import Extraction
+from runner.values import PARSER_LOCK
 
 PYTHON_TAGS = frozenset({"", "python", "py", "python3", "py3"})
 CODE_STARTS = ("def ", "async def ", "class ", "import ", "from ", "@", "#", "if __name__")
@@ -188,7 +189,7 @@ class _Budget:
         if self.left < 0:
             raise _OverBudget
         try:
-            with warnings.catch_warnings():
+            with PARSER_LOCK, warnings.catch_warnings():
                 # Deprecation warnings (e.g. "\d" in a string) must not spam, nor fail under -W.
                 warnings.simplefilter("ignore")
                 return ast.parse(code)

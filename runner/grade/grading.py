@@ -7,6 +7,7 @@ is pure: it turns a transcript into checks, so it is unit-tested without Docker.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -16,7 +17,10 @@ from runner.errors import SandboxError
 from runner.grade.compliance import UNRUNNABLE, check_compliance, not_executed
 from runner.grade.extract import extract_code
 from runner.grade.mutation import grade_test_module
+from runner.grade.oracles import NOT_NONE, GroupTolerance, matches
 from runner.grade.protocol import (
+    REPORT_ALLOWANCE_S,
+    WALL_SLACK,
     Sandbox,
     Transcript,
     execution_error,
@@ -26,8 +30,18 @@ from runner.grade.protocol import (
     sandbox_facts,
     why_untrusted,
 )
-from runner.records import Case, Check, Execution, Grade, Observation, Outcome, Spec, Violation
-from runner.values import parse_literal, short_repr, strictly_equal
+from runner.records import (
+    Case,
+    Check,
+    Execution,
+    Grade,
+    GroupResult,
+    Observation,
+    Outcome,
+    Spec,
+    Violation,
+)
+from runner.values import Digest, parse_literal, short_repr, strictly_equal
 
 
 def grader_pool(jobs: int) -> ThreadPoolExecutor:
@@ -80,6 +94,9 @@ def grade_response(spec: Spec, raw: str, sandbox: Sandbox) -> Grade:
     max_points = spec.max_points
     if spec.scoring == "all_or_nothing":
         points = max_points if checks and all(check.passed for check in checks) else 0
+    groups = group_results(spec, checks) if spec.scoring == "per_group" else ()
+    if groups:
+        points = sum(group.ok for group in groups)
     return Grade(
         spec=spec.id,
         points=points,
@@ -91,7 +108,19 @@ def grade_response(spec: Spec, raw: str, sandbox: Sandbox) -> Grade:
         error=error,
         elapsed_s=time.monotonic() - started,
         sandbox=facts,
+        groups=groups,
     )
+
+
+def group_results(spec: Spec, checks: Sequence[Check]) -> tuple[GroupResult, ...]:
+    """Each group's passed and total cases, in the spec's group order (all or nothing each)."""
+    group_of = {case.id: case.group for case in spec.cases}
+    counts = {group: [0, 0] for group in spec.groups}
+    for check in checks:
+        count = counts[group_of[check.case.split(":", 1)[0]]]
+        count[0] += check.passed
+        count[1] += 1
+    return tuple(GroupResult(group, passed, total) for group, (passed, total) in counts.items())
 
 
 def grade_function(
@@ -101,17 +130,53 @@ def grade_function(
     unrunnable = [v for v in violations if v.rule in UNRUNNABLE]
     if unrunnable:
         return unscored(spec.cases, *not_executed(unrunnable[0])), None, {}
-    job = function_job(spec, code)
-    if too_large := oversized_job(job):
-        return unscored(spec.cases, Outcome.TOO_LARGE, too_large), None, {}
-    try:
-        execution = sandbox.execute(job, spec.limits, len(spec.cases))
-    except SandboxError as exc:
-        return unscored(spec.cases, Outcome.INFRA_ERROR, str(exc)), str(exc), {}
-    transcript = read_transcript(execution, [case.id for case in spec.cases])
-    facts = sandbox_facts(execution, transcript.python)
-    error = execution_error(transcript, execution)
-    return score_function(spec, transcript, execution), error, facts
+    checks: list[Check] = []
+    error: str | None = None
+    facts: dict[str, object] = {}
+    for stage in _stages(spec):
+        if checks and not all(check.passed for check in checks):
+            checks += unscored(stage, Outcome.NOT_RUN, "not run: an earlier group failed")
+            continue
+        job = function_job(spec, code, stage)
+        if too_large := oversized_job(job):
+            return unscored(spec.cases, Outcome.TOO_LARGE, too_large), None, {}
+        try:
+            execution = sandbox.execute(job, spec.limits, host_units(spec, stage))
+        except SandboxError as exc:
+            return unscored(spec.cases, Outcome.INFRA_ERROR, str(exc)), str(exc), {}
+        transcript = read_transcript(execution, [case.id for case in stage])
+        facts = sandbox_facts(execution, transcript.python)
+        checks += score_function(spec, transcript, execution, stage)
+        error = error or execution_error(transcript, execution)
+    return checks, error, facts
+
+
+def host_units(spec: Spec, cases: tuple[Case, ...]) -> int:
+    """How many cases' worth of time (``case_timeout_s`` each) the host's deadline must hold.
+
+    Hand-written specs: one per case. Suites (batch mode): each group's wall-clock backstop
+    in the harness (``WALL_SLACK`` times its cap, or times every case's limit, plus the
+    allowances for loading and encoding).
+    """
+    if spec.scoring != "per_group":
+        return len(cases)
+    slot = spec.limits.case_timeout_s + 0.5
+    needed = 0.0
+    for group in dict.fromkeys(case.group for case in cases):
+        limits = [c.timeout_s or spec.limits.case_timeout_s for c in cases if c.group == group]
+        cap = spec.limits.group_timeout_s
+        if cap:
+            needed += WALL_SLACK * cap + REPORT_ALLOWANCE_S + 5
+        else:
+            needed += sum(WALL_SLACK * t + 2 * REPORT_ALLOWANCE_S + 60 for t in limits)
+    return max(1, math.ceil(needed / slot))
+
+
+def _stages(spec: Spec) -> list[tuple[Case, ...]]:
+    """The cases each container runs: all at once, or (stop at first failure) group by group."""
+    if spec.scoring != "per_group" or not spec.stop_at_first_failure:
+        return [spec.cases]
+    return [tuple(c for c in spec.cases if c.group == group) for group in spec.groups]
 
 
 def unscored(cases: tuple[Case, ...], outcome: Outcome, detail: str) -> list[Check]:
@@ -123,21 +188,51 @@ def unscored(cases: tuple[Case, ...], outcome: Outcome, detail: str) -> list[Che
     ]
 
 
-def score_function(spec: Spec, transcript: Transcript, execution: Execution) -> list[Check]:
+def score_function(
+    spec: Spec,
+    transcript: Transcript,
+    execution: Execution,
+    cases: tuple[Case, ...] | None = None,
+) -> list[Check]:
     """Compare each case's observation with its hidden expectation.
 
-    A transcript that did not parse scores nothing (``protocol_error``); nor does one from an
-    execution that did not end normally (``why_untrusted``): every check is then a ``timeout``
-    (the host's deadline) or ``crashed``, with the reason.
+    ``cases`` are the ones the execution was given (default: all). A transcript that did not
+    parse scores nothing (``protocol_error``); nor does one from an execution that did not end
+    normally (``why_untrusted``): every check is then a ``timeout`` (the host's deadline) or
+    ``crashed``, with the reason. Values are compared by the spec's ``comparison``
+    (``oracles``).
     """
+    cases = spec.cases if cases is None else cases
     if transcript.error:
-        return unscored(spec.cases, Outcome.PROTOCOL_ERROR, transcript.error)
+        return unscored(cases, Outcome.PROTOCOL_ERROR, transcript.error)
     reason = why_untrusted(transcript, execution)
     if reason is not None:
         outcome = Outcome.TIMEOUT if execution.timed_out else Outcome.CRASHED
-        return unscored(spec.cases, outcome, f"not counted: {reason}")
+        return unscored(cases, outcome, f"not counted: {reason}")
+    judge = _Judge(spec)
     observations = transcript.observations
-    return [check for case in spec.cases for check in _compare(case, observations[case.id])]
+    return [check for case in cases for check in _compare(case, observations[case.id], judge)]
+
+
+class _Judge:
+    """Whether a returned value is right, by the spec's comparison mode."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.comparison = spec.comparison
+        self.tolerances: dict[str, GroupTolerance] = {}
+
+    def __call__(self, case: Case, seen: Observation, want: object) -> bool:
+        if self.comparison.mode == "strict":
+            return seen.value_error is None and strictly_equal(seen.value, want, case.approx)
+        tolerance = self.tolerances.setdefault(case.group, GroupTolerance(self.comparison.atol))
+        atol = tolerance.for_case(want)
+        got = seen.value
+        if seen.value_error is not None:
+            if self.comparison.oracle != "not_none":
+                return False
+            got = NOT_NONE  # an object the sandbox cannot carry: all not_none asks is that
+        args = [parse_literal(a) for a in case.args] if self.comparison.oracle else []
+        return matches(got, want, atol, self.comparison.oracle, args)
 
 
 def _check_ids(case: Case) -> list[str]:
@@ -146,7 +241,7 @@ def _check_ids(case: Case) -> list[str]:
     return [case.id]
 
 
-def _compare(case: Case, seen: Observation) -> list[Check]:
+def _compare(case: Case, seen: Observation, judge: _Judge) -> list[Check]:
     elapsed = round(seen.elapsed_s, 6)
 
     def check(check_id: str, outcome: Outcome, detail: str) -> Check:
@@ -159,13 +254,13 @@ def _compare(case: Case, seen: Observation) -> list[Check]:
     if failure is not None:
         return [check(check_id, failure[0], failure[1]) for check_id in _check_ids(case)]
     if case.raises is None:
-        want = parse_literal(case.expected or "None")
+        want = _expected(case)
         if seen.status == "raised":
             return [check(case.id, Outcome.RAISED, f"raised {seen.exc_type}: {_message(seen)}")]
+        if judge(case, seen, want):
+            return [check(case.id, Outcome.PASSED, f"returned {short_repr(want)}")]
         if seen.value_error is not None:
             return [check(case.id, Outcome.WRONG, seen.value_error)]
-        if strictly_equal(seen.value, want, case.approx):
-            return [check(case.id, Outcome.PASSED, f"returned {short_repr(want)}")]
         return [
             check(
                 case.id,
@@ -199,6 +294,12 @@ def _compare(case: Case, seen: Observation) -> list[Check]:
     return results
 
 
+def _expected(case: Case) -> object:
+    if case.expected_digest is not None:
+        return Digest(*case.expected_digest)
+    return parse_literal(case.expected or "None")
+
+
 def _failure(seen: Observation) -> tuple[Outcome, str] | None:
     """An observation that ended without a result, as an outcome and a detail."""
     if seen.status == "timeout":
@@ -207,6 +308,8 @@ def _failure(seen: Observation) -> tuple[Outcome, str] | None:
         return Outcome.CRASHED, seen.detail or "the case died without a report"
     if seen.status in ("no_entry", "compile_error"):
         return Outcome.NO_CODE, f"{seen.status}: {seen.detail}"
+    if seen.status == "not_run":
+        return Outcome.NOT_RUN, "not run: an earlier case failed"
     if seen.status == "too_large":
         return Outcome.TOO_LARGE, seen.detail
     if seen.status in ("returned", "raised"):

@@ -16,6 +16,7 @@ or ``too_large``, and the other cases stand. A job line over ``JOB_BYTES`` is ne
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -28,11 +29,17 @@ from runner.caps import (
     Refused,
     load_json,
 )
-from runner.records import Execution, Limits, Observation, Spec
+from runner.records import Case, Execution, Limits, Observation, Spec
 from runner.values import TooLarge, Undecodable, decode
 
 # A record's JSON nesting: the record, its value field, and two levels per level of value.
 REPORT_DEPTH = 2 * VALUE_DEPTH + 4
+
+# Batch mode (suites) limits the CPU time of calls; the wall clock only backs that up, at
+# WALL_SLACK times the limit plus REPORT_ALLOWANCE_S: a loaded machine must not time out an
+# honest candidate (EvalPlus's wall-clock limits do, on its own gold).
+WALL_SLACK = 8.0
+REPORT_ALLOWANCE_S = 10.0
 
 
 class Sandbox(Protocol):
@@ -53,19 +60,40 @@ class Transcript:
     error: str | None = None
 
 
-def function_job(spec: Spec, code: str) -> bytes:
-    """The job line for a function candidate: code and inputs, never expected values."""
-    job = {
+def function_job(spec: Spec, code: str, cases: Sequence[Case] | None = None) -> bytes:
+    """The job line for a function candidate: code and inputs, never expected values.
+
+    ``cases`` (default: all of the spec's) may be a subset, e.g. one group. A suite spec
+    (``per_group`` scoring) runs in batch mode, with its cases' own limits and the group cap,
+    and stops at the first raise, timeout or crash when the spec says so (and no case
+    expects a raise: the harness must not learn which do).
+    """
+    chosen = spec.cases if cases is None else cases
+    job: dict[str, Any] = {
         "mode": "function",
         "code": code,
         "entry_point": spec.entry_point,
         "timeout": spec.limits.case_timeout_s,
-        "cases": [
-            {"id": case.id, "args": list(case.args), "kwargs": dict(case.kwargs)}
-            for case in spec.cases
-        ],
+        "cases": [_case_job(case) for case in chosen],
     }
+    if spec.scoring == "per_group":
+        job["batch"] = True
+        job["group_timeout"] = spec.limits.group_timeout_s
+        job["wall_slack"] = WALL_SLACK
+        job["report_allowance"] = REPORT_ALLOWANCE_S
+        job["stop_on_failure"] = spec.stop_at_first_failure and not any(
+            case.raises for case in spec.cases
+        )
     return json.dumps(job, ensure_ascii=True).encode("ascii") + b"\n"
+
+
+def _case_job(case: Case) -> dict[str, Any]:
+    job: dict[str, Any] = {"id": case.id, "args": list(case.args), "kwargs": dict(case.kwargs)}
+    if case.group:
+        job["group"] = case.group
+    if case.timeout_s is not None:
+        job["timeout"] = case.timeout_s
+    return job
 
 
 def pytest_job(
@@ -144,9 +172,15 @@ def read_transcript(execution: Execution, case_ids: list[str]) -> Transcript:
 def observation(case_id: str, record: dict[str, Any]) -> Observation:
     """Turn one case record into an Observation; malformed fields become a protocol error."""
     status = record.get("status")
-    elapsed = _seconds(record.get("elapsed_s", record.get("wall_s")))
-    if elapsed is None:
+    # The call's CPU time when it is reported (what a suite's limit is on), else its wall time;
+    # every time the record carries must be well-formed.
+    times = [_seconds(record.get(key)) for key in ("cpu_s", "elapsed_s", "wall_s")]
+    if None in times:
         return Observation(case_id, "protocol_error", detail="malformed elapsed_s")
+    given = [
+        t for key, t in zip(("cpu_s", "elapsed_s", "wall_s"), times, strict=True) if key in record
+    ]
+    elapsed = given[0] if given else 0.0
     if status == "returned":
         try:
             return Observation(
@@ -177,7 +211,7 @@ def observation(case_id: str, record: dict[str, Any]) -> Observation:
         summary = {str(k)[:20]: v for k, v in counts.items() if type(v) is int}
         summary["exit_code"] = exit_code
         return Observation(case_id, "pytest", elapsed_s=elapsed, pytest=summary)
-    if status in ("timeout", "crashed", "no_entry", "compile_error", "protocol_error"):
+    if status in ("timeout", "crashed", "no_entry", "compile_error", "protocol_error", "not_run"):
         detail = record.get("detail")
         return Observation(case_id, str(status), elapsed_s=elapsed, detail=str(detail or "")[:300])
     return Observation(case_id, "protocol_error", detail="unknown case status")

@@ -16,6 +16,7 @@ from runner.records import Floor
 from runner.report import stats
 from runner.report.findings import ranking_notes, variance_notes
 from runner.report.routing import ROUTING_RULE, RoutingRow, routing
+from runner.report.suites import SUITE_CI, SuiteRow, SuiteTaskRow, suite_summary, suite_tasks
 from runner.report.tables import (
     BestOfRow,
     ComplianceRow,
@@ -55,6 +56,18 @@ class Report:
     floors: dict[str, Floor]  # by spec id, as measured for the run (floors.json)
     status: str = ""  # the manifest's, or that its process is gone (``rundir.status_of``)
     left_out: dict[str, int] = field(default_factory=dict)  # per spec: older-version samples
+    suites: list[SuiteRow] = field(default_factory=list)
+    suite_tasks: list[SuiteTaskRow] = field(default_factory=list)
+
+    @property
+    def suite_specs(self) -> frozenset[str]:
+        """Specs of standard suites: summarized per suite, not listed one by one."""
+        return frozenset(row.spec for row in self.suite_tasks)
+
+    @property
+    def detail_specs(self) -> tuple[str, ...]:
+        """The specs the per-spec tables list: every one but the suites' tasks."""
+        return tuple(spec for spec in self.specs if spec not in self.suite_specs)
 
     @property
     def not_counted(self) -> int:
@@ -84,6 +97,15 @@ class Report:
             "best_of": [asdict(row) for row in self.best_of],
             "routing": [asdict(row) for row in self.routing],
             "floors": {spec: asdict(floor) for spec, floor in self.floors.items()},
+            **(
+                {
+                    "suites": [asdict(row) for row in self.suites],
+                    "suite_tasks": [asdict(row) for row in self.suite_tasks],
+                    "methods_suites": SUITE_CI,
+                }
+                if self.suite_tasks
+                else {}
+            ),
         }
 
 
@@ -133,6 +155,7 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
     best_rows = best_of(by_model_and_spec(samples, "best_of"), models, specs, sizes, threshold)
     ranking_rows = ranking(runs, models, specs, sizes)
     thinking_rows = thinking(samples, models, _from_config(manifest))
+    task_rows = suite_tasks(samples)
     return Report(
         run_dir=run_dir,
         manifest=manifest,
@@ -156,6 +179,8 @@ def build_report(run_dir: Path, hit_at: float | None = None) -> Report:
         floors={spec: floor for spec, floor in read_floors(run_dir).items() if spec in specs},
         status=status_of(manifest),
         left_out=left_out,
+        suites=suite_summary(task_rows),
+        suite_tasks=task_rows,
     )
 
 

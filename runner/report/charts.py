@@ -25,7 +25,7 @@ _PHASES = (("runs", "o", "repeated runs"), ("best_of", "x", "best-of-N samples")
 
 def spec_charts(report: Report) -> dict[str, str]:
     """An SVG document per spec with counted samples, keyed by spec id."""
-    return {spec: svg for spec in report.specs if (svg := _chart(report, spec))}
+    return {spec: svg for spec in report.detail_specs if (svg := _chart(report, spec))}
 
 
 def _chart(report: Report, spec: str) -> str | None:

@@ -21,6 +21,7 @@ from runner.report.build import Report
 from runner.report.sections import (
     Block,
     Bullets,
+    Details,
     Section,
     Table,
     anchor,
@@ -68,7 +69,8 @@ def _md_block(block: Block) -> str:
 def _md_section(section: Section) -> list[str]:
     lines = [f"{'#' * section.level} {section.title}", ""]
     for block in section.blocks:
-        lines += [_md_block(block), ""]
+        if not isinstance(block, Details):  # HTML only: the markdown stays short
+            lines += [_md_block(block), ""]
     for child in section.children:
         lines += _md_section(child)
     return lines
@@ -132,6 +134,8 @@ def _block(block: Block) -> str:
         return f'<div class="table">{table}</div>'
     if isinstance(block, Bullets):
         return _bullets(block)
+    if isinstance(block, Details):
+        return f"<details><summary>{inline(block.summary)}</summary>{_block(block.table)}</details>"
     return f"<p>{inline(block)}</p>"
 
 

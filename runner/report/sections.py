@@ -13,6 +13,7 @@ from typing import Any
 from runner.report import stats
 from runner.report.build import HIT_RULE, LEFT_OUT_RULE, Report
 from runner.report.routing import ROUTING_RULE, RoutingRow, gigabytes
+from runner.report.suites import SUITE_CI
 from runner.report.tables import BestOfRow, VarianceRow
 
 
@@ -69,7 +70,15 @@ class Bullets:
     items: tuple[tuple[int, str], ...]  # (depth, text)
 
 
-Block = str | Table | Bullets
+@dataclass(frozen=True)
+class Details:
+    """A long table only the HTML shows, folded under its summary (the markdown omits it)."""
+
+    summary: str
+    table: Table
+
+
+Block = str | Table | Bullets | Details
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,7 @@ def ranking_section(report: Report) -> Section | None:
             size_text(report, row.model, row.size_bytes),
             *[
                 points(row.cells[s].points, row.cells[s].max_points) if s in row.cells else "-"
-                for s in report.specs
+                for s in report.detail_specs
             ],
             f"{row.score:.3f}",
             f"{row.mean_all_runs:.3f}",
@@ -108,10 +117,10 @@ def ranking_section(report: Report) -> Section | None:
         for row in report.ranking
     ]
     if report.floors:
-        floors = [report.floors.get(spec) for spec in report.specs]
+        floors = [report.floors.get(spec) for spec in report.detail_specs]
         cells = [points(f.points, f.max_points) if f else "-" for f in floors]
         rows.append(["", "(floor: best trivial answer)", "", *cells, "", ""])
-    headers = ["#", "Model", "Size", *report.specs, "Score (run 1)", "Mean over runs"]
+    headers = ["#", "Model", "Size", *report.detail_specs, "Score (run 1)", "Mean over runs"]
     return Section(
         "Single-shot ranking",
         (
@@ -145,7 +154,7 @@ def variance_section(report: Report) -> Section | None:
     if not report.variance:
         return None
     children = []
-    for spec in report.specs:
+    for spec in report.detail_specs:
         rows = [r for r in report.variance if r.spec == spec]
         if not rows:
             continue
@@ -211,6 +220,7 @@ def compliance_section(report: Report) -> Section | None:
             f"{r.strict:.3f}",
         ]
         for r in report.compliance
+        if r.spec not in report.suite_specs
     ]
     headers = ["Model", "Spec", "Runs", "Fences", "Prose", "Module imports", "Forbidden"]
     headers += ["Empty", "Syntax error", "No entry point", "Compliant", "Lenient", "Strict"]
@@ -301,7 +311,7 @@ def best_of_section(report: Report) -> Section | None:
 
 def routing_items(rule: RoutingRow) -> list[tuple[int, str]]:
     """One family's routing rule as (depth, text) bullets."""
-    where = ", ".join(rule.specs)
+    where = spec_list(rule.specs)
     if rule.recommended is None:
         items = [(0, f"**{rule.family}** ({where}): no model to recommend: {rule.reason}")]
     else:
@@ -322,6 +332,41 @@ def routing_section(report: Report) -> Section | None:
     return Section("Routing rules", (Bullets(tuple(items)), f"The rule: {ROUTING_RULE}"))
 
 
+def _pass(value: float, low: float | None, high: float | None) -> str:
+    interval = f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else ""
+    return f"{value:.3f}{interval}"
+
+
+def suites_section(report: Report) -> Section | None:
+    """Standard suites: pass@1 per model and suite; the tasks one by one only in the HTML."""
+    if not report.suites:
+        return None
+    rows = [
+        [
+            model_label(r.model, r.think),
+            r.family,
+            r.tasks,
+            _pass(r.base, r.base_low, r.base_high),
+            _pass(r.base_plus, r.base_plus_low, r.base_plus_high),
+        ]
+        for r in report.suites
+    ]
+    headers = ["Model", "Suite", "Tasks", "pass@1 base [95% CI]", "pass@1 base + plus [95% CI]"]
+    tasks = [
+        [model_label(r.model, r.think), r.spec, r.samples, r.base, r.base_plus]
+        for r in report.suite_tasks
+    ]
+    detail = _table(tasks, ["Model", "Task", "Samples", "Base passed", "Base + plus passed"])
+    return Section(
+        "Standard suites",
+        (
+            f"{SUITE_CI} Per-task figures: report.json (suite_tasks) and the HTML report.",
+            _table(rows, headers),
+            Details(f"Per task ({len(tasks)} rows)", detail),
+        ),
+    )
+
+
 def summary(report: Report) -> str:
     """The paragraph under the title: what the run was."""
     manifest = report.manifest
@@ -339,6 +384,11 @@ def summary(report: Report) -> str:
         f"{report.status or manifest.get('status')}. Grader image `{image.get('id')}` under "
         f"{image.get('runtime')}."
     )
+
+
+def spec_list(specs: Sequence[str]) -> str:
+    """A family's specs, named when few, counted when many (a suite has hundreds)."""
+    return ", ".join(specs) if len(specs) <= 8 else f"{len(specs)} specs"
 
 
 def _cell(models: Sequence[str]) -> str:
@@ -361,7 +411,7 @@ def answer_section(report: Report) -> Section | None:
             use += " (unproven)"
         runner_up = "" if rule.tied else _cell([rule.runner_up] if rule.runner_up else [])
         mini = f"`{rule.mini.model}` (best of {rule.mini.n})" if rule.mini else "-"
-        specs = ", ".join(rule.specs)
+        specs = spec_list(rule.specs)
         rows.append(
             [rule.family, specs, use, runner_up or "-", mini, _cell([s.model for s in rule.skip])]
         )
@@ -394,6 +444,7 @@ def sections(report: Report) -> list[Section]:
     answer = answer_section(report)
     built = [
         ranking_section(report),
+        suites_section(report),
         variance_section(report),
         compliance_section(report),
         thinking_section(report),

@@ -51,6 +51,7 @@ from runner.run.planning import (
     RunPlan,
     RunSummary,
     WorkItem,
+    legacy_sample_key,
     missing_models,
     request_options,
     sample_key,
@@ -122,7 +123,7 @@ def collect(
         todo: list[WorkItem] = []
         ungraded: list[tuple[WorkItem, SampleRecord]] = []
         for item in work:
-            record = latest.get(item.key)
+            record = latest.get(item.key) or latest.get(item.legacy_key)
             state_of = sample_state(record, item.spec.sha256)
             if state_of == "ungraded" and record is not None:
                 ungraded.append((item, record))
@@ -302,8 +303,19 @@ def _plan_work(
         models_meta[model] = meta
         for spec in plan.specs:
             for run in range(1, plan.runs + 1):
-                key = sample_key(meta["digest"], spec, sent.options, sent.think, plan.phase, run)
-                work.append(WorkItem(model, spec, plan.phase, run, sent.options, sent.think, key))
+                identity = (meta["digest"], spec, sent.options, sent.think, plan.phase, run)
+                work.append(
+                    WorkItem(
+                        model,
+                        spec,
+                        plan.phase,
+                        run,
+                        sent.options,
+                        sent.think,
+                        sample_key(*identity),
+                        legacy_sample_key(*identity),
+                    )
+                )
     return models_meta, work, missing
 
 

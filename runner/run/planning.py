@@ -95,6 +95,7 @@ class WorkItem:
     options: dict[str, Any]  # sent as given
     think: bool | str | None
     key: str
+    legacy_key: str = ""  # its key in run directories written before the spec left the key
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,26 @@ def sample_key(
     ``graded_spec_sha256`` once regraded). A sample of an older version of the spec is the
     same sample, out of date: resuming samples it again, and the newer record replaces it.
     """
-    identity = {"digest": digest, "spec": spec.id, "options": options, "think": think}
+    return _identity_hash(digest, spec.id, options, think, phase, run)
+
+
+def legacy_sample_key(
+    digest: str, spec: Spec, options: dict[str, Any], think: Any, phase: str, run: int
+) -> str:
+    """The same sample's key in run directories of older chorebench, which hashed the spec's
+    content (``spec.sha256``) where ``sample_key`` now has its id.
+
+    Resuming such a directory finds its samples of the spec's current content by this key, so
+    they are neither sampled again nor counted twice; samples of an older content do not match
+    it, and are sampled again as any out-of-date sample is.
+    """
+    return _identity_hash(digest, spec.sha256, options, think, phase, run)
+
+
+def _identity_hash(
+    digest: str, spec: str, options: dict[str, Any], think: Any, phase: str, run: int
+) -> str:
+    identity = {"digest": digest, "spec": spec, "options": options, "think": think}
     identity.update(phase=phase, run=run)
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
 

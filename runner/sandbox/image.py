@@ -64,8 +64,15 @@ def ensure_image(
     base = _base_image(client, log)
     log(f"building {tag} from {grader_dir} on {base}")
     try:
+        # No network: the base has everything, and an engine without a working default
+        # bridge (docker0) still builds.
         image, _ = client.images.build(
-            path=str(grader_dir), tag=tag, buildargs={"BASE": base}, rm=True, forcerm=True
+            path=str(grader_dir),
+            tag=tag,
+            buildargs={"BASE": base},
+            rm=True,
+            forcerm=True,
+            network_mode="none",
         )
     except (docker.errors.BuildError, docker.errors.APIError) as exc:
         raise SandboxError(f"building the grader image {tag} failed: {exc}") from exc
