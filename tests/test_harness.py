@@ -1,35 +1,12 @@
-"""The harness's pure parts, on the host: the record writer and what it imports once per job."""
+"""The harness's pure parts, on the host: what it prepares once per job."""
 
 from __future__ import annotations
 
 import ast
-import json
 
-import pytest
 from fakes import harness as load_harness
 
 harness = load_harness()  # the real in-container harness
-
-
-@pytest.mark.parametrize(
-    "record",
-    [
-        {"status": "returned", "elapsed_s": 0.25, "value": ["int", "1f"]},
-        {"status": "raised", "exc_type": "E", "exc_message": "caf\u00e9 \ud83d\ude00 \x00"},
-        {"status": "returned", "elapsed_s": float("nan"), "value": ["list", [["none"]] * 3]},
-        {"status": "pytest", "exit_code": 1, "counts": {"passed": 2, "failed": 1}},
-        {},
-    ],
-)
-def test_records_are_written_exactly_as_json_dumps_writes_them(record):
-    line = harness.dump_record(record)
-    assert line == json.dumps(record, ensure_ascii=True) + "\n"
-    assert line.isascii()
-
-
-def test_a_record_with_a_value_json_cannot_hold_fails_like_json_dumps():
-    with pytest.raises(TypeError):
-        harness.dump_record({"value": object()})
 
 
 def test_only_listed_standard_modules_are_imported_ahead():
