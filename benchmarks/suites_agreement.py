@@ -35,7 +35,7 @@ from suites_gold import DATA_FILES, SPEC_FOLDERS, data_dir
 
 from runner.commands import grade_samples_file
 from runner.settings import Settings
-from runner.suites import read_tasks
+from runner.suites import read_tasks, spec_id
 
 EVALPLUS_RUN = (
     "import sys; from evalplus.evaluate import evaluate; "
@@ -138,10 +138,17 @@ def main() -> None:
             took = time.monotonic() - started
             print(f"{dataset}: EvalPlus run {run + 1}: {took:.0f} s", flush=True)
         ours_path = work / "chorebench" / "samples.jsonl"
-        write_jsonl(ours_path, samples)
+        imported = {path.stem for path in SPEC_FOLDERS[dataset].glob("*.json")}
+        kept = [i for i, sample in enumerate(samples) if spec_id(sample["task_id"]) in imported]
+        missing = sorted({s["task_id"] for i, s in enumerate(samples) if i not in set(kept)})
+        if missing:
+            print(f"{dataset}: not in the imported suite, left out: {missing}", flush=True)
+        write_jsonl(ours_path, [samples[i] for i in kept])
         started = time.monotonic()
         result = grade_samples_file(SPEC_FOLDERS[dataset], ours_path, settings)
         print(f"{dataset}: chorebench: {time.monotonic() - started:.0f} s", flush=True)
+        runs = [[run[i] for i in kept] for run in runs]
+        samples = [samples[i] for i in kept]
         rows = []
         for index, (sample, graded) in enumerate(zip(samples, result.grades, strict=True)):
             ours = {"base": graded.passed("base"), "base+plus": graded.passed("base", "plus")}

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.grade import variant_sources
+from runner.grade import run_plan
 from runner.records import Grade, Spec
 from runner.spec import load_spec
 
@@ -122,9 +122,9 @@ def load_workload(specs_dir: Path = SPECS) -> Workload:
 
 
 def variants(candidate: Candidate) -> int:
-    """Containers one grading of ``candidate`` runs: one, or reference + mutants for pytest."""
+    """Containers one grading of ``candidate`` runs: one, or the runs of ``run_plan`` for pytest."""
     if candidate.spec.kind == "pytest":
-        return len(variant_sources(candidate.spec))
+        return len(run_plan(candidate.spec))
     return 1
 
 

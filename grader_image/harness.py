@@ -51,8 +51,8 @@ What this protects, and what it does not:
   behaviour being measured. The host accepts exactly one record per known case, in order.
 - The harness is the container's PID 1, so no other process holds the report channel; under
   runc, signals from inside the container cannot kill it. After every case every other
-  process in the container is killed and reaped until the harness has no child left, so
-  nothing a case started survives into the next one (``sweep_processes``).
+  process in the container is killed and reaped, over and over until the harness has no
+  child left (``sweep_processes``), so nothing a case started survives into the next one.
 - The container itself is the security boundary; this harness is not. The host's wall clock
   is the authoritative timeout.
 """
@@ -773,34 +773,51 @@ def run_batch(prepared, job, cases, emit):
 
 
 def sweep_processes():
-    """Kill and reap every process in the container but this harness, until none is left.
+    """Kill every process in the container but this harness, reap them, until none is left.
 
     The harness is the container's PID 1 (no separate init: an init process would hold the
-    report channel on a descriptor that same-uid children could open through /proc), so every
-    process a case leaves behind is re-parented to it once its own parent is gone: when the
-    harness has no child left at all (``waitpid`` says so, one system call), no other process
-    exists in the container. Only then does the sweep end; until then it kills everything
-    /proc lists and reaps, so a case whose processes keep forking or changing pid is swept
-    until nothing of it is left, zombies included.
+    report channel on a descriptor that same-uid children could open through /proc), so
+    orphans are re-parented to it and it must reap them. Whatever a case started hangs from a
+    child of this harness, live or a zombie that only this harness can reap: when the harness
+    has no child left at all (``waitpid`` says so, one system call: the usual case, and all
+    it costs), no other process exists. Otherwise one pass over /proc is not enough: a process
+    that forks and lets its parent exit keeps changing pid, and a killed process lingers as a
+    zombie until reaped. So: kill everything (as PID 1, ``kill(-1)`` reaches every other
+    process of the namespace at once; each listed pid too), reap, and look again, until no
+    child is left or /proc lists only this harness.
     """
+    me = os.getpid()
     while True:
-        try:
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass  # a zombie reaped: look again
-            # Children remain: something of the case still runs.
-        except ChildProcessError:
+        if _reap_all() is None:
             return
         try:
-            pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+            others = [int(name) for name in os.listdir("/proc") if name.isdigit()]
         except OSError:
-            pids = []
-        for pid in pids:
-            if pid != os.getpid():
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-        time.sleep(0.001)
+            return
+        others = [pid for pid in others if pid != me]
+        if not others:
+            return
+        # kill(-1) only as a container's PID 1: anywhere else it would reach the user's processes.
+        for pid in ([-1] if me == 1 else []) + others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if not _reap_all():
+            time.sleep(0.0005)  # killed, not yet dead, or not yet re-parented to us
+
+
+def _reap_all():
+    """Reap every child that has exited: True when there was one, None when no child is left."""
+    reaped = False
+    while True:
+        try:
+            done, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if not done:
+            return reaped
+        reaped = True
 
 
 def run_case(prepared, job, case, timeout):

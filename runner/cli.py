@@ -33,16 +33,18 @@ from runner.records import (
     UnitDone,
     UnitStarted,
 )
+from runner.report import md_text
 from runner.run import THINK_VALUES, RunSummary, Stop, plans_for
 from runner.sandbox import prune
 from runner.settings import MAX_JOBS, PROJECT_ROOT, RUNTIMES, Settings
+from runner.values import printable
 
 
 def _log(message: str) -> None:
     if _shown:  # a progress bar is on the screen: the line goes above it
         _shown[-1].say(f"chorebench: {message}")
         return
-    click.echo(f"chorebench: {message}", err=True)
+    click.echo(f"chorebench: {printable(message)}", err=True)
 
 
 _shown: list[Display] = []  # the live progress display of this command, if any
@@ -69,7 +71,7 @@ class _Group(click.Group):
             if ctx.obj is not None and ctx.obj.raise_errors:
                 raise
             for line in str(exc).splitlines() or [exc.__class__.__name__]:
-                click.echo(f"chorebench: error: {line}", err=True)
+                click.echo(f"chorebench: error: {printable(line)}", err=True)
             ctx.exit(exc.exit_code)
 
 
@@ -191,7 +193,7 @@ def grade(
             click.echo(json.dumps(result.to_json(), indent=None))
             continue
         if len(results) > 1:
-            click.echo(f"== {handle.name}")
+            click.echo(f"== {printable(handle.name)}")
         click.echo(grade_text(result))
     broken = [r for r in results if r.infra_failed]
     if broken:
@@ -562,11 +564,13 @@ def _exit_if_stopped(stop: Stop, out: Path) -> None:
 
 
 def _print_summary(summary: RunSummary) -> None:
+    down = f"; hosts down: {', '.join(summary.hosts_down)}" if summary.hosts_down else ""
     click.echo(
-        f"{summary.phase}: {summary.collected} collected, {summary.skipped} already there, "
-        f"{summary.failed} failed"
-        + (f"; hosts down: {', '.join(summary.hosts_down)}" if summary.hosts_down else "")
-        + (f"; {summary.left} left for a resume" if summary.left else "")
+        printable(
+            f"{summary.phase}: {summary.collected} collected, {summary.skipped} already there, "
+            f"{summary.failed} failed{down}"
+            + (f"; {summary.left} left for a resume" if summary.left else "")
+        )
     )
 
 
@@ -591,8 +595,8 @@ def regrade(
         settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
         summary = commands.regrade_run(run_dir, settings, _log, display)
     click.echo(
-        f"{run_dir}: {summary.regraded} regraded, {summary.changed} grades changed, "
-        f"{summary.skipped} skipped (no response or unknown spec)"
+        f"{printable(str(run_dir))}: {summary.regraded} regraded, "
+        f"{summary.changed} grades changed, {summary.skipped} skipped (no response or unknown spec)"
     )
 
 
@@ -661,13 +665,17 @@ def sandbox_prune(settings: Settings, everyone: bool, sandboxes: tuple[str, ...]
         where = f" on {result.engine}" if len(results) > 1 else ""
         for container in result.containers:
             click.echo(
-                f"removed container {container.name}{where} ({container.status}, "
-                f"owner {container.owner})"
+                printable(
+                    f"removed container {container.name}{where} ({container.status}, "
+                    f"owner {container.owner})"
+                )
             )
         for orphan in result.runtime:
             processes = ", ".join(f"{name} {pid}" for pid, name in orphan.processes)
             click.echo(
-                f"runtime orphan {orphan.container[:12]}{where} [{processes}]: {orphan.detail}"
+                printable(
+                    f"runtime orphan {orphan.container[:12]}{where} [{processes}]: {orphan.detail}"
+                )
             )
         removed = len(result.containers) + sum(orphan.removed for orphan in result.runtime)
         click.echo(
@@ -758,7 +766,7 @@ class Display:
         """Write a line of the command's own (a log line) above the bar, whatever the mode."""
         with self.lock:
             self._clear_status()
-            self.stream.write(text + "\n")
+            self.stream.write(printable(text) + "\n")
             self._draw_status()
             self.stream.flush()
 
@@ -789,7 +797,7 @@ class Display:
         if self.mode == "silent":
             return
         self._clear_status()
-        self.stream.write(text + "\n")
+        self.stream.write(printable(text) + "\n")  # model names, hosts, labels: untrusted
         self._draw_status()
         self.stream.flush()
 
@@ -829,27 +837,30 @@ class Display:
 
 
 def grade_text(grade: Grade, failures_only: bool = False) -> str:
-    """A grade as lines: the score, the violations and diagnostics, then each check."""
+    """A grade as lines: the score, the violations and diagnostics, then each check.
+
+    Every field that is not chorebench's own goes through ``printable``: a candidate's
+    exception or type name must not forge a line or drive the terminal.
+    """
     lines = []
     if not failures_only:
         lines.append(
-            f"{grade.spec}: {grade.points}/{grade.max_points} points, score {grade.score:.3f}, "
-            f"strict {grade.strict_score:.3f}, "
+            f"{printable(grade.spec)}: {grade.points}/{grade.max_points} points, "
+            f"score {grade.score:.3f}, strict {grade.strict_score:.3f}, "
             + ("compliant" if grade.compliant else "not compliant")
         )
-        for violation in grade.violations:
-            where = f" (line {violation.line})" if violation.line else ""
-            lines.append(f"  violation {violation.rule}{where}: {violation.detail}")
-        for diagnostic in grade.diagnostics:
-            where = f" (line {diagnostic.line})" if diagnostic.line else ""
-            lines.append(f"  diagnostic {diagnostic.rule}{where}: {diagnostic.detail}")
+        for kind, notes in (("violation", grade.violations), ("diagnostic", grade.diagnostics)):
+            for note in notes:
+                where = f" (line {note.line})" if note.line else ""
+                lines.append(f"  {kind} {printable(note.rule)}{where}: {printable(note.detail)}")
     if grade.error:
-        lines.append(f"  error: {grade.error}")
+        lines.append(f"  error: {printable(grade.error)}")
     for check in grade.checks:
         if failures_only and check.passed:
             continue
         mark = "pass" if check.passed else "FAIL"
-        lines.append(f"  {mark} {check.case:<24} {check.outcome.value:<14} {check.detail}")
+        case = printable(check.case)
+        lines.append(f"  {mark} {case:<24} {check.outcome.value:<14} {printable(check.detail)}")
     return "\n".join(lines)
 
 
@@ -895,18 +906,24 @@ def show(
         return
     think = "default" if record.think is None else str(record.think).lower()
     click.echo(
-        f"sample {record.key}: {record.model} on {record.spec}, {record.phase} run {record.run} "
-        f"(temperature {record.temperature}, think {think})"
+        printable(
+            f"sample {record.key}: {record.model} on {record.spec}, {record.phase} run "
+            f"{record.run} (temperature {record.temperature}, think {think})"
+        )
     )
     click.echo(
-        f"host {record.host}, "
-        + (f"{record.wall_s:.1f} s, " if record.wall_s is not None else "")
-        + f"{record.eval_count} tokens, done: {record.done_reason}"
-        + (" (out of budget)" if record.out_of_budget else "")
-        + (" THINKING TRAP" if record.thinking_trap else "")
+        printable(
+            f"host {record.host}, "
+            + (f"{record.wall_s:.1f} s, " if record.wall_s is not None else "")
+            + f"{record.eval_count} tokens, done: {record.done_reason}"
+            + (" (out of budget)" if record.out_of_budget else "")
+            + (" THINKING TRAP" if record.thinking_trap else "")
+        )
     )
     if record.error:
-        click.echo(f"error: {record.error} (not counted: the server failed, not the model)")
+        click.echo(
+            printable(f"error: {record.error} (not counted: the server failed, not the model)")
+        )
     if record.grade is not None:
         click.echo(grade_text(record.grade))
     _block("response", record.response)
@@ -919,10 +936,11 @@ def show(
 
 
 def _block(title: str, body: str) -> None:
+    """A model's text, line by line through ``printable`` (its line breaks kept, nothing else)."""
     size = len(body.encode("utf-8", "surrogatepass"))
-    click.echo(f"--- {title} ({size} bytes)")
+    click.echo(f"--- {printable(title)} ({size} bytes)")
     if body:
-        click.echo(body.rstrip("\n"))
+        click.echo("\n".join(printable(line) for line in body.rstrip("\n").split("\n")))
 
 
 @main.command()
@@ -995,14 +1013,18 @@ def models(settings: Settings, hosts: tuple[str, ...], as_json: bool) -> None:
                 click.echo(json.dumps(fields))
             continue
         if entry.error:
-            click.echo(f"{entry.host} ({entry.backend}): not answering: {entry.error}")
+            click.echo(printable(f"{entry.host} ({entry.backend}): not answering: {entry.error}"))
             continue
-        click.echo(f"{entry.host} ({entry.backend} {entry.version}): {len(entry.models)} model(s)")
+        click.echo(
+            printable(
+                f"{entry.host} ({entry.backend} {entry.version}): {len(entry.models)} model(s)"
+            )
+        )
         for info in entry.models:
             details = [f"{info.size / 1e9:.1f} GB" if info.size else "file size unknown"]
             details += [f"{info.parameter_size} parameters"] if info.parameter_size else []
             details += [info.quantization] if info.quantization else []
-            click.echo(f"  {info.name:<40} {', '.join(details)}")
+            click.echo(printable(f"  {info.name:<40} {', '.join(details)}"))
     if all(entry.error for entry in found):
         raise InfraError("no model server answers: " + "; ".join(e.error or "" for e in found))
 
@@ -1028,15 +1050,16 @@ def diff(run_a: Path, run_b: Path, as_json: bool) -> None:
         return
     table = [
         [
-            row.model,
-            row.spec + (" (changed)" if row.spec_changed else ""),
+            md_text(row.model),
+            md_text(row.spec + (" (changed)" if row.spec_changed else "")),
             _mean(row.a),
             _mean(row.b),
-            row.verdict,
+            md_text(row.verdict),
         ]
         for row in rows
     ]
-    headers = ["Model", "Spec", f"A: {run_a.name}", f"B: {run_b.name}", "What the data say"]
+    headers = ["Model", "Spec", f"A: {md_text(run_a.name)}", f"B: {md_text(run_b.name)}"]
+    headers.append("What the data say")
     click.echo(tabulate(table, headers=headers, tablefmt="github", disable_numparse=True))
     click.echo(
         "Means are points out of the spec's maximum, over the repeated runs, with the 95% "

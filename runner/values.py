@@ -339,10 +339,27 @@ def canonical(value: Any) -> Any:
     return (kind.__name__, value)
 
 
+def printable(text: str, limit: int | None = None) -> str:
+    """Untrusted text made safe to show: one line, and nothing a terminal or a reader acts on.
+
+    Every character that ``str.isprintable`` refuses (C0 and C1 controls such as ESC, CSI, CR,
+    LF, tab and BEL; format characters such as bidi overrides; line and paragraph separators)
+    is written as its Python escape (``\\x1b``, ``\\n``, ``\\u202e``), so no text a
+    candidate, a model server or a run directory wrote can move the cursor, clear the screen,
+    start a line or reorder what is shown. Cut to ``limit`` characters (``...`` at the end)
+    when given. Every path that prints, writes markdown or writes HTML shows untrusted
+    text through this function; markup is then the renderer's job (``runner.report.render``).
+    """
+    shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    if limit is not None and len(shown) > limit:
+        return shown[: limit - 3] + "..."
+    return shown
+
+
 def short_repr(value: Any, limit: int = 120) -> str:
-    """A short, escaped repr for details: candidate text must not inject control characters."""
+    """A short repr of a value for details, shown through ``printable``."""
     try:
         text = repr(value)
     except ValueError:  # an int past sys.get_int_max_str_digits
         text = repr(digest_of(value) or f"<{type(value).__name__}>")
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return printable(text, limit)

@@ -33,7 +33,7 @@ ALLOWED = {
     "runner.run": BASE
     | {"runner.records", "runner.settings", "runner.spec", "runner.rundir"}
     | {"runner.values", "runner.backends", "runner.grade"},
-    "runner.report": BASE | {"runner.records", "runner.settings", "runner.rundir"},
+    "runner.report": BASE | {"runner.records", "runner.settings", "runner.rundir", "runner.values"},
     "runner.suites": BASE
     | {"runner.records", "runner.settings", "runner.spec", "runner.values", "runner.grade"},
 }

@@ -25,7 +25,14 @@ from runner.grade.grading import (
     host_units,
     score_function,
 )
-from runner.grade.mutation import TEST_FILE, layout, module_file, variant_sources
+from runner.grade.mutation import (
+    REFERENCE_RUNS,
+    TEST_FILE,
+    layout,
+    module_file,
+    run_plan,
+    variant_sources,
+)
 from runner.grade.oracles import NOT_NONE, ORACLE_NAMES, GroupTolerance, is_floats, matches
 from runner.grade.protocol import (
     Sandbox,
@@ -42,6 +49,7 @@ from runner.grade.protocol import (
 __all__ = [
     "NOT_NONE",
     "ORACLE_NAMES",
+    "REFERENCE_RUNS",
     "TEST_FILE",
     "UNRUNNABLE",
     "GroupTolerance",
@@ -65,6 +73,7 @@ __all__ = [
     "observation",
     "pytest_job",
     "read_transcript",
+    "run_plan",
     "sandbox_facts",
     "score_function",
     "stale_reference_diagnostics",

@@ -11,9 +11,22 @@ outcome.
 Pytest's outcome is reported from inside the candidate's own process, so the candidate can
 forge it; but a forgery that does not depend on the variant scores nothing, because the same
 forged outcome then appears on the reference and on every mutant.
+
+Runs can still learn about each other through host state that a read-only container touches
+(under runc: the page cache of the image's files, the dentry cache), but all such state can
+tell a run is its history: how many runs came before it, and when. So history is made
+worthless: the reference runs ``REFERENCE_RUNS`` times, every run must pass, and the runs go
+in a fresh secret random order (``run_plan``). A test whose outcome depends on history rather
+than on the module passes at most one of the reference runs when it passes only on a fresh
+history, and otherwise must guess where the reference runs are: with ``m`` mutants, one
+chance in C(m + 2, 2) (docs/SECURITY.md).
 """
 
 from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import replace
 
 from runner.errors import SandboxError
 from runner.grade.compliance import UNRUNNABLE, not_executed
@@ -31,6 +44,7 @@ from runner.records import Check, Observation, Outcome, Spec, Violation
 
 TEST_FILE = "test_chore.py"
 PYTEST_CASE = "run"  # the harness's one case id for a pytest job (its wire name)
+REFERENCE_RUNS = 2  # runs of the reference per grade, each of which must pass
 
 
 def variant_sources(spec: Spec) -> list[tuple[str, str]]:
@@ -39,6 +53,20 @@ def variant_sources(spec: Spec) -> list[tuple[str, str]]:
     variants = [("reference", spec.module.reference)]
     variants += [(f"mutant:{mutant.name}", mutant.source) for mutant in spec.module.mutants]
     return variants
+
+
+def run_plan(
+    spec: Spec, reference_runs: int = REFERENCE_RUNS, rng: random.Random | None = None
+) -> list[tuple[str, str]]:
+    """The runs of one grade, as (check name, module source), in a fresh random order.
+
+    The reference runs ``reference_runs`` times, every mutant once. The order comes from
+    ``rng``, by default the operating system's randomness, which no candidate can predict.
+    """
+    variants = variant_sources(spec)
+    runs = [variants[0]] * reference_runs + variants[1:]
+    (rng or secrets.SystemRandom()).shuffle(runs)
+    return runs
 
 
 def module_file(import_path: str) -> str:
@@ -56,11 +84,15 @@ def layout(import_path: str, module_source: str, test_code: str) -> dict[str, st
 
 
 def grade_test_module(
-    spec: Spec, code: str, violations: tuple[Violation, ...], sandbox: Sandbox
+    spec: Spec,
+    code: str,
+    violations: tuple[Violation, ...],
+    sandbox: Sandbox,
 ) -> tuple[list[Check], tuple[Violation, ...], str | None, dict[str, object]]:
-    """Run the candidate test module against every variant; one check per variant.
+    """Run the candidate test module on every run of ``run_plan``; one check per variant.
 
-    Returns the checks, the stale-reference diagnostics, a run-level error and sandbox facts.
+    The reference's check passes only when every one of its runs passed. Returns the checks
+    (in spec order), the stale-reference diagnostics, a run-level error and sandbox facts.
     """
     assert spec.module is not None
     variants = variant_sources(spec)
@@ -70,10 +102,10 @@ def grade_test_module(
         outcome, detail = not_executed(unrunnable[0])
         checks = [Check(name, False, 0, 1, outcome, detail) for name, _ in variants]
         return checks, diagnostics, None, {}
-    checks: list[Check] = []
+    runs: dict[str, list[Check]] = {name: [] for name, _ in variants}
     errors: list[str] = []
     facts: dict[str, object] = {}
-    for name, source in variants:
+    for name, source in run_plan(spec):
         files = layout(spec.module.import_path, source, code)
         job = pytest_job(spec, files, TEST_FILE, (module_file(spec.module.import_path),))
         if too_large := oversized_job(job):
@@ -82,7 +114,7 @@ def grade_test_module(
         try:
             execution = sandbox.execute(job, spec.limits, 1, kind="pytest")
         except SandboxError as exc:
-            checks.append(Check(name, False, 0, 1, Outcome.INFRA_ERROR, str(exc)))
+            runs[name].append(Check(name, False, 0, 1, Outcome.INFRA_ERROR, str(exc)))
             errors.append(str(exc))
             continue
         transcript = read_transcript(execution, [PYTEST_CASE])
@@ -92,8 +124,23 @@ def grade_test_module(
             errors.append(f"reference run: {error}")
         trusted = why_untrusted(transcript, execution) is None
         seen = transcript.observations.get(PYTEST_CASE) if trusted else None
-        checks.append(judge(name, seen, error))
+        runs[name].append(judge(name, seen, error))
+    checks = [combine(checks) for checks in runs.values()]
     return checks, diagnostics, (errors[0] if errors else None), facts
+
+
+def combine(runs: list[Check]) -> Check:
+    """One variant's check from its runs: passed only when every run passed.
+
+    With several runs, the detail says which run failed first (runs are counted in the order
+    they ran) or that all of them passed.
+    """
+    if len(runs) == 1:
+        return runs[0]
+    for number, check in enumerate(runs, 1):
+        if not check.passed:
+            return replace(check, detail=f"run {number} of {len(runs)}: {check.detail}")
+    return replace(runs[0], detail=f"{runs[0].detail} (all {len(runs)} runs)")
 
 
 def judge(name: str, seen: Observation | None, error: str | None) -> Check:

@@ -6,14 +6,16 @@ under them (``tables``, ``findings``), the routing rules (``routing``), the repo
 format-free sections (``sections``), the charts (``charts``, matplotlib) and the one render
 module for markdown and HTML that also writes the files (``render``: ``write_report``).
 
-May import: ``runner.errors``, ``runner.records``, ``runner.settings``, ``runner.rundir``. No
-other room: a report never needs a server, a container or a grader.
+May import: ``runner.errors``, ``runner.records``, ``runner.settings``, ``runner.rundir``,
+``runner.values`` (``printable``: untrusted text shown inert). No other room: a report never
+needs a server, a container or a grader.
 """
 
 from runner.report.build import HIT_RULE, Report, build_report
 from runner.report.render import (
     REPORT_FILES,
     Written,
+    md_text,
     render_html,
     render_markdown,
     write_report,
@@ -29,6 +31,7 @@ __all__ = [
     "Written",
     "build_report",
     "intervals_overlap",
+    "md_text",
     "render_html",
     "render_markdown",
     "write_report",

@@ -19,6 +19,7 @@ from matplotlib.ticker import MaxNLocator
 
 from runner.report.build import Report
 from runner.report.sections import sample_anchor
+from runner.values import printable
 
 _PHASES = (("runs", "o", "repeated runs"), ("best_of", "x", "best-of-N samples"))
 
@@ -26,6 +27,11 @@ _PHASES = (("runs", "o", "repeated runs"), ("best_of", "x", "best-of-N samples")
 def spec_charts(report: Report) -> dict[str, str]:
     """An SVG document per spec with counted samples, keyed by spec id."""
     return {spec: svg for spec in report.detail_specs if (svg := _chart(report, spec))}
+
+
+def label_text(text: str) -> str:
+    """Untrusted text as a chart label: ``printable``, and ``$`` that cannot start mathtext."""
+    return printable(text, 60).replace("$", r"\$")
 
 
 def _chart(report: Report, spec: str) -> str | None:
@@ -55,7 +61,8 @@ def _chart(report: Report, spec: str) -> str | None:
                     xs, ys, marker=marker, s=48, label=label, alpha=0.85, clip_on=False
                 )
                 dots.set_urls(urls)  # each dot links to its sample's row in the page
-        axes.set_xticks(range(len(models)), models, rotation=15, ha="right", fontsize=10)
+        labels = [label_text(model) for model in models]
+        axes.set_xticks(range(len(models)), labels, rotation=15, ha="right", fontsize=10)
         axes.set_xlim(-0.6, len(models) - 0.4)
         axes.set_ylim(0, maximum)  # the whole scale, so a low score looks low
         axes.set_ylabel(f"points (of {maximum})", fontsize=10)
@@ -73,7 +80,9 @@ def _chart(report: Report, spec: str) -> str | None:
                 fontsize=9,
                 color="0.35",
             )
-        axes.set_title(f"{spec}: every sample's score per model", fontsize=11, loc="left")
+        axes.set_title(
+            label_text(f"{spec}: every sample's score per model"), fontsize=11, loc="left"
+        )
         axes.grid(axis="y", alpha=0.3)
         axes.legend(fontsize=10, loc="lower right", bbox_to_anchor=(1, 1.0), ncol=2, frameon=False)
         figure.tight_layout()

@@ -6,6 +6,11 @@ directory; the markdown it wrote is what ``chorebench report`` prints.
 
 The page's charts need matplotlib (``pip install 'chorebench[plots]'``); they are inline SVG,
 so the file opens with no network. Without matplotlib the page says how to get them.
+
+Every piece of text goes through ``values.printable`` first (no control character, no line
+break: nothing a model name, a server's error or a run directory holds can start a row,
+forge a line or drive the terminal that ``chorebench report`` prints to); markdown then
+escapes table pipes and the start of HTML tags (``md_text``), HTML escapes it (``inline``).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from runner.report.sections import (
     summary,
 )
 from runner.rundir import write_json_atomic, write_text_atomic
+from runner.values import printable
 
 REPORT_FILES = ("report.md", "report.json", "report.html")
 
@@ -55,19 +61,26 @@ def write_report(report: Report) -> Written:
 
 # Markdown
 
+_TAG = re.compile(r"<(?=[A-Za-z/!?])")  # what starts an HTML tag, comment or directive
+
+
+def md_text(piece: object) -> str:
+    """One piece of the report as inert markdown: printable, pipes and tag openers escaped."""
+    return _TAG.sub(r"\\<", printable(str(piece)).replace("|", r"\|"))
+
 
 def _md_block(block: Block) -> str:
     if isinstance(block, Table):
-        return tabulate(
-            list(block.rows), headers=list(block.headers), tablefmt="github", disable_numparse=True
-        )
+        rows = [[md_text(cell) for cell in row] for row in block.rows]
+        headers = [md_text(header) for header in block.headers]
+        return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
     if isinstance(block, Bullets):
-        return "\n".join(f"{'  ' * depth}- {text}" for depth, text in block.items)
-    return block
+        return "\n".join(f"{'  ' * depth}- {md_text(item)}" for depth, item in block.items)
+    return md_text(block)
 
 
 def _md_section(section: Section) -> list[str]:
-    lines = [f"{'#' * section.level} {section.title}", ""]
+    lines = [f"{'#' * section.level} {md_text(section.title)}", ""]
     for block in section.blocks:
         if not isinstance(block, Details):  # HTML only: the markdown stays short
             lines += [_md_block(block), ""]
@@ -78,7 +91,12 @@ def _md_section(section: Section) -> list[str]:
 
 def render_markdown(report: Report) -> str:
     """The whole report; each section only when the run has the data for it."""
-    lines = [f"# chorebench report: {report.run_dir.name}", "", summary(report), ""]
+    lines = [
+        f"# chorebench report: {md_text(report.run_dir.name)}",
+        "",
+        md_text(summary(report)),
+        "",
+    ]
     for section in sections(report):
         lines += _md_section(section)
     return "\n".join(lines).rstrip() + "\n"
@@ -103,8 +121,9 @@ p, li { overflow-wrap: anywhere; }
 
 
 def inline(text: str) -> str:
-    """Escape ``text``, then render markdown's inline `code`, **bold** and [links](#anchor)."""
-    escaped = html.escape(text, quote=False)
+    """``values.printable``, then HTML-escaped, then markdown's inline `code`, **bold** and
+    [links](#anchor)."""
+    escaped = html.escape(printable(str(text)), quote=False)
     escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
     escaped = re.sub(r"\[([^\]]+)\]\(#([\w-]+)\)", r'<a href="#\2">\1</a>', escaped)
     return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", escaped)
@@ -156,9 +175,10 @@ def _samples(report: Report) -> str:
         verdict = f"{sample.points}/{sample.max_points}" if sample.counted else "not counted"
         command = f"chorebench show {report.run_dir} {sample.key}"
         cells = [sample.key, sample.model, sample.spec, sample.phase, str(sample.run), verdict]
-        row = "".join(f"<td>{html.escape(cell)}</td>" for cell in cells)
-        row += f"<td><code>{html.escape(command)}</code></td>"
-        rows.append(f'<tr id="{sample_anchor(sample.key)}">{row}</tr>')
+        row = "".join(f"<td>{html.escape(printable(cell))}</td>" for cell in cells)
+        row += f"<td><code>{html.escape(printable(command))}</code></td>"
+        anchor = html.escape(sample_anchor(sample.key))  # the key comes from the run directory
+        rows.append(f'<tr id="{anchor}">{row}</tr>')
     head = "".join(
         f"<th>{h}</th>" for h in ("Key", "Model", "Spec", "Phase", "Run", "Points", "Look inside")
     )
@@ -189,7 +209,7 @@ def render_html(report: Report) -> str:
     body += "\n" + _samples(report)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>\n"
-        f"<h1>{html.escape(title)}</h1>\n<p>{inline(summary(report))}</p>\n{notice}\n{body}\n"
+        f"<title>{inline(title)}</title><style>{_STYLE}</style></head><body>\n"
+        f"<h1>{inline(title)}</h1>\n<p>{inline(summary(report))}</p>\n{notice}\n{body}\n"
         "</body></html>\n"
     )

@@ -15,6 +15,7 @@ from runner.report.build import HIT_RULE, LEFT_OUT_RULE, Report
 from runner.report.routing import ROUTING_RULE, RoutingRow, gigabytes
 from runner.report.suites import SUITE_CI
 from runner.report.tables import BestOfRow, VarianceRow
+from runner.values import printable
 
 
 def model_label(model: str, think: Any) -> str:
@@ -44,8 +45,11 @@ def size_text(report: Report, model: str, size: int | None) -> str:
 
 
 def sample_anchor(key: str) -> str:
-    """The anchor of a sample's row in ``report.html`` (the charts' dots link there)."""
-    return f"sample-{key}"
+    """The anchor of a sample's row in ``report.html`` (the charts' dots link there).
+
+    The key comes from the run directory: ``printable`` here, escaped where it is written.
+    """
+    return f"sample-{printable(key)}"
 
 
 def _floor_text(report: Report, spec: str) -> str | None:

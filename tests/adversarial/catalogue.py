@@ -205,6 +205,9 @@ CATALOGUE: list[Hostile] = [
     # hygiene
     H("detached_grandchild", "hygiene", "orphans", (6,), ISO, "W",
       "the harness kills what the case left; nothing survives on the host"),
+    H("pid_walker", "hygiene", "orphans, pids", (4, 6), ISO, "W",
+      "processes that keep changing pid (fork, parent exits) and unreaped zombies: the sweep "
+      "kills and reaps until /proc lists only the harness, so the next case finds nothing"),
     H("persist_for_next_candidate", "hygiene", "persistence", (28,), ISO, "W",
       "nothing it writes reaches the next container (checked by the honest candidate that "
       "follows)"),
@@ -213,6 +216,14 @@ CATALOGUE: list[Hostile] = [
       "nothing", **MUTANTS),
     H("pytest_exits_at_import", "integrity", "test-grading forgery", (43,), CACHE, "C",
       "exit status 0 without a report is a crash, not a pass", **MUTANTS),
+    H("pytest_page_cache_memory", "integrity", "state between runs", (41, 43), CACHE, "SW",
+      "a test that remembers earlier runs in the host's page cache (16 image files as 16 "
+      "bits, set by reads, cleared by fadvise) learns nothing it can use: the reference runs "
+      "twice at secret random positions and both runs must pass", **MUTANTS),
+    H("pytest_dentry_cache_memory", "integrity", "state between runs", (41, 43), CACHE, "SW",
+      "the same through the host's dentry cache (negative lookups in the image are faster "
+      "the second time): history is not behaviour, whichever host state carries it",
+      **MUTANTS),
 ]
 # fmt: on
 BY_ID = {case.id: case for case in CATALOGUE}

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from runner.grade import grade_response
+from runner.grade import REFERENCE_RUNS, grade_response
 from runner.records import Grade, Spec
 from runner.sandbox import OWNER, execution_deadline, orphans
 from runner.spec import load_spec
@@ -133,7 +133,7 @@ def narrowed(hostile: Hostile, spec: Spec) -> Spec:
 def bound_s(spec: Spec) -> float:
     """The longest a grade of ``spec`` may take: the host deadlines of its runs, plus a margin."""
     if spec.kind == "pytest" and spec.module is not None:
-        runs = 1 + len(spec.module.mutants)
+        runs = REFERENCE_RUNS + len(spec.module.mutants)
         return runs * execution_deadline(spec.limits, 1) + MARGIN_S
     return execution_deadline(spec.limits, len(spec.cases)) + MARGIN_S
 
