@@ -370,7 +370,7 @@ def test_a_task_with_no_plus_inputs_passes_base_plus_on_its_base_cases(tmp_path,
     # on base + plus when its base tests pass; chorebench scored it 0 (docs/SUITES.md).
     from runner.grade import group_results
     from runner.records import Grade
-    from runner.suites.samples import Sample, SampleGrade, SamplesResult
+    from runner.suites import Sample, SampleGrade, SamplesResult
 
     assert mbpp["Mbpp/793"]["plus_input"] == {}
     data = task_spec(SUITES["mbppplus"], mbpp["Mbpp/793"])
