@@ -243,13 +243,14 @@ def import_(
     task_ids: tuple[str, ...],
     runtime: str | None,
     jobs: int | None,
+    sandboxes: tuple[str, ...],
 ) -> None:
     """Import a standard suite: SOURCE is EvalPlus's HumanEval+ or MBPP+ file (.jsonl[.gz]).
 
     Writes one spec per task and fills its expected values and time limits by running the
     task's reference in the sandbox. Tasks that cannot be imported are listed with the reason.
     """
-    settings = settings.with_flags(runtime=runtime, jobs=jobs)
+    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
     result = commands.import_suite(source, out, task_ids, settings, _log)
     for task_id, reason in result.skipped:
         click.echo(f"skipped {task_id}: {reason}")
@@ -268,11 +269,16 @@ def spec() -> None:
 @sandbox_options
 @click.pass_obj
 def spec_fill(
-    settings: Settings, specs: tuple[Path, ...], runtime: str | None, jobs: int | None
+    settings: Settings,
+    specs: tuple[Path, ...],
+    runtime: str | None,
+    jobs: int | None,
+    sandboxes: tuple[str, ...],
 ) -> None:
     """Fill each case of SPECS that has no expected value with what the reference returns or
     raises in the sandbox (and, for calibrated specs, the time limits). Review the diff."""
-    results = commands.fill(list(specs), settings.with_flags(runtime=runtime, jobs=jobs), _log)
+    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
+    results = commands.fill(list(specs), settings, _log)
     for result in results:
         if result.problem is None:
             click.echo(
