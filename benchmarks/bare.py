@@ -21,7 +21,9 @@ BARE_COMMAND = ["python3", "-c", "pass"]
 WAIT_S = 60
 
 
-def bare_lifecycle(client: Any, image_id: str, limits: Limits, runtime: str) -> float:
+def bare_lifecycle(
+    client: Any, image_id: str, limits: Limits, runtime: str, command: list[str] = BARE_COMMAND
+) -> float:
     """One hardened create, start, wait, remove of ``python3 -c pass``; its seconds.
 
     The container carries the chorebench labels (owner: this process), so a benchmark killed
@@ -34,7 +36,7 @@ def bare_lifecycle(client: Any, image_id: str, limits: Limits, runtime: str) -> 
     started = time.perf_counter()
     container = api.create_container(
         image_id,
-        command=BARE_COMMAND,
+        command=command,
         user=UID,
         network_disabled=True,
         labels={
@@ -53,6 +55,16 @@ def bare_lifecycle(client: Any, image_id: str, limits: Limits, runtime: str) -> 
     if status != 0:
         raise RuntimeError(f"the bare container exited {status}")
     return time.perf_counter() - started
+
+
+def fork_command(forks: int) -> list[str]:
+    """A Python that forks ``forks`` children one after another, each exiting at once.
+
+    The smallest thing a case can cost: the grader's Python forking, the child exiting, the
+    parent reaping it. Two lifecycles of it (1 and 1 + K forks) give the fork floor as a slope.
+    """
+    loop = "import os\nfor _ in range(%d):\n    os.fork() or os._exit(0)\n    os.wait()\n"
+    return ["python3", "-I", "-c", loop % forks]
 
 
 def timed(task: Callable[[], object]) -> float:

@@ -6,7 +6,7 @@ list), so drift on a shared machine hits every figure alike; the figures are med
 rounds, and what is compared is compared as ratios of figures from the same run:
 
 - bare: a hardened create/start/``python3 -c pass``/remove (``bare.py``), alone (latency) and
-  as a batch at jobs=1 and jobs=N (containers/s);
+  as a batch at jobs=1 and jobs=N (containers/s); and one lifecycle of ``import pytest``;
 - chorebench latency: ``grade_response`` of one function candidate, cold (``pool=0``) and warm
   (a pool of pre-started containers, filled before the sample, untimed);
 - chorebench rate: ``grade_all`` of the function candidates and of the pytest candidates
@@ -14,7 +14,11 @@ rounds, and what is compared is compared as ratios of figures from the same run:
   warm pool of N (what ``run``, ``regrade`` and ``bench`` use); the pool is full at the start
   and full again at the end of the timed batch, and every used container is removed, so the
   batch holds exactly one whole container lifecycle per run, like the bare batch;
-- the peers (``peers.py``) and the in-process ``exec`` floor, per function candidate, serially.
+- the peers (``peers.py``) and the in-process ``exec`` floor, per function candidate, serially;
+- per-case cost (``per_case.py``): one warm grade of a trivial function with 10 cases and one
+  with 1000 (50 in a smoke run); the slope between them is what one more case costs;
+- the fork floor: bare lifecycles of a Python that forks (and reaps) 1 child and 201 (21 in a
+  smoke run); the slope is what the smallest process per case costs under the runtime.
 
 Every grade is checked against the workload's expected points, and every peer's output against
 the floor's, in every round: a measurement that gets one wrong is void (no figure; the error
@@ -35,8 +39,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from bare import bare_lifecycle, throughput, timed
+from bare import bare_lifecycle, fork_command, throughput, timed
 from peers import Peer, expected_outputs, make_peers, program, run_in_process, same_output
+from per_case import grade_sample, trivial_spec
 from perf_report import DOC, describe_machine, render, write_doc
 from workload import Candidate, Workload, check_grades, load_workload, variants
 
@@ -47,6 +52,11 @@ from runner.sandbox import DockerSandbox
 from runner.settings import RUNTIMES, Settings
 
 WARM_WAIT_S = 120.0
+PER_CASE = (10, 1000)  # the trivial spec's sizes; the slope between them is the per-case cost
+PER_CASE_SMOKE = (10, 50)
+# What a fresh container per pytest run cannot avoid: the bound under the pytest-kind rate.
+PYTEST_IMPORT = ["python3", "-I", "-c", "import pytest"]
+FORKS, FORKS_SMOKE = 201, 21  # the fork floor: a lifecycle of 1 fork against one of FORKS
 
 
 @dataclass
@@ -113,9 +123,9 @@ def measure(
     return result
 
 
-def _ready(box: DockerSandbox, limits: Limits) -> None:
-    """Untimed: the warm pool full for ``limits``, every used container removed."""
-    box.prestart(limits, WARM_WAIT_S)
+def _ready(box: DockerSandbox, limits: Limits, kind: str = "function") -> None:
+    """Untimed: the warm pool full for ``kind`` jobs under ``limits``, used containers removed."""
+    box.prestart(limits, WARM_WAIT_S, kind)
     box.settle()
 
 
@@ -146,23 +156,28 @@ def _tasks(
 
     def rate(candidates: list[Candidate], at: int, count: int) -> Callable[[], float]:
         box = warm or cold
-        needs = candidates[0].spec.limits
+        needs, kind = candidates[0].spec.limits, candidates[0].spec.kind
 
         def batch() -> None:
             check_grades(candidates, grade_all([(c.spec, c.raw) for c in candidates], box, at))
             if warm is not None:
-                warm.prestart(needs, WARM_WAIT_S)  # the pool full again: K whole lifecycles
+                # The pool full again: K whole lifecycles, pytest's preload included.
+                warm.prestart(needs, WARM_WAIT_S, kind)
             box.settle()
 
         def sample() -> float:
             if warm is not None:
-                _ready(warm, needs)
+                _ready(warm, needs, kind)
             return count / timed(batch)
 
         return sample
 
+    def bare_pytest() -> float:
+        return bare_lifecycle(cold.client, cold.image.id, limits, result.runtime, PYTEST_IMPORT)
+
     tasks: dict[str, Callable[[], float]] = {
         "bare latency": bare,
+        "bare pytest latency": bare_pytest,
         "cold latency": lambda: grade_one(cold),
     }
     if warm is not None:
@@ -173,6 +188,14 @@ def _tasks(
         tasks[f"bare rate j{at}"] = lambda at=at: throughput(bare, len(functions), at)
         tasks[f"function rate j{at}"] = rate(functions, at, len(functions))
         tasks[f"pytest rate j{at}"] = rate(tests, at, runs)
+    if warm is not None:
+        for size in PER_CASE_SMOKE if smoke else PER_CASE:
+            tasks[f"grade {size} cases"] = grade_sample(warm, trivial_spec(size))
+    for forks in (1, FORKS_SMOKE if smoke else FORKS):
+        command = fork_command(forks)
+        tasks[f"fork {forks}"] = lambda command=command: bare_lifecycle(
+            cold.client, cold.image.id, limits, result.runtime, command
+        )
     unique = list(work.functions)
     outputs = expected_outputs(unique)
     tasks["exec floor"] = _per_candidate(unique, outputs, run_in_process)
@@ -221,17 +244,22 @@ def main() -> int:
     rounds = 1 if args.smoke else args.rounds
     work = load_workload()
     results = []
+    load = os.getloadavg()
     for runtime in args.runtime or RUNTIMES:
         print(f"measuring under {runtime}: {rounds} round(s)...", file=sys.stderr, flush=True)
         repeat = 1 if args.smoke else 2
         results.append(measure(runtime, work, rounds, args.jobs, repeat, args.smoke))
-    machine = describe_machine(results)
+    machine = describe_machine(results, (load, os.getloadavg()))
     text = render(results, work, rounds, args.jobs, machine)
     print(text)
+    nothing = all(result.skipped for result in results)
     if args.write and not args.smoke:
-        write_doc(Path(DOC), text)
-        print(f"wrote {DOC}", file=sys.stderr)
-    return 1 if any(result.void for result in results) else 0
+        if nothing:  # a table of nothing would replace the last real one
+            print(f"nothing measured: {DOC} left as it was", file=sys.stderr)
+        else:
+            write_doc(Path(DOC), text)
+            print(f"wrote {DOC}", file=sys.stderr)
+    return 1 if nothing or any(result.void for result in results) else 0
 
 
 if __name__ == "__main__":

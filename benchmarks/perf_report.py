@@ -71,11 +71,40 @@ def _ms_of(name: str) -> Getter:
     return get
 
 
+def _slope_ms(prefix: str) -> Getter:
+    """Milliseconds per unit between the smallest and the largest of the measurements named
+    ``<prefix> <count> ...`` (e.g. ``grade 10 cases`` and ``grade 1000 cases``): a slope."""
+
+    def get(result: Result) -> float | None:
+        named = {int(n.split()[1]): n for n in result.samples if n.startswith(prefix + " ")}
+        if len(named) < 2:
+            return None
+        few, many = min(named), max(named)
+        top, bottom = result.median(named[many]), result.median(named[few])
+        return None if top is None or bottom is None else 1000 * (top - bottom) / (many - few)
+
+    return get
+
+
+# One more case (a trivial function's grade), and one fork, exit and reap of python3.
+per_case_ms, fork_floor_ms = _slope_ms("grade"), _slope_ms("fork")
+
+
+# The per-case goal depends on the runtime: a fork costs far more under gVisor.
+PER_CASE_GOAL_MS = {"runc": 0.5, "runsc": 2.0}
+
+
 def figures(results: Sequence[Result], jobs: int) -> list[list[str]]:
     """One row per figure, one column per runtime."""
     n = jobs
     rows: list[tuple[str, Getter, int]] = [
         ("bare lifecycle latency, s", _m("bare latency"), 3),
+        ("bare lifecycle importing pytest, s", _m("bare pytest latency"), 3),
+        (
+            "bound on pytest runs: bare / bare importing pytest",
+            _ratio_of(_m("bare latency"), _m("bare pytest latency")),
+            2,
+        ),
         ("bare rate, jobs=1, containers/s", _m("bare rate j1"), 2),
         (f"bare rate, jobs={n}, containers/s", _m(f"bare rate j{n}"), 2),
         ("chorebench latency, cold, s", _m("cold latency"), 3),
@@ -98,44 +127,55 @@ def figures(results: Sequence[Result], jobs: int) -> list[list[str]]:
             _ratio_of(_per_candidate_serial, _m("exec floor")),
             0,
         ),
+        ("grade of a trivial function, 10 cases, warm pool, s", _m("grade 10 cases"), 3),
+        ("grade of a trivial function, 1000 cases, warm pool, s", _m("grade 1000 cases"), 3),
+        ("per-case cost (slope 10 to 1000 cases), ms", per_case_ms, 2),
+        ("fork floor: one fork, exit and reap of python3, ms", fork_floor_ms, 2),
     ]  # fmt: skip
     return [[label, *(_fmt(get(r), digits) for r in results)] for label, get, digits in rows]
 
 
 def goals(results: Sequence[Result], jobs: int) -> list[list[str]]:
     """The issue's goals as ratios from the same run, with pass or fail per runtime."""
-    rows: list[tuple[str, str, Getter, Callable[[float], bool]]] = []
+    rows: list[tuple[str, str, Getter, Callable[[float, str], bool]]] = [
+        ("per-case cost, ms", "<= 0.5 runc, <= 2 runsc", per_case_ms,
+         lambda x, runtime: x <= PER_CASE_GOAL_MS.get(runtime, 0.5)),
+    ]  # fmt: skip
     for at in sorted({1, jobs}):
         bare = _m(f"bare rate j{at}")
         rows += [
             (f"function rate / bare rate, jobs={at}", ">= 0.9",
-             _ratio_of(_m(f"function rate j{at}"), bare), lambda x: x >= 0.9),
+             _ratio_of(_m(f"function rate j{at}"), bare), lambda x, _: x >= 0.9),
             (f"pytest runs rate / bare rate, jobs={at}", ">= 0.9",
-             _ratio_of(_m(f"pytest rate j{at}"), bare), lambda x: x >= 0.9),
+             _ratio_of(_m(f"pytest rate j{at}"), bare), lambda x, _: x >= 0.9),
         ]  # fmt: skip
     rows += [
         ("warm latency / bare latency", "<= 0.5",
-         _ratio_of(_m("warm latency"), _m("bare latency")), lambda x: x <= 0.5),
+         _ratio_of(_m("warm latency"), _m("bare latency")), lambda x, _: x <= 0.5),
         ("cold latency / bare latency", "<= 1.2",
-         _ratio_of(_m("cold latency"), _m("bare latency")), lambda x: x <= 1.2),
+         _ratio_of(_m("cold latency"), _m("bare latency")), lambda x, _: x <= 1.2),
         ("chorebench / epicbox, per candidate", "< 1",
-         _ratio_of(_per_candidate_serial, _m("epicbox")), lambda x: x < 1),
+         _ratio_of(_per_candidate_serial, _m("epicbox")), lambda x, _: x < 1),
         ("chorebench / llm-sandbox, per candidate", "< 1",
-         _ratio_of(_per_candidate_serial, _m("llm-sandbox")), lambda x: x < 1),
+         _ratio_of(_per_candidate_serial, _m("llm-sandbox")), lambda x, _: x < 1),
     ]  # fmt: skip
     table = []
     for label, target, get, meets in rows:
         cells = []
         for result in results:
             value = get(result)
-            verdict = "n/a" if value is None else ("pass" if meets(value) else "FAIL")
+            verdict = (
+                "n/a" if value is None else ("pass" if meets(value, result.runtime) else "FAIL")
+            )
             cells.append(f"{_fmt(value, 2)} {verdict}")
         table.append([label, target, *cells])
     return table
 
 
-def describe_machine(results: Sequence[Result]) -> list[tuple[str, str]]:
-    """CPU, cores, memory, kernel, Docker engine and runtimes, images, Python, commit."""
+def describe_machine(
+    results: Sequence[Result], load: tuple[Sequence[float], Sequence[float]] | None = None
+) -> list[tuple[str, str]]:
+    """CPU, cores, memory, load (at the start and the end), engine, runtimes, images, commit."""
     cpu = _first_line("/proc/cpuinfo", "model name") or platform.processor() or "unknown"
     memory = _first_line("/proc/meminfo", "MemTotal") or "unknown"
     engine, runtimes = "unknown", "unknown"
@@ -156,6 +196,11 @@ def describe_machine(results: Sequence[Result]) -> list[tuple[str, str]]:
         ("CPU", cpu),
         ("cores", str(os.cpu_count())),
         ("memory", memory),
+        *(
+            [("load average (1, 5, 15 min)", "start {}; end {}".format(*map(_load, load)))]
+            if load
+            else []
+        ),
         ("kernel", f"{platform.system()} {platform.release()}"),
         ("Docker engine", engine),
         ("runtimes registered", runtimes),
@@ -163,6 +208,10 @@ def describe_machine(results: Sequence[Result]) -> list[tuple[str, str]]:
         ("Python (host)", platform.python_version()),
         ("chorebench commit", commit + dirty),
     ]
+
+
+def _load(averages: Sequence[float]) -> str:
+    return ", ".join(f"{a:.1f}" for a in averages)
 
 
 def _first_line(path: str, key: str) -> str | None:

@@ -1,7 +1,9 @@
 """chorebench's in-container harness: runs one candidate, reports observations, judges nothing.
 
-Protocol. The container's main process is ``python3 -I harness.py``. It reads one line of JSON
-from stdin (the job), then writes JSON lines to stdout (the report channel):
+Protocol. The container's main process is ``python3 -I harness.py``; in a pytest-kind
+container (``CHOREBENCH_PRELOAD=pytest`` in its environment) it imports pytest and its plugins
+while it waits for the job. It reads one line of JSON from stdin (the job), then writes JSON
+lines to stdout (the report channel):
 
     {"kind": "hello", "python": "3.11.2"}
     {"kind": "case", "case": "<id>", "status": ..., ...}     one per case, in job order
@@ -31,32 +33,40 @@ file, reported as one case ``run``. Files named in ``compiled`` are laid out as 
 What this protects, and what it does not:
 - Each case runs in its own forked child, in a new session, with stdin/stdout/stderr on
   /dev/null and only its own result pipe open, so it cannot write to the report channel
-  through a file descriptor. The harness also makes itself non-dumpable when ctypes is there,
-  so children cannot reach its descriptors or memory through /proc under runc. gVisor
+  through a file descriptor. The harness is the template every case is forked from: what
+  all cases share (ctypes, the io_uring filter, the compiled candidate, the standard-library
+  modules it imports, the arguments) is paid once, in the harness, which never runs
+  candidate code; each case (each batch child) executes the candidate's module afresh in its
+  own process, so no case sees what an earlier one did, and each has its own time limit and
+  its own pipe. The harness also makes itself non-dumpable when ctypes is there, so
+  children cannot reach its descriptors or memory through /proc under runc. gVisor
   still lets them open /proc/1/fd/1 and signal PID 1: a line they write makes the report
   inconsistent (it scores nothing), and a harness they kill leaves a report that the host
   does not count (records count only when the container exited 0 after ``done``).
-- Each child installs a seccomp filter refusing io_uring before any candidate code runs
-  (IO_URING_FILTER): the engine's own default profile may still allow it.
+- The harness installs a seccomp filter refusing io_uring before any job arrives
+  (IO_URING_FILTER), so every case and all it starts inherit it: the engine's own default
+  profile may still allow io_uring.
 - A child reports its own observation, so a candidate controls its own record. That is fine:
   to forge a record that scores, it must know the right answer for that input, which is the
   behaviour being measured. The host accepts exactly one record per known case, in order.
 - The harness is the container's PID 1, so no other process holds the report channel; under
   runc, signals from inside the container cannot kill it. After every case every other
-  process in the container is killed and reaped, over and over until /proc lists only the
-  harness (``sweep_processes``), so nothing a case started survives into the next one.
+  process in the container is killed and reaped, over and over until the harness has no
+  child left (``sweep_processes``), so nothing a case started survives into the next one.
 - The container itself is the security boundary; this harness is not. The host's wall clock
   is the authoritative timeout.
 """
 
 import ast
 import builtins
+import gc
 import json
 import os
 import select
 import signal
 import sys
 import time
+import warnings
 
 JOB_LIMIT = 8 * 1024 * 1024
 RECORD_LIMIT = 1024 * 1024
@@ -273,16 +283,90 @@ def observe_exception(exc):
     return {"exc_type": type_name(cls), "exc_builtins": bases, "exc_message": message}
 
 
-def load_candidate(job):
-    """Child side: compile and run the candidate's module; its entry point, or an observation."""
+class Prepared:
+    """What every case of a job shares, made once in the harness before any case runs.
+
+    Only harness code runs here: /dev/null is opened, the candidate of a function job is
+    parsed and compiled (compiling runs none of its code) and the standard-library modules
+    it names from ``PRELOAD`` are imported. Each case's process inherits all of it and
+    executes the candidate's module itself, from scratch: no candidate code ever runs in a
+    process that outlives its case.
+    """
+
+    def __init__(self, job):
+        self.null = os.open(os.devnull, os.O_RDWR)
+        # No descriptor can be at or above the soft limit, which nothing here ever lowers.
+        self.max_fd = os.sysconf("SC_OPEN_MAX")
+        self.code = None
+        self.compile_error = None
+        self.arguments = {}  # per case (by identity): (args, kwargs); absent when unread
+        if job["mode"] == "pytest":
+            return
+        try:
+            with warnings.catch_warnings():  # a case's own compile would print to /dev/null
+                warnings.simplefilter("ignore")
+                tree = ast.parse(job["code"], "candidate.py", "exec")
+                self.code = compile(tree, "candidate.py", "exec")
+        except BaseException as exc:
+            self.compile_error = type_name(type(exc))
+            return
+        for name in imported_modules(tree):
+            try:
+                __import__(name)
+            except BaseException:
+                pass  # the case's own import will meet it, and say so
+        # Every case's arguments, read before the first fork: a page the harness writes
+        # between forks is a copy-on-write fault, in the harness and in the case.
+        for case in job.get("cases") or []:
+            try:
+                self.arguments[id(case)] = read_arguments(case)
+            except BaseException:
+                pass  # the case's process reads them again, and reports the failure as its own
+
+    def arguments_of(self, case):
+        """A case's (args, kwargs) as read before the fork; None to read them in the case."""
+        return self.arguments.get(id(case))
+
+
+# Standard-library modules whose import runs nothing but their own set-up: imported once in
+# the harness when the candidate names them, instead of once per case.
+PRELOAD = frozenset(
+    {
+        "array", "bisect", "calendar", "cmath", "collections", "copy", "dataclasses", "datetime",
+        "decimal", "enum", "fractions", "functools", "hashlib", "heapq", "itertools", "math",
+        "numbers", "operator", "random", "statistics", "string", "struct", "textwrap", "typing",
+        "unicodedata",
+    }
+)  # fmt: skip
+
+
+def read_arguments(case):
+    """A function case's (args, kwargs), from their literal source text."""
+    args = [literal(a) for a in case["args"]]
+    kwargs = {k: literal(v) for k, v in case["kwargs"].items()}
+    return args, kwargs
+
+
+def imported_modules(tree):
+    """Dotted names of the ``PRELOAD`` modules (and their submodules) the code imports."""
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+    return [name for name in names if name.split(".")[0] in PRELOAD]
+
+
+def load_candidate(prepared, job):
+    """Child side: run the candidate's module (compiled by the harness); its entry point, or an
+    observation."""
+    if prepared.code is None:
+        return None, {"status": "compile_error", "detail": prepared.compile_error}
     namespace = {"__name__": "candidate", "__builtins__": builtins}
-    try:
-        code = compile(job["code"], "candidate.py", "exec")
-    except BaseException as exc:
-        return None, {"status": "compile_error", "detail": type_name(type(exc))}
     started = time.perf_counter()
     try:
-        exec(code, namespace)
+        exec(prepared.code, namespace)
         func = namespace.get(job["entry_point"])
     except BaseException as exc:
         elapsed = time.perf_counter() - started
@@ -292,16 +376,17 @@ def load_candidate(job):
     return func, None
 
 
-def invoke(func, case):
+def invoke(func, case, arguments=None):
     """Child side: call the entry point on one case's arguments.
 
+    ``arguments`` are the case's (args, kwargs) as the harness read them before the fork;
+    None when that failed there (or was not done), so that it happens here, as the case's own.
     Returns the observation (``returned`` without its value yet, or ``raised``), with the
     call's wall time ``elapsed_s`` and CPU time ``cpu_s``, and the result.
     """
     started, cpu = time.perf_counter(), time.process_time()
     try:
-        args = [literal(a) for a in case["args"]]
-        kwargs = {k: literal(v) for k, v in case["kwargs"].items()}
+        args, kwargs = arguments or read_arguments(case)
         started, cpu = time.perf_counter(), time.process_time()
         result = func(*args, **kwargs)
     except BaseException as exc:
@@ -321,16 +406,16 @@ def with_value(observation, result):
         return dict(observation, value=["too_large", "too deep"])
 
 
-def call_case(func, case):
+def call_case(func, case, arguments=None):
     """Child side: call the entry point on one case's arguments; the observation."""
-    observation, result = invoke(func, case)
+    observation, result = invoke(func, case, arguments)
     return with_value(observation, result) if observation["status"] == "returned" else observation
 
 
-def run_function_case(job, case):
+def run_function_case(prepared, job, case, arguments):
     """Child side: run one case and return its observation (a JSON-able dict)."""
-    func, failed = load_candidate(job)
-    return failed if func is None else call_case(func, case)
+    func, failed = load_candidate(prepared, job)
+    return failed if func is None else call_case(func, case, arguments)
 
 
 def write_bytecode(path, relative, source):
@@ -347,7 +432,56 @@ def write_bytecode(path, relative, source):
         handle.write(importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code))
 
 
-def run_pytest(job, case):
+PYTEST_FLAGS = ["-q", "-p", "no:cacheprovider", "--noconftest"]
+PYTEST_FLAGS += ["-o", "console_output_style=classic"]
+
+
+def import_pytest():
+    """pytest, imported with the same settings wherever it is first imported."""
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the image has no plugins: skip the scan
+    import pytest  # noqa: PLC0415
+
+    return pytest
+
+
+class Counter:
+    """The grader's pytest plugin: counts outcomes per test and what was collected."""
+
+    def __init__(self):
+        self.counts = {}
+
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call" or report.outcome != "passed":
+            self.counts[report.outcome] = self.counts.get(report.outcome, 0) + 1
+
+    def pytest_collection_finish(self, session):
+        self.counts["collected"] = len(session.items)
+
+
+def preload_pytest():
+    """Harness side, before any job: import pytest and every module a run of it imports.
+
+    A pytest-kind container does this while it waits in the warm pool, so a candidate's run
+    pays only for collecting and running its own tests. Only modules are imported (pytest's
+    default plugins and what a run imports lazily): nothing runs, nothing is written.
+    """
+    import importlib  # noqa: PLC0415
+
+    import_pytest()
+    from _pytest.config import default_plugins  # noqa: PLC0415
+
+    for name in [*(f"_pytest.{plugin}" for plugin in default_plugins), *PYTEST_LAZY]:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass  # the run imports it again and meets the problem itself
+
+
+# Imported by a pytest run only once it starts (measured on pytest 7.2).
+PYTEST_LAZY = ("_pytest._argcomplete", "_pytest.config.compat", "pdb", "faulthandler")
+
+
+def run_pytest(prepared, job, case, arguments):
     """Child side: write the files under /tmp/work, run pytest there, report its outcome."""
     root = "/tmp/work"
     compiled = job.get("compiled") or []
@@ -361,21 +495,10 @@ def run_pytest(job, case):
             handle.write(source)
     os.chdir(root)
     sys.path.insert(0, root)
-    import pytest  # noqa: PLC0415  (imported in the child only: the parent stays small)
-
-    counts = {}
-
-    class Counter:
-        def pytest_runtest_logreport(self, report):
-            if report.when == "call" or report.outcome != "passed":
-                counts[report.outcome] = counts.get(report.outcome, 0) + 1
-
-        def pytest_collection_finish(self, session):
-            counts["collected"] = len(session.items)
-
-    flags = ["-q", "-p", "no:cacheprovider", "--noconftest", "-o", "console_output_style=classic"]
-    code = pytest.main([*flags, job["test_file"]], plugins=[Counter()])
-    return {"status": "pytest", "exit_code": int(code), "counts": counts}
+    pytest = import_pytest()  # preloaded in a pytest-kind container: then this is free
+    counter = Counter()
+    code = pytest.main([*PYTEST_FLAGS, job["test_file"]], plugins=[counter])
+    return {"status": "pytest", "exit_code": int(code), "counts": counter.counts}
 
 
 # A seccomp filter (classic BPF) that refuses io_uring_setup, io_uring_enter and
@@ -396,10 +519,10 @@ IO_URING_FILTER = [
 
 
 def refuse_io_uring():
-    """Child side, before any candidate code: install IO_URING_FILTER; True when it holds.
+    """Harness side, before any job: install IO_URING_FILTER; True when it holds.
 
-    Inherited by everything the candidate starts, and never removable. Needs ctypes; under
-    gVisor the Sentry enforces it too.
+    Inherited by every case's process and everything a candidate starts; never removable.
+    Needs ctypes; under gVisor the Sentry enforces it too.
     """
     try:
         import ctypes  # noqa: PLC0415
@@ -424,20 +547,23 @@ def refuse_io_uring():
         return False
 
 
-def isolate(write_fd):
-    """Child side, first thing: a session of its own, no stdio, only the result pipe open."""
+def isolate(prepared, write_fd):
+    """Child side, first thing: a session of its own, no stdio, only the result pipe open.
+
+    What every case needs and can share (the io_uring filter, ctypes, SIGPIPE's default
+    action, /dev/null) was set up once by the harness and is inherited.
+    """
     os.setsid()
-    null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
-        os.dup2(null, fd)
+        os.dup2(prepared.null, fd)
     os.closerange(3, write_fd)
-    os.closerange(write_fd + 1, 4096)
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    refuse_io_uring()
+    os.closerange(write_fd + 1, prepared.max_fd)
 
 
 def write_record(write_fd, observation):
     try:
+        # json.dumps as the case's process has it: a candidate that patches it forges its own
+        # record, and the host must (and is tested to) read such a record safely.
         line = json.dumps(observation, ensure_ascii=True) + "\n"
     except BaseException as exc:
         line = json.dumps({"status": "error", "detail": type_name(type(exc))}) + "\n"
@@ -446,28 +572,28 @@ def write_record(write_fd, observation):
         data = data[os.write(write_fd, data) :]
 
 
-def child_main(job, case, write_fd):
+def child_main(prepared, job, case, arguments, write_fd):
     """Run in the forked child: isolate from the report channel, observe, write, exit."""
-    isolate(write_fd)
+    isolate(prepared, write_fd)
     runner = run_pytest if job["mode"] == "pytest" else run_function_case
     try:
-        observation = runner(job, case)
+        observation = runner(prepared, job, case, arguments)
     except BaseException as exc:
         observation = {"status": "error", "detail": type_name(type(exc))}
     write_record(write_fd, observation)
     os._exit(0)
 
 
-def batch_child_main(job, cases, write_fd):
+def batch_child_main(prepared, job, cases, write_fd):
     """Batch child: load the candidate once (a ``ready`` line), then one record per case."""
-    isolate(write_fd)
-    func, failed = load_candidate(job)
+    isolate(prepared, write_fd)
+    func, failed = load_candidate(prepared, job)
     write_record(write_fd, failed or {"status": "ready"})
     if func is not None:
         for case in cases:
             limit = float(case.get("timeout") or job["timeout"])
             try:
-                observation, result = invoke(func, case)
+                observation, result = invoke(func, case, prepared.arguments_of(case))
                 if observation["cpu_s"] > limit:
                     detail = "used %.2f s of CPU, over its %g s" % (observation["cpu_s"], limit)
                     observation = dict(observation, status="timeout", detail=detail)
@@ -552,7 +678,7 @@ class Group:
         )
 
 
-def run_chunk(job, cases, group):
+def run_chunk(prepared, job, cases, group):
     """Parent side: one child runs ``cases`` in order, each under its own time limit.
 
     A case's limit is on the CPU time of its call, as measured by the child (it reports a
@@ -569,7 +695,7 @@ def run_chunk(job, cases, group):
     pid = _fork(started + default)
     if pid == 0:
         os.close(read_fd)
-        batch_child_main(job, cases, write_fd)
+        batch_child_main(prepared, job, cases, write_fd)
     os.close(write_fd)
     reader = LineReader(read_fd)
     records = []
@@ -618,7 +744,7 @@ CPU_MARGIN_S = 0.5  # the parent's watch kills a call this far past its limit (t
 FAILED = ("raised", "timeout", "crashed", "compile_error", "no_entry", "error", "protocol_error")
 
 
-def run_batch(job, cases, emit):
+def run_batch(prepared, job, cases, emit):
     """Batch mode: each group in as few children as it takes; see the module docstring."""
     stop = bool(job.get("stop_on_failure"))
     stopped = False
@@ -637,7 +763,7 @@ def run_batch(job, cases, emit):
                     emit(dict(status="timeout", detail="(group time cap)", case=case["id"]))
                 pending = []
                 break
-            records = run_chunk(job, pending, group)
+            records = run_chunk(prepared, job, pending, group)
             for case, record in zip(pending, records, strict=False):
                 emit(dict(record, case=case["id"]))
                 stopped = stopped or (stop and record.get("status") in FAILED)
@@ -651,16 +777,19 @@ def sweep_processes():
 
     The harness is the container's PID 1 (no separate init: an init process would hold the
     report channel on a descriptor that same-uid children could open through /proc), so
-    orphans are re-parented to it and it must reap them. One pass over /proc is not enough: a
-    process that forks and lets its parent exit keeps changing pid, and a killed process
-    lingers as a zombie until reaped. So: kill everything (as PID 1, ``kill(-1)`` reaches every
-    other process of the namespace at once; each listed pid too), reap, and list again, until
-    /proc lists only this harness. That end is sound: whatever the candidate started hangs
-    from a child of this harness, live or a zombie that only this harness can reap, and a
-    listing made while nothing is reaped shows it.
+    orphans are re-parented to it and it must reap them. Whatever a case started hangs from a
+    child of this harness, live or a zombie that only this harness can reap: when the harness
+    has no child left at all (``waitpid`` says so, one system call: the usual case, and all
+    it costs), no other process exists. Otherwise one pass over /proc is not enough: a process
+    that forks and lets its parent exit keeps changing pid, and a killed process lingers as a
+    zombie until reaped. So: kill everything (as PID 1, ``kill(-1)`` reaches every other
+    process of the namespace at once; each listed pid too), reap, and look again, until no
+    child is left or /proc lists only this harness.
     """
     me = os.getpid()
     while True:
+        if _reap_all() is None:
+            return
         try:
             others = [int(name) for name in os.listdir("/proc") if name.isdigit()]
         except OSError:
@@ -679,26 +808,27 @@ def sweep_processes():
 
 
 def _reap_all():
-    """Reap every child that has exited; True when there was one."""
+    """Reap every child that has exited: True when there was one, None when no child is left."""
     reaped = False
     while True:
         try:
             done, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return reaped
+            return None
         if not done:
             return reaped
         reaped = True
 
 
-def run_case(job, case, timeout):
+def run_case(prepared, job, case, timeout):
     """Parent side: fork a child for one case, read its record within the timeout."""
+    arguments = prepared.arguments_of(case)
     read_fd, write_fd = os.pipe()
     started = time.monotonic()
     pid = _fork(started + timeout)
     if pid == 0:
         os.close(read_fd)
-        child_main(job, case, write_fd)
+        child_main(prepared, job, case, arguments, write_fd)
     os.close(write_fd)
     chunks, size, deadline = [], 0, started + timeout
     timed_out = False
@@ -761,7 +891,12 @@ def _kill_group(pid):
 
 
 def _reap(pid, deadline):
-    """Wait for the child, killing it if it outlives the deadline; return its wait status."""
+    """Wait for the child, killing it if it outlives the deadline; return its wait status.
+
+    The child exits right after its record, so this mostly waits microseconds: it looks
+    again at once, then backs off, never longer than 2 ms between looks.
+    """
+    pause = 0.00005
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
@@ -769,7 +904,8 @@ def _reap(pid, deadline):
         if time.monotonic() > deadline:
             _kill_group(pid)
             deadline = float("inf")
-        time.sleep(0.001)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.002)
 
 
 def _describe(status):
@@ -791,7 +927,12 @@ def make_undumpable():
 
 
 def main():
+    """Set up what every case shares, wait for the job, run each case in its own process."""
     undumpable = make_undumpable()
+    refuse_io_uring()  # inherited by every case and everything a case starts
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # for the cases (and a report nobody reads)
+    if os.environ.pop("CHOREBENCH_PRELOAD", "") == "pytest":
+        preload_pytest()
     out = os.fdopen(os.dup(1), "w", encoding="ascii", buffering=1)
 
     def emit(record):
@@ -801,11 +942,15 @@ def main():
     line = sys.stdin.buffer.readline(JOB_LIMIT)
     job = json.loads(line)
     emit({"kind": "hello", "python": sys.version.split()[0], "undumpable": undumpable})
+    prepared = Prepared(job)
+    # Everything made so far stays out of the collector's reach: a collection in a case's
+    # process would otherwise write to every object's header and copy the harness's memory.
+    gc.freeze()
     cases = job.get("cases") or [{"id": "run"}]
     if job.get("batch"):
-        run_batch(job, cases, lambda record: emit(dict(record, kind="case")))
+        run_batch(prepared, job, cases, lambda record: emit(dict(record, kind="case")))
     for case in [] if job.get("batch") else cases:
-        record = run_case(job, case, float(job["timeout"]))
+        record = run_case(prepared, job, case, float(job["timeout"]))
         emit(dict(record, kind="case", case=case["id"]))
     emit({"kind": "done"})
     out.close()

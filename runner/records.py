@@ -303,6 +303,16 @@ class Grade(Scored):
         """True when the sandbox, not the candidate, failed: the grade must not be counted."""
         return any(check.outcome is Outcome.INFRA_ERROR for check in self.checks)
 
+    def groups_passed(self, *names: str) -> bool:
+        """Every case of the named groups passed (EvalPlus's "base" and "base + plus").
+
+        A group the grade has no verdict on has no case in the spec: it passes vacuously, as
+        EvalPlus passes a task with no plus inputs (MBPP+'s Mbpp/793) on base + plus. A grade
+        with no group verdicts at all (not a suite spec) passes nothing.
+        """
+        verdicts = {group.group: group.ok for group in self.groups}
+        return bool(verdicts) and all(verdicts.get(name, True) for name in names)
+
     def to_json(self) -> dict[str, Any]:
         """The grade as plain JSON data, stable field names."""
         return {

@@ -101,6 +101,9 @@ def test_flatten_tuple_turned_list_is_wrong(sandbox, flatten_spec):
     assert outcomes(grade)["tuples_stay_tuples"] is Outcome.WRONG
 
 
+ISO_THREE = ("minutes_only", "seconds_only", "hours_only")
+
+
 def test_a_hung_case_does_not_sink_the_others(sandbox, iso_spec):
     spec = pick(iso_spec, [case.id for case in iso_spec.cases])
     candidate = spec.reference.replace(
@@ -123,6 +126,27 @@ def test_state_does_not_carry_between_cases(sandbox, iso_spec):
     grade = grade_response(pick(iso_spec, ["minutes_only", "seconds_only"]), candidate, sandbox)
     assert outcomes(grade) == {"minutes_only": Outcome.PASSED, "seconds_only": Outcome.WRONG}
     assert "returned 300" in grade.checks[1].detail
+
+
+def test_each_case_runs_the_module_afresh_over_modules_imported_once(sandbox, iso_spec):
+    # collections is imported once, in the harness, before the first case (PRELOAD); the
+    # module-level code still runs in every case's own process, and what one case changes in
+    # a shared module is gone for the next.
+    candidate = (
+        "import collections\n"
+        "import os\n\n"
+        "LOADED_IN = os.getpid()\n"
+        "collections.Counter.runs = getattr(collections.Counter, 'runs', 0) + 1\n\n\n"
+        "def parse_iso_duration(s):\n"
+        "    if os.getpid() != LOADED_IN:\n"
+        "        return -1  # the module ran in another process\n"
+        "    if collections.Counter.runs != 1:\n"
+        "        return -collections.Counter.runs\n"
+        "    return {'PT5M': 300, 'PT30S': 30, 'PT1H': 3600}[s]\n"
+    )
+    spec = pick(iso_spec, list(ISO_THREE), timeout=2.0)
+    grade = grade_response(spec, candidate, sandbox)
+    assert grade.points == 3, [check.detail for check in grade.checks]
 
 
 def test_unrunnable_responses_are_not_executed(sandbox, iso_spec):

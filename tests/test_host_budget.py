@@ -57,7 +57,7 @@ def parsed_chars(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 class NoSandbox:
     """A sandbox that must not be reached."""
 
-    def execute(self, job: bytes, limits: Limits, cases: int) -> Execution:
+    def execute(self, job: bytes, limits: Limits, cases: int, kind: str = "function") -> Execution:
         raise AssertionError("a container was started for an input over the caps")
 
 

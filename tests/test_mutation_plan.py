@@ -35,7 +35,7 @@ class HistorySandbox:
     def __init__(self, passes: Callable[[int, int, dict[str, object]], bool], runs: int) -> None:
         self.passes, self.runs, self.seen = passes, runs, 0
 
-    def execute(self, job: bytes, limits: Limits, cases: int) -> Execution:
+    def execute(self, job: bytes, limits: Limits, cases: int, kind: str = "function") -> Execution:
         index, self.seen = self.seen, self.seen + 1
         passed = self.passes(index, self.runs, json.loads(job))
         record = {

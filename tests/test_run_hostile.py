@@ -35,7 +35,7 @@ class Failing:
         self.error = error
         self.jobs = 0
 
-    def execute(self, job: bytes, limits: Limits, cases: int) -> Execution:
+    def execute(self, job: bytes, limits: Limits, cases: int, kind: str = "function") -> Execution:
         self.jobs += 1
         raise self.error
 

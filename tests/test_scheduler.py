@@ -50,6 +50,15 @@ def test_a_lost_engines_jobs_run_elsewhere_and_it_gets_no_more():
     assert b.ran <= 3 + 2  # at most the jobs in flight when it went
 
 
+def test_the_pool_hands_each_job_to_its_engine_with_its_kind():
+    # The kind picks a container started for it (a pytest one has pytest imported already).
+    engine = FakeEngine("a")
+    pool = EnginePool([engine])
+    pool.execute(b"job", LIMITS, 1, kind="pytest")
+    pool.execute(b"job", LIMITS, 1)
+    assert engine.kinds == ["pytest", "function"]
+
+
 def test_an_abnormal_end_on_a_lost_engine_is_not_the_candidates():
     a, b = FakeEngine("a"), FakeEngine("b")
     b.abnormal = b.lost_after_run = True  # its engine killed the container as it went down

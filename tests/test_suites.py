@@ -365,6 +365,36 @@ def test_unknown_task_and_damaged_lines_are_named(tmp_path, suite):
     ]
 
 
+def test_a_task_with_no_plus_inputs_passes_base_plus_on_its_base_cases(tmp_path, mbpp):
+    # Mbpp/793 has no plus inputs, so its spec has no plus group. EvalPlus passes such a task
+    # on base + plus when its base tests pass; chorebench scored it 0 (docs/SUITES.md).
+    from runner.grade import group_results
+    from runner.records import Grade
+    from runner.suites import Sample, SampleGrade, SamplesResult
+
+    assert mbpp["Mbpp/793"]["plus_input"] == {}
+    data = task_spec(SUITES["mbppplus"], mbpp["Mbpp/793"])
+    spec = load_spec(written(tmp_path, data), filled=False)
+    assert spec.groups == ("base",)
+
+    def graded(*passed: bool) -> SampleGrade:
+        checks = tuple(
+            Check(c.id, ok, int(ok), 1, Outcome.PASSED if ok else Outcome.WRONG)
+            for c, ok in zip(spec.cases, passed, strict=True)
+        )
+        grade = Grade("mbpp_793", 0, 1, True, (), checks, groups=group_results(spec, checks))
+        return SampleGrade(Sample(1, "Mbpp/793", spec.reference), grade)
+
+    gold, wrong = graded(True, True, True), graded(True, False, True)
+    assert gold.passed("base") and gold.passed("base", "plus")
+    assert not wrong.passed("base") and not wrong.passed("base", "plus")
+    result = SamplesResult([gold, wrong])
+    assert result.pass_at_1("base") == result.pass_at_1("base", "plus") == 0.5
+    # A grade with no group verdicts (not a suite spec) passes nothing.
+    plain = Grade("x", 1, 1, True, (), (Check("c", True, 1, 1, Outcome.PASSED),))
+    assert not plain.groups_passed("base") and not plain.groups_passed()
+
+
 # -- the report at suite scale ------------------------------------------------------------------
 
 
@@ -391,6 +421,8 @@ def test_report_at_suite_scale_summarizes_per_suite(tmp_path):
                         GroupResult("base", 3 if base else 1, 3),
                         GroupResult("plus", 9 if plus else 0, 9),
                     )
+                    if spec == "mbpp_303":  # like Mbpp/793: no plus inputs, no plus group
+                        groups = groups[:1]
                     record = replace(record, grade=replace(record.grade, groups=groups))
                 records.append(record)
     run_dir = write_run(tmp_path / "run", {"small": 1, "large": 9}, specs, records)
@@ -401,6 +433,8 @@ def test_report_at_suite_scale_summarizes_per_suite(tmp_path):
     assert large.tasks == 164 and 0 < large.base_plus < large.base < 1
     assert large.base_low < large.base < large.base_high
     assert len(report.suite_tasks) == 2 * 542
+    no_plus = [t for t in report.suite_tasks if t.spec == "mbpp_303"]
+    assert [(t.base, t.base_plus) for t in no_plus] == [(1, 1), (1, 1)]
     assert report.detail_specs == ("flatten_dict",)
     markdown = render_markdown(report)
     assert "## Standard suites" in markdown and "pass@1 base + plus [95% CI]" in markdown

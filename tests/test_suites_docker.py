@@ -242,6 +242,29 @@ def test_grade_samples_cli_in_both_forms(suite_dirs, specs, tmp_path):
     assert text.returncode == 0 and "pass@1 base 0.2500, base+plus 0.2500" in text.stdout
 
 
+def test_import_cli_and_a_task_with_no_plus_inputs(tmp_path):
+    # Mbpp/793 has no plus inputs: its gold passes base + plus, as in EvalPlus (docs/SUITES.md).
+    # Also the CLI path of `import` and `spec fill` (both once crashed on a flag).
+    source = str(DATA / "MbppPlus-v0.2.0.jsonl.gz")
+    done = chorebench("import", "evalplus", source, "--task", "Mbpp/793", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    spec = load_spec(tmp_path / "mbpp_793.json")
+    assert spec.groups == ("base",)
+    data = json.loads(Path(spec.path).read_text())
+    expected = [case.pop("expected") for case in data["cases"]]
+    Path(spec.path).write_text(json.dumps(data))
+    done = chorebench("spec", "fill", spec.path)
+    assert done.returncode == 0, done.stderr
+    assert [c["expected"] for c in json.loads(Path(spec.path).read_text())["cases"]] == expected
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(json.dumps({"task_id": "Mbpp/793", "solution": spec.reference}) + "\n")
+    done = chorebench("grade", str(tmp_path), "--samples", str(samples), "--json")
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert rows[0]["base"] == {"passed": 3, "total": 3} and "plus" not in rows[0]
+    assert rows[1]["pass@1"] == {"base": 1.0, "base+plus": 1.0}
+
+
 def test_grade_samples_cli_names_bad_lines(suite_dirs, tmp_path):
     samples = tmp_path / "samples.jsonl"
     samples.write_text('{"task_id": "HumanEval/99", "solution": "x"}\n{"task_id": \n')

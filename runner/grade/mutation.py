@@ -112,7 +112,7 @@ def grade_test_module(
             checks.append(Check(name, False, 0, 1, Outcome.TOO_LARGE, too_large))
             continue
         try:
-            execution = sandbox.execute(job, spec.limits, 1)
+            execution = sandbox.execute(job, spec.limits, 1, kind="pytest")
         except SandboxError as exc:
             runs[name].append(Check(name, False, 0, 1, Outcome.INFRA_ERROR, str(exc)))
             errors.append(str(exc))

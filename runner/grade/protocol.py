@@ -45,7 +45,9 @@ REPORT_ALLOWANCE_S = 10.0
 class Sandbox(Protocol):
     """Executes one job in a fresh container (``runner.sandbox.DockerSandbox``)."""
 
-    def execute(self, job: bytes, limits: Limits, cases: int) -> Execution: ...
+    def execute(
+        self, job: bytes, limits: Limits, cases: int, kind: str = "function"
+    ) -> Execution: ...
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def suite_tasks(samples: Sequence[SampleRecord]) -> list[SuiteTaskRow]:
             found.setdefault((sample.model, sample.spec), []).append(sample)
     rows = []
     for (model, spec), group in found.items():
-        passed = [{g.group: g.ok for g in s.grade.groups} for s in group if s.grade]
+        grades = [s.grade for s in group if s.grade]
         rows.append(
             SuiteTaskRow(
                 model=model,
@@ -67,8 +67,8 @@ def suite_tasks(samples: Sequence[SampleRecord]) -> list[SuiteTaskRow]:
                 family=group[0].family,
                 spec=spec,
                 samples=len(group),
-                base=sum(p.get("base", False) for p in passed),
-                base_plus=sum(p.get("base", False) and p.get("plus", False) for p in passed),
+                base=sum(grade.groups_passed("base") for grade in grades),
+                base_plus=sum(grade.groups_passed("base", "plus") for grade in grades),
             )
         )
     return rows

@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import docker
@@ -62,6 +63,19 @@ from runner.settings import LOCAL, EngineSpec, Settings
 STARTUP_MARGIN_S = 10.0  # container start, interpreter start-up, a loaded machine
 PER_CASE_MARGIN_S = 0.5  # the harness kills a hung case itself; the host only backs it up
 EXIT_WAIT_S = 10.0  # from the end of the output to the engine recording the exit
+
+
+@dataclass(frozen=True)
+class Warm:
+    """What a container is started for, ahead of its job: the warm pool's key.
+
+    A pytest-kind container imports pytest and its plugins while it waits (the harness's
+    ``CHOREBENCH_PRELOAD``), so a function job never pays for that and a pytest job never
+    waits for it.
+    """
+
+    limits: Limits
+    kind: str = "function"
 
 
 def execution_deadline(limits: Limits, cases: int) -> float:
@@ -117,7 +131,7 @@ class DockerSandbox:
         self._remover = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chorebench-rm")
         self._removals: list[Future[None]] = []
         self._removals_lock = threading.Lock()
-        self._pool: WarmPool[Limits, LiveContainer] = WarmPool(
+        self._pool: WarmPool[Warm, LiveContainer] = WarmPool(
             settings.pool or 0, self._launch, LiveContainer.usable, self._dispose
         )
 
@@ -165,12 +179,13 @@ class DockerSandbox:
         """Ids of the containers waiting in the warm pool (started, never given a job)."""
         return {live.id for live in self._pool.snapshot()}
 
-    def prestart(self, limits: Limits, wait_s: float = 0.0) -> bool:
-        """Fill the warm pool for ``limits``; with ``wait_s``, wait until it is full."""
-        self._pool.refill(limits)
-        return bool(wait_s) and self._pool.wait_ready(limits, self._pool.size, wait_s)
+    def prestart(self, limits: Limits, wait_s: float = 0.0, kind: str = "function") -> bool:
+        """Fill the warm pool for ``kind`` jobs under ``limits``; with ``wait_s``, wait for it."""
+        warm = Warm(limits, kind)
+        self._pool.refill(warm)
+        return bool(wait_s) and self._pool.wait_ready(warm, self._pool.size, wait_s)
 
-    def execute(self, job: bytes, limits: Limits, cases: int) -> Execution:
+    def execute(self, job: bytes, limits: Limits, cases: int, kind: str = "function") -> Execution:
         """Run the harness on ``job`` (one JSON line) in a container of its own, then remove it.
 
         The container is a warm one (started ahead, its harness blocked on stdin, never used)
@@ -182,15 +197,18 @@ class DockerSandbox:
             job: the job line; it must not contain anything the candidate may not see.
             limits: the spec's resource limits.
             cases: how many case records to expect; sizes the host deadline.
+            kind: the job's kind (``function`` or ``pytest``): a container started ahead for
+                that kind (``Warm``) takes it.
 
         Raises:
             SandboxError: the engine failed to create, start or attach the container.
         """
         started = time.monotonic()
-        live = self._pool.take(limits)
+        warm = Warm(limits, kind)
+        live = self._pool.take(warm)
         try:
             if live is None:
-                live = self._launch(limits)
+                live = self._launch(warm)
             return self._execute(live, job, limits, cases, started)
         except TRANSPORT_ERRORS as exc:
             raise SandboxError(
@@ -200,18 +218,22 @@ class DockerSandbox:
             if live is not None:
                 self._dispose(live)
             # After the job, not beside it: a start competes with the job for the CPU.
-            self._pool.refill(limits)
+            self._pool.refill(warm)
 
-    def _launch(self, limits: Limits) -> LiveContainer:
+    def _launch(self, warm: Warm) -> LiveContainer:
         """Create, attach and start a container; its harness then waits for a job on stdin."""
         api = self.client.api
+        limits = warm.limits
+        environment = {"HOME": "/tmp", "LANG": "C.UTF-8"}
+        if warm.kind != "function":
+            environment["CHOREBENCH_PRELOAD"] = warm.kind
         container = api.create_container(
             self.image.id,
             command=HARNESS,
             user=UID,
             stdin_open=True,
             tty=False,
-            environment={"HOME": "/tmp", "LANG": "C.UTF-8"},
+            environment=environment,
             network_disabled=True,
             hostname="sandbox",
             working_dir="/tmp",

@@ -76,7 +76,9 @@ class Member(Protocol):
     facts: Any  # runner.sandbox.engine.EngineFacts
     image: Any  # runner.sandbox.image.GraderImage
 
-    def execute(self, job: bytes, limits: Limits, cases: int) -> Execution: ...
+    def execute(
+        self, job: bytes, limits: Limits, cases: int, kind: str = "function"
+    ) -> Execution: ...
     def answers(self) -> str | None: ...
     def settle(self) -> None: ...
     def close(self) -> None: ...
@@ -135,7 +137,7 @@ class EnginePool:
         """The first engine's runtime (each grade records its own)."""
         return str(self._slots[0].member.facts.runtime)
 
-    def execute(self, job: bytes, limits: Limits, cases: int) -> Execution:
+    def execute(self, job: bytes, limits: Limits, cases: int, kind: str = "function") -> Execution:
         """Run ``job`` on the engine with the most room; on another one if that engine is lost.
 
         Raises:
@@ -145,7 +147,7 @@ class EnginePool:
         while True:
             slot = self._acquire()
             try:
-                result = slot.member.execute(job, limits, cases)
+                result = slot.member.execute(job, limits, cases, kind)
             except SandboxError as exc:
                 self._release(slot)
                 why = slot.member.answers()

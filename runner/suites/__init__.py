@@ -16,11 +16,12 @@ from runner.suites.evalplus import (
     task_spec,
 )
 from runner.suites.fill import FillResult, fill_specs
-from runner.suites.samples import SampleGrade, SamplesResult, grade_samples, read_samples
+from runner.suites.samples import Sample, SampleGrade, SamplesResult, grade_samples, read_samples
 
 __all__ = [
     "SUITES",
     "FillResult",
+    "Sample",
     "SampleGrade",
     "SamplesResult",
     "fill_specs",

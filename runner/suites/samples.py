@@ -40,9 +40,8 @@ class SampleGrade:
     grade: Grade
 
     def passed(self, *groups: str) -> bool:
-        """Every case of every group named passed."""
-        results = {group.group: group for group in self.grade.groups}
-        return all(group in results and results[group].ok for group in groups)
+        """Every case of every group named passed (``Grade.groups_passed``)."""
+        return self.grade.groups_passed(*groups)
 
     def to_json(self) -> dict[str, Any]:
         """``grade --samples --json``: one object per sample, in input order."""

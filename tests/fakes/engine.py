@@ -43,13 +43,15 @@ class FakeEngine:
         self.lose_after: int | None = None  # be lost once this many executions have started
         self.lost_after_run = False  # be lost as an execution ends (an engine shutting down)
         self.ran = 0
+        self.kinds: list[str] = []  # the kind of every job executed, in order
         self.in_flight = 0
         self.most_in_flight = 0
         self.closed = False
         self._lock = threading.Lock()
 
-    def execute(self, job: bytes, limits: Limits, cases: int) -> Execution:
+    def execute(self, job: bytes, limits: Limits, cases: int, kind: str = "function") -> Execution:
         with self._lock:
+            self.kinds.append(kind)
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
             started = self.ran

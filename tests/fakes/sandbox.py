@@ -96,7 +96,7 @@ class FakeSandbox:
     def close(self) -> None:
         """Nothing to release."""
 
-    def execute(self, job: bytes, limits: Limits, cases: int) -> Execution:
+    def execute(self, job: bytes, limits: Limits, cases: int, kind: str = "function") -> Execution:
         """Answer ``job`` from the script; SandboxError once the engine is broken."""
         data = json.loads(job)
         with self._lock:
