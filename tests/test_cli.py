@@ -185,3 +185,19 @@ def test_grade_json_contract_for_a_pytest_spec():
     assert [c["case"] for c in grade["checks"]][:2] == ["reference", "mutant:noop"]
     assert [d["rule"] for d in grade["diagnostics"]] == ["stale_import", "read_after_rebind"]
     assert all(d["line"] for d in grade["diagnostics"])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["spec", "fill", str(ISO)],
+        ["import", "evalplus", str(ISO), "--task", "HumanEval/0"],
+    ],
+    ids=["spec fill", "import"],
+)
+def test_sandbox_flag_reaches_the_settings_of_every_grading_command(command):
+    """Every command with the sandbox options takes ``--sandbox`` and checks it before any
+    work: a wrong engine is bad input naming the flag, not a crash."""
+    result = run(*command, "--sandbox", "ftp://x")
+    assert result.exit_code == 2, result.output
+    assert "--sandbox: engine 'ftp://x'" in result.output

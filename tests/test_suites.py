@@ -446,6 +446,30 @@ def test_report_at_suite_scale_summarizes_per_suite(tmp_path):
     assert len(data["suite_tasks"]) == 1084 and data["suites"][0]["tasks"] in (164, 378)
 
 
+def test_a_report_of_suite_tasks_only_has_no_empty_per_spec_sections(tmp_path):
+    """Per-spec variance and compliance leave suite tasks out; with nothing else they go."""
+    from dataclasses import replace
+
+    from fakes import sample, write_run
+
+    from runner.records import GroupResult
+    from runner.report import build_report, render_html, render_markdown
+
+    specs = [(f"humaneval_{i}", "humanevalplus") for i in range(3)]
+    records = []
+    for spec, family in specs:
+        for run in (1, 2):
+            record = sample("small", spec, run, run - 1, 2, family=family)
+            assert record.grade is not None
+            groups = (GroupResult("base", run - 1, 1), GroupResult("plus", 0, 1))
+            records.append(replace(record, grade=replace(record.grade, groups=groups)))
+    report = build_report(write_run(tmp_path / "run", {"small": 1}, specs, records))
+    assert len(report.variance) == 3 and len(report.compliance) == 3  # still in report.json
+    for text in (render_markdown(report), render_html(report)):
+        assert "Standard suites" in text
+        assert "Variance per spec" not in text and "Compliance" not in text
+
+
 def test_plain_cases_skip_the_schema_walk_but_bad_ones_are_still_named(tmp_path):
     from runner.spec import schema_problems
 

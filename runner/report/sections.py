@@ -187,6 +187,8 @@ def variance_section(report: Report) -> Section | None:
             *_notes(report.variance_notes[spec]),
         )
         children.append(Section(spec, blocks, spec=spec, level=3))
+    if not children:  # only suite tasks: their detail is in the suites section
+        return None
     return Section(
         "Variance per spec",
         (
@@ -226,6 +228,8 @@ def compliance_section(report: Report) -> Section | None:
         for r in report.compliance
         if r.spec not in report.suite_specs
     ]
+    if not rows:  # only suite tasks: their rows are in report.json (compliance)
+        return None
     headers = ["Model", "Spec", "Runs", "Fences", "Prose", "Module imports", "Forbidden"]
     headers += ["Empty", "Syntax error", "No entry point", "Compliant", "Lenient", "Strict"]
     return Section(
