@@ -17,13 +17,15 @@ from pathlib import Path
 import pytest
 from adversarial.catalogue import BY_ID, CANDIDATES
 from adversarial.play import narrowed
-from fakes import FakeModel, FakeOllama, Reply
+from fakes import EVALPLUS, FakeModel, FakeOllama, Reply
 
+from runner.commands import import_suite
 from runner.errors import BadInputError, SandboxError
 from runner.grade import grade_all, grade_response
 from runner.rundir import read_manifest, read_samples
 from runner.sandbox import connect, open_engines, prune_leftovers
 from runner.settings import Settings, parse_engine
+from runner.spec import load_specs
 
 pytestmark = [pytest.mark.docker]
 
@@ -121,6 +123,30 @@ def test_two_engines_grade_exactly_as_one(second_engine, settings, iso_spec, fla
     assert not any(g.infra_failed for g in spread)
     assert all(count > 0 for count in ran.values()), ran
     assert {g.sandbox.get("engine") for g in spread if g.sandbox} == set(ran)
+
+
+def test_two_engines_grade_a_suite_sample_exactly_as_one(second_engine, settings, tmp_path):
+    """A HumanEval+ and an MBPP+ task, imported and filled here: gold and a mutant of each."""
+    suites = {"HumanEvalPlus-v0.1.10.jsonl.gz": "HumanEval/0", "MbppPlus-v0.2.0.jsonl.gz": "Mbpp/2"}
+    for name, task_id in suites.items():
+        result = import_suite(EVALPLUS / name, tmp_path / name, (task_id,), settings)
+        assert result.skipped == [] and len(result.written) == 1
+    specs = {s.suite.task_id: s for s in load_specs([tmp_path / name for name in suites])}
+    mutants = {"HumanEval/0": ("< threshold:", "<= threshold:"), "Mbpp/2": (" & ", " | ")}
+    pairs = []
+    for task_id, (before, after) in mutants.items():
+        gold = specs[task_id].reference
+        assert before in gold, task_id
+        pairs += [(specs[task_id], gold), (specs[task_id], gold.replace(before, after))]
+    with open_engines(on(settings, "local").for_many()) as one:
+        alone = grade_all(pairs, one, one.capacity)
+        one.settle()
+    with open_engines(on(settings, f"{second_engine.unix}?jobs=2").for_many()) as other:
+        there = grade_all(pairs, other, other.capacity)
+        other.settle()
+    assert [g.verdict() for g in there] == [g.verdict() for g in alone]
+    assert [g.points for g in alone[::2]] == [2, 2] and all(g.points < 2 for g in alone[1::2])
+    assert not any(g.infra_failed for g in there)
 
 
 def slow_reference(iso_spec) -> str:

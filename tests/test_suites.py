@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import harness
+from fakes import EVALPLUS, harness
 
 from runner.errors import BadInputError
 from runner.grade import (
@@ -30,11 +30,7 @@ from runner.spec import load_spec
 from runner.suites import SUITES, mbpp_inputs, read_samples, read_tasks, spec_id, task_spec
 from runner.values import Digest, canonical, decode, digest_of, parse_literal, write_literal
 
-DATA = Path("/work/shared/data/evalplus")
-for _candidate in (Path(__file__).resolve().parents[2] / "shared" / "data" / "evalplus", DATA):
-    if _candidate.exists():
-        DATA = _candidate
-        break
+DATA = EVALPLUS
 HUMANEVAL = DATA / "HumanEvalPlus-v0.1.10.jsonl.gz"
 MBPP = DATA / "MbppPlus-v0.2.0.jsonl.gz"
 

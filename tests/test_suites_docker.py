@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fakes import EVALPLUS
 
 from runner.commands import import_suite
 from runner.grade import grade_response
@@ -22,11 +23,7 @@ from runner.suites import fill_specs
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("no_leftovers")]
 
-DATA = Path("/work/shared/data/evalplus")
-for _candidate in (Path(__file__).resolve().parents[2] / "shared" / "data" / "evalplus", DATA):
-    if _candidate.exists():
-        DATA = _candidate
-        break
+DATA = EVALPLUS
 ROOT = Path(__file__).resolve().parent.parent
 TASKS = {
     "HumanEvalPlus-v0.1.10.jsonl.gz": ("HumanEval/0", "HumanEval/32"),

@@ -11,6 +11,7 @@ own record type (``rundirs``), and small builders (``builders``).
 from fakes.builders import (
     BUGGY_ISO,
     DONE,
+    EVALPLUS,
     GB,
     PYTHON,
     STALE_CACHE_TEST,
@@ -30,6 +31,7 @@ from fakes.sandbox import FakeSandbox, Hang, mirror, passes_on_reference_only, r
 __all__ = [
     "BUGGY_ISO",
     "DONE",
+    "EVALPLUS",
     "GB",
     "PYTHON",
     "STALE_CACHE_TEST",

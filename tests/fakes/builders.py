@@ -15,6 +15,9 @@ from runner.records import Execution
 ROOT = Path(__file__).resolve().parent.parent.parent
 GB = 1_000_000_000
 PYTHON = "3.12.3"  # the grader image's Python, as a transcript's hello says
+# EvalPlus's release files (never committed): shared/ beside the clone, as CI lays it, else here.
+_SHARED = Path("/work/shared/data/evalplus")
+EVALPLUS = next((p for p in (ROOT.parent / "shared/data/evalplus", _SHARED) if p.exists()), _SHARED)
 
 # Answers to specs/iso_duration.json that the write-up saw: a bug scoring 17/22 ...
 BUGGY_ISO = (
