@@ -201,65 +201,88 @@ def encode_value(value):
         if "nodes" not in str(exc):
             raise
 
-    budget = [FINGERPRINT_NODES]
-    return ["digest", "value", fingerprint(value, 0, budget).hex(), FINGERPRINT_NODES - budget[0]]
+    budget = [FINGERPRINT_BUDGET, 0]  # [work left, nodes seen]
+    digest_ = fingerprint(value, 0, budget)
+    return ["digest", "value", digest_.hex(), budget[1]]
 
 
-FINGERPRINT_NODES = 5_000_000
-_FIXED = {
-    type(None): b"N",
-    bool: b"B",
-    int: b"i",
-    float: b"f",
-    complex: b"c",
-    str: b"s",
-    bytes: b"b",
-}
+# The work a fingerprint may take, in atoms hashed in bulk (about 50 ns each); an atom or
+# container hashed on its own costs SLOW_NODE units (about a microsecond each). The budget
+# bounds the work of a shared structure (a list holding one list a thousand times, nested)
+# that memory alone would not: 400M units is 10 to 20 s of CPU here. The largest expected
+# value of the suites, Mbpp/255's 1.7M tuples of 77 strings, takes 170M units (9 s).
+FINGERPRINT_BUDGET = 400_000_000
+SLOW_NODE = 25
+# Exact types that ``marshal`` (version 0: no references, no interning) writes by value alone,
+# each as a self-delimiting record; a subclass of any of them is refused by marshal.
+_ATOMS = frozenset((type(None), bool, int, float, complex, str, bytes))
 _TAGS = {list: b"L", tuple: b"T", set: b"S", frozenset: b"F", dict: b"D"}
 
 
 def fingerprint(value, depth, budget):
     """SHA-256 of a value's exact type and content: equal values (same types) hash equal.
 
-    Set members and dict items are hashed each and sorted, so iteration order does not count.
+    The value is written as one unambiguous stream: an atom as ``a`` and its marshal record; a
+    list or tuple as its tag and length, then ``m`` and marshal's record of it when every item
+    is an atom (the common large value: a list of numbers, of strings, of tuples of them), or
+    ``e`` and each item in turn; a set or dict as its tag, its length and its members' (or
+    items') own fingerprints, sorted, so iteration order does not count.
     """
     import hashlib  # noqa: PLC0415
 
-    budget[0] -= 1
-    if budget[0] < 0 or depth > MAX_DEPTH:
+    hasher = hashlib.sha256()
+    _feed(hasher, value, depth, budget)
+    return hasher.digest()
+
+
+def _charge(budget, units, nodes=1):
+    budget[0] -= units
+    budget[1] += nodes
+    if budget[0] < 0:
+        raise TooLarge("too many nodes to fingerprint")
+
+
+def _marshalled(value):
+    import marshal  # noqa: PLC0415
+
+    try:
+        return marshal.dumps(value, 0)
+    except (ValueError, OverflowError) as exc:  # a str or bytes past marshal's 2 GiB
+        raise TooLarge("too large to fingerprint") from exc
+
+
+def _feed(hasher, value, depth, budget):
+    if depth > MAX_DEPTH:
         raise TooLarge("too many nodes or too deep")
     kind = type(value)
-    hasher = hashlib.sha256(_FIXED.get(kind) or _TAGS.get(kind) or b"?")
-    if value is None:
-        pass
-    elif kind is bool:
-        hasher.update(b"1" if value else b"0")
-    elif kind is int:
-        hasher.update(int.__format__(value, "x").encode("ascii"))
-    elif kind is float:
-        hasher.update(float.hex(value).encode("ascii"))
-    elif kind is complex:
-        hasher.update((float.hex(value.real) + "," + float.hex(value.imag)).encode("ascii"))
-    elif kind is str:
-        hasher.update(str.encode(value, "utf-8", "surrogatepass"))
-    elif kind is bytes:
-        hasher.update(value)
-    elif kind in (list, tuple):
-        for item in kind.__iter__(value):
-            hasher.update(fingerprint(item, depth + 1, budget))
-    elif kind in (set, frozenset):
-        for part in sorted(fingerprint(item, depth + 1, budget) for item in kind.__iter__(value)):
-            hasher.update(part)
-    elif kind is dict:
-        pairs = [
+    if kind in _ATOMS:
+        _charge(budget, SLOW_NODE)
+        hasher.update(b"a" + _marshalled(value))
+        return
+    if kind not in _TAGS:
+        raise TooLarge("unsupported " + type_name(kind))
+    size = kind.__len__(value)
+    hasher.update(_TAGS[kind] + size.to_bytes(8, "little"))
+    if kind in (list, tuple):
+        # set() and map(type) run in C, and type() cannot be overridden: a bulk check.
+        if set(map(type, kind.__iter__(value))) <= _ATOMS:
+            _charge(budget, SLOW_NODE + size, 1 + size)
+            hasher.update(b"m" + _marshalled(value))
+        else:
+            _charge(budget, SLOW_NODE)
+            hasher.update(b"e")
+            for item in kind.__iter__(value):
+                _feed(hasher, item, depth + 1, budget)
+        return
+    _charge(budget, SLOW_NODE)
+    if kind is dict:
+        parts = [
             fingerprint(k, depth + 1, budget) + fingerprint(v, depth + 1, budget)
             for k, v in dict.items(value)
         ]
-        for part in sorted(pairs):
-            hasher.update(part)
     else:
-        raise TooLarge("unsupported " + type_name(kind))
-    return hasher.digest()
+        parts = [fingerprint(item, depth + 1, budget) for item in kind.__iter__(value)]
+    hasher.update(b"".join(sorted(parts)))
 
 
 def digest(kind, data):

@@ -43,7 +43,13 @@ from runner.rundir import SampleRecord, make_run_dir, mark_latest, read_manifest
 from runner.sandbox import open_engines
 from runner.settings import Settings
 from runner.spec import load_spec, load_specs
-from runner.suites import SamplesResult, fill_specs, grade_samples, import_evalplus
+from runner.suites import (
+    MORE_MEMORY_MB,
+    SamplesResult,
+    fill_specs,
+    grade_samples,
+    import_evalplus,
+)
 
 
 @dataclass(frozen=True)
@@ -318,7 +324,7 @@ def import_suite(
     paths = [item.path for item in imported if item.path is not None]
     log(f"{suite}: {len(paths)} spec(s) written; filling them from their references")
     with open_engines(settings.for_many(), log) as sandbox:
-        results = fill_specs(paths, sandbox, sandbox.capacity, log)
+        results = fill_specs(paths, sandbox, sandbox.capacity, log, MORE_MEMORY_MB)
     written = []
     for item, result in zip([i for i in imported if i.path], results, strict=True):
         if result.problem:

@@ -216,7 +216,8 @@ class Digest:
         return hash(canonical(self))
 
     def __repr__(self) -> str:
-        return f"<{self.kind} of {self.size} bytes, sha256 {self.sha256[:12]}>"
+        unit = "values" if self.kind == "value" else "bytes"
+        return f"<{self.kind} of {self.size} {unit}, sha256 {self.sha256[:12]}>"
 
 
 def digest_of(value: Any) -> Digest | None:

@@ -6,6 +6,7 @@ The import reads a handful of tasks of each dataset from ../shared/data (never a
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from pathlib import Path
@@ -161,6 +162,64 @@ def test_large_containers_travel_as_fingerprints():
     a = HARNESS.encode_value(unordered)
     b = HARNESS.encode_value(set(sorted(unordered, reverse=True)))
     assert a == b  # set order does not count
+
+
+def fingerprint_of(value):
+    tagged = json.loads(json.dumps(HARNESS.with_value({}, value)["value"]))
+    return tagged[:3] if tagged[0] == "digest" else tagged
+
+
+BIG = 100_001  # past the node cap: every value below travels as a fingerprint
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ([1] * BIG, [True] * BIG),  # bool is not int
+        ([1] * BIG, [1.0] * BIG),
+        ([(1, 2)] * BIG, [[1, 2]] * BIG),  # tuple is not list
+        ([("a", "b")] * BIG, [("ab",)] * BIG),  # the stream is unambiguous
+        ([[1], [2, 3]] * BIG, [[1, 2], [3]] * BIG),
+        ([0.0] * BIG, [-0.0] * BIG),
+        (["\ud800"] * BIG, ["\ud801"] * BIG),  # lone surrogates are hashed, not refused
+        ([b"x"] * BIG, ["x"] * BIG),
+        ([{1: 2}] * BIG, [{2: 1}] * BIG),
+    ],
+    ids=lambda value: type(value[0]).__name__,
+)
+def test_fingerprints_tell_values_and_exact_types_apart(one, other):
+    assert fingerprint_of(one) != fingerprint_of(other)
+    assert fingerprint_of(one) == fingerprint_of(copy.deepcopy(one))  # content, not identity
+
+
+def test_fingerprints_ignore_identity_and_iteration_order():
+    shared = ("Red", "Green")
+    built = [tuple(["Re" + "d", "Gre" + "en"]) for _ in range(BIG)]
+    assert fingerprint_of([shared] * BIG) == fingerprint_of(built)
+    keys = [str(i) for i in range(BIG)]
+    assert fingerprint_of(dict.fromkeys(keys, 1)) == fingerprint_of(dict.fromkeys(keys[::-1], 1))
+    assert fingerprint_of([{1, 2}, {3}] * BIG) == fingerprint_of([{2, 1}, {3}] * BIG)
+
+
+class Str(str):
+    pass
+
+
+@pytest.mark.parametrize(
+    "value",
+    [[Str("x")] * BIG, [bytearray(b"x")] * BIG, [memoryview(b"x")] * BIG, [object()] * BIG],
+    ids=["str subclass", "bytearray", "memoryview", "object"],
+)
+def test_fingerprints_refuse_what_has_no_exact_form(value):
+    assert fingerprint_of(value)[0] == "too_large"  # never equal to the bytes or str it mimics
+
+
+def test_a_shared_structure_runs_out_of_fingerprint_budget_not_time(monkeypatch):
+    monkeypatch.setattr(HARNESS, "FINGERPRINT_BUDGET", HARNESS.FINGERPRINT_BUDGET // 100)
+    value: list = [0] * 1000
+    for _ in range(6):  # 1000**6 nodes, a few kilobytes of memory
+        value = [value] * 1000
+    assert fingerprint_of(value) == ["too_large", "too many nodes to fingerprint"]
 
 
 # -- EvalPlus's rules and special oracles ----------------------------------------------------

@@ -210,6 +210,27 @@ def test_spec_fill_names_a_value_without_a_literal_form(sandbox, tmp_path):
     assert "/cases/0 (base_0)" in result.problem and "frozenset" in result.problem
 
 
+def test_spec_fill_gives_a_reference_short_of_memory_more_once(sandbox, tmp_path):
+    # Mbpp/255's reference holds 1.1 GB: the import gives such a task EvalPlus's 4 GiB. Here,
+    # in small: 200 MB of bytes under a 128 MiB limit, then 512 MiB.
+    hungry = 'def f(x):\n    block = b"x" * (200 << 20)\n    return x + len(block) - len(block)\n'
+    spec = batch_spec(tmp_path, reference=hungry, limits={"case_timeout_s": 4, "memory_mb": 128})
+    data = json.loads(Path(spec.path).read_text())
+    for case in data["cases"]:
+        case.pop("expected")
+    Path(spec.path).write_text(json.dumps(data))
+    [refused] = fill_specs([Path(spec.path)], sandbox, 1, lambda _: None)
+    assert refused.run_failed and refused.problem  # a case crashed (runc) or the run did (runsc)
+    assert json.loads(Path(spec.path).read_text()) == data  # left as it was
+    said: list[str] = []
+    [result] = fill_specs([Path(spec.path)], sandbox, 1, said.append, more_memory_mb=512)
+    assert result.problem is None and result.filled == len(data["cases"]), result.problem
+    assert any("again with 512 MiB" in line for line in said)
+    filled = load_spec(Path(spec.path))
+    assert filled.limits.memory_mb == 512 and all(case.filled for case in filled.cases)
+    assert grade_response(filled, hungry, sandbox).points == filled.max_points
+
+
 def chorebench(*args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "runner", *args]
     return subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)

@@ -8,6 +8,7 @@ EvalPlus-format samples files (``samples``). May import: ``runner.errors``, ``ru
 """
 
 from runner.suites.evalplus import (
+    MORE_MEMORY_MB,
     SUITES,
     import_evalplus,
     mbpp_inputs,
@@ -19,6 +20,7 @@ from runner.suites.fill import FillResult, fill_specs
 from runner.suites.samples import Sample, SampleGrade, SamplesResult, grade_samples, read_samples
 
 __all__ = [
+    "MORE_MEMORY_MB",
     "SUITES",
     "FillResult",
     "Sample",

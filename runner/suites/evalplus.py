@@ -69,6 +69,9 @@ INSTRUCTION = (
     "text before or after the code. Put any other import inside the function body{imports}."
 )
 LIMITS = {"case_timeout_s": 4, "memory_mb": 1024, "pids": 64, "output_bytes": 32 << 20}
+# EvalPlus gives every task 4 GiB; the import starts a task at 1 GiB (LIMITS) and gives it this
+# only when its reference's run fails with less (Mbpp/255 holds 1.1 GB of tuples).
+MORE_MEMORY_MB = 4096
 CALIBRATION = {"floor_s": 4.0, "factor": 4.0, "cap_s": 60.0}
 
 

@@ -41,12 +41,21 @@ class FillResult:
     filled: int = 0
     problem: str | None = None
     slowest_s: float = 0.0
+    run_failed: bool = False  # the reference's run, or a case's process, died (out of memory...)
 
 
 def fill_specs(
-    paths: Sequence[Path], sandbox: Sandbox, jobs: int, progress: Callable[[str], None]
+    paths: Sequence[Path],
+    sandbox: Sandbox,
+    jobs: int,
+    progress: Callable[[str], None],
+    more_memory_mb: int | None = None,
 ) -> list[FillResult]:
     """Fill every spec under ``paths`` (files or folders), ``jobs`` at once; results in order.
+
+    With ``more_memory_mb``, a spec whose reference's run failed under a lower memory limit is
+    given that limit (written in its file, so its grades get it too) and filled once more;
+    if it fails again its file is left with the original limit.
 
     Raises:
         SpecError: a file is not a valid spec (apart from its missing expected values).
@@ -60,10 +69,44 @@ def fill_specs(
         progress(f"{spec.id}: {result.problem or f'{result.filled} case(s) filled'}")
         return result
 
+    results = _each(one, specs, jobs)
+    if more_memory_mb is None:
+        return results
+    again = [
+        i for i, spec in enumerate(specs) if _short_of_memory(spec, results[i], more_memory_mb)
+    ]
+    for i in again:
+        progress(f"{specs[i].id}: the reference's run failed; again with {more_memory_mb} MiB")
+    redone = _each(
+        lambda spec: _with_memory(spec, more_memory_mb, one), [specs[i] for i in again], jobs
+    )
+    for i, result in zip(again, redone, strict=True):
+        results[i] = result
+    return results
+
+
+def _each(one: Callable[[Spec], FillResult], specs: list[Spec], jobs: int) -> list[FillResult]:
     if jobs <= 1 or len(specs) <= 1:
         return [one(spec) for spec in specs]
     with grader_pool(min(jobs, len(specs))) as pool:
         return list(pool.map(one, specs))
+
+
+def _short_of_memory(spec: Spec, result: FillResult, memory_mb: int) -> bool:
+    return result.run_failed and spec.limits.memory_mb < memory_mb
+
+
+def _with_memory(spec: Spec, memory_mb: int, one: Callable[[Spec], FillResult]) -> FillResult:
+    """``one`` on ``spec`` with its file's memory limit raised; the file restored on failure."""
+    path = Path(spec.path)
+    original = path.read_text(encoding="utf-8")
+    data = json.loads(original)
+    data.setdefault("limits", {})["memory_mb"] = memory_mb
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = one(replace(spec, limits=replace(spec.limits, memory_mb=memory_mb)))
+    if result.problem:
+        path.write_text(original, encoding="utf-8")
+    return result
 
 
 def fill_spec(spec: Spec, sandbox: Sandbox) -> FillResult:
@@ -87,7 +130,9 @@ def fill_spec(spec: Spec, sandbox: Sandbox) -> FillResult:
     report = read_transcript(execution, [case.id for case in spec.cases])
     error = execution_error(report, execution)
     if error:
-        return FillResult(path, problem=f"{path}: /reference: the run failed: {error}")
+        return FillResult(
+            path, problem=f"{path}: /reference: the run failed: {error}", run_failed=True
+        )
     data = json.loads(path.read_text(encoding="utf-8"))
     filled = 0
     for index, case in enumerate(spec.cases):
@@ -97,7 +142,8 @@ def fill_spec(spec: Spec, sandbox: Sandbox) -> FillResult:
         try:
             data["cases"][index].update(expectation(spec, seen))
         except ValueError as exc:
-            return FillResult(path, problem=f"{path}: /cases/{index} ({case.id}): {exc}")
+            problem = f"{path}: /cases/{index} ({case.id}): {exc}"
+            return FillResult(path, problem=problem, run_failed=seen.status == "crashed")
         filled += 1
     times = [report.observations[case.id].elapsed_s for case in spec.cases]
     if spec.limits.calibration is not None:
