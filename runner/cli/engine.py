@@ -5,17 +5,15 @@ from __future__ import annotations
 import click
 
 from runner import commands, console
-from runner.cli.options import runtime_option, sandboxes_option
+from runner.cli.options import sandbox_settings
 from runner.sandbox import prune
 from runner.settings import Settings
 from runner.values import printable
 
 
 @click.command()
-@runtime_option
-@sandboxes_option
-@click.pass_obj
-def image(settings: Settings, runtime: str | None, sandboxes: tuple[str, ...]) -> None:
+@sandbox_settings("runtime", "sandboxes")
+def image(settings: Settings) -> None:
     """Build the grader image if it is missing or stale (shipping it to every engine named),
     and print its tag.
 
@@ -23,7 +21,6 @@ def image(settings: Settings, runtime: str | None, sandboxes: tuple[str, ...]) -
     Example:
       chorebench image --runtime runsc
     """
-    settings = settings.with_flags(runtime=runtime, sandboxes=sandboxes)
     click.echo(commands.build_image(settings, console.log))
 
 
@@ -45,9 +42,8 @@ def sandbox() -> None:
     help="Also remove chorebench containers owned on other hosts or with no readable owner "
     "(only when no runner elsewhere shares this engine).",
 )
-@sandboxes_option
-@click.pass_obj
-def sandbox_prune(settings: Settings, everyone: bool, sandboxes: tuple[str, ...]) -> None:
+@sandbox_settings("sandboxes")
+def sandbox_prune(settings: Settings, everyone: bool) -> None:
     """Remove chorebench containers of dead runners and runtime-level orphans; list them.
 
     Every configured engine is pruned (--sandbox, CHOREBENCH_SANDBOXES, else the local one).
@@ -59,7 +55,7 @@ def sandbox_prune(settings: Settings, everyone: bool, sandboxes: tuple[str, ...]
     Example:
       chorebench sandbox prune
     """
-    results = prune(settings.with_flags(sandboxes=sandboxes), everyone=everyone)
+    results = prune(settings, everyone=everyone)
     for result in results:
         where = f" on {result.engine}" if len(results) > 1 else ""
         for container in result.containers:

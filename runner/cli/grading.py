@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from runner import commands, console
-from runner.cli.options import sandbox_options
+from runner.cli.options import sandbox_settings
 from runner.errors import BadInputError, SandboxError, SpecError
 from runner.records import FLOOR_WARNING
 from runner.settings import Settings
@@ -27,17 +27,13 @@ from runner.values import printable
     "graded against the suite folder SPEC.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per response, per line.")
-@sandbox_options
-@click.pass_obj
+@sandbox_settings()
 def grade(
     settings: Settings,
     spec: Path,
     responses: tuple[Any, ...],
     samples: Path | None,
     as_json: bool,
-    runtime: str | None,
-    jobs: int | None,
-    sandboxes: tuple[str, ...],
 ) -> None:
     """Grade each RESPONSE (a file of raw model output, or - for stdin) against SPEC (a spec
     file, or a spec id in specs/).
@@ -52,7 +48,6 @@ def grade(
       chorebench grade iso_duration answer.txt
       pbpaste | chorebench grade specs/iso_duration.json - --json
     """
-    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
     if samples is not None:
         if responses:
             raise BadInputError("give either RESPONSES or --samples, not both")
@@ -113,24 +108,19 @@ def _grade_samples(folder: Path, samples: Path, as_json: bool, settings: Setting
     help="Folder for the specs (default specs/humanevalplus or specs/mbppplus).",
 )
 @click.option("--task", "task_ids", multiple=True, help="Import only this task id (repeatable).")
-@sandbox_options
-@click.pass_obj
+@sandbox_settings()
 def import_(
     settings: Settings,
     kind: str,
     source: Path,
     out: Path | None,
     task_ids: tuple[str, ...],
-    runtime: str | None,
-    jobs: int | None,
-    sandboxes: tuple[str, ...],
 ) -> None:
     """Import a standard suite: SOURCE is EvalPlus's HumanEval+ or MBPP+ file (.jsonl[.gz]).
 
     Writes one spec per task and fills its expected values and time limits by running the
     task's reference in the sandbox. Tasks that cannot be imported are listed with the reason.
     """
-    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
     result = commands.import_suite(source, out, task_ids, settings, console.log)
     for task_id, reason in result.skipped:
         click.echo(f"skipped {task_id}: {reason}")
@@ -146,18 +136,13 @@ def spec() -> None:
 
 @spec.command("fill")
 @click.argument("specs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@sandbox_options
-@click.pass_obj
+@sandbox_settings()
 def spec_fill(
     settings: Settings,
     specs: tuple[Path, ...],
-    runtime: str | None,
-    jobs: int | None,
-    sandboxes: tuple[str, ...],
 ) -> None:
     """Fill each case of SPECS that has no expected value with what the reference returns or
     raises in the sandbox (and, for calibrated specs, the time limits). Review the diff."""
-    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
     results = commands.fill(list(specs), settings, console.log)
     for result in results:
         if result.problem is None:
@@ -172,14 +157,10 @@ def spec_fill(
 
 @click.command("check-specs")
 @click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
-@sandbox_options
-@click.pass_obj
+@sandbox_settings()
 def check_specs(
     settings: Settings,
     specs: tuple[Path, ...],
-    runtime: str | None,
-    jobs: int | None,
-    sandboxes: tuple[str, ...],
 ) -> None:
     """Validate SPECS (default: every spec in specs/), prove each satisfiable, show its floor.
 
@@ -195,7 +176,6 @@ def check_specs(
       chorebench check-specs                      # every spec in specs/
       chorebench check-specs specs/iso_duration.json
     """
-    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
     with console.display() as display:
         results = commands.check_specs(
             list(specs) or [settings.specs_dir], settings, console.log, display

@@ -3,14 +3,16 @@ option types, and the options several commands take."""
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from runner.errors import ChorebenchError
-from runner.settings import MAX_JOBS, RUNTIMES
+from runner.settings import MAX_JOBS, RUNTIMES, Settings
 from runner.values import printable
 
 
@@ -74,9 +76,30 @@ sandboxes_option = click.option(
 )
 
 
-def sandbox_options(command: Any) -> Any:
-    """--runtime, --jobs and --sandbox: how and where candidates are executed."""
-    return runtime_option(jobs_option(sandboxes_option(command)))
+SANDBOX_OPTIONS = {"runtime": runtime_option, "jobs": jobs_option, "sandboxes": sandboxes_option}
+
+
+def sandbox_settings(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The sandbox options named (default all: --runtime, --jobs, --sandbox), applied.
+
+    The command takes the settings as its first argument (in place of ``click.pass_obj``),
+    with every one of those flags the user gave already set on them, and not the flags
+    themselves: the one place where how and where candidates run is read from the command line.
+    """
+    chosen = names or tuple(SANDBOX_OPTIONS)
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(command)
+        def applied(settings: Settings, *args: Any, **kwargs: Any) -> Any:
+            flags = {name: kwargs.pop(name) for name in chosen}
+            return command(settings.with_flags(**flags), *args, **kwargs)
+
+        wrapped = click.pass_obj(applied)
+        for name in reversed(chosen):
+            wrapped = SANDBOX_OPTIONS[name](wrapped)
+        return wrapped
+
+    return decorate
 
 
 run_dir_argument = click.argument(

@@ -15,20 +15,15 @@ from typing import Any
 import click
 
 from runner import commands, console
-from runner.cli.options import (
-    Finite,
-    jobs_option,
-    runtime_option,
-    sandbox_options,
-    sandboxes_option,
-)
+from runner.cli.options import Finite, sandbox_settings
 from runner.run import THINK_VALUES, Stop, plans_for
 from runner.settings import PROJECT_ROOT, Settings
 from runner.values import printable
 
 
 def _run_options(command: Any) -> Any:
-    """The options ``run`` and ``bench`` share."""
+    """The options ``run`` and ``bench`` share; the settings come with the sandbox flags set."""
+    command = sandbox_settings()(command)
     for option in reversed(
         [
             click.option(
@@ -56,9 +51,6 @@ def _run_options(command: Any) -> Any:
                 is_flag=True,
                 help="Progress: plain lines even on a terminal (no redrawn bar).",
             ),
-            runtime_option,
-            jobs_option,
-            sandboxes_option,
         ]
     ):
         command = option(command)
@@ -97,15 +89,11 @@ def _run_options(command: Any) -> Any:
     help="JSON config (schemas/bench.schema.json): models with per-model options, and more.",
 )
 @_run_options
-@click.pass_obj
 def run(
     settings: Settings,
     config: Path | None,
     quiet: bool,
     verbose: bool,
-    runtime: str | None,
-    jobs: int | None,
-    sandboxes: tuple[str, ...],
     **flags: Any,
 ) -> None:
     """Sample models on model servers, grade each response, write a resumable run directory.
@@ -118,7 +106,6 @@ def run(
       chorebench run --model qwen2.5-coder:7b --spec iso_duration --runs 3
       chorebench run --config bench.json --out runs/mine
     """
-    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
     plans = plans_for(config, flags, settings, tuple(sys.argv))
     settings = commands.configured(config, settings)
     stop = Stop()
@@ -138,15 +125,11 @@ def run(
     help="JSON config (schemas/bench.schema.json); default bench.json at the repo root.",
 )
 @_run_options
-@click.pass_obj
 def bench(
     settings: Settings,
     config: Path | None,
     quiet: bool,
     verbose: bool,
-    runtime: str | None,
-    jobs: int | None,
-    sandboxes: tuple[str, ...],
     **flags: Any,
 ) -> None:
     """Run, grade and report in one command, from a config file.
@@ -159,7 +142,6 @@ def bench(
       chorebench bench                          # bench.json at the repo root
       chorebench bench --config demo.json --host openai+http://127.0.0.1:8080
     """
-    settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
     path = config or PROJECT_ROOT / "bench.json"
     out = flags.get("out") or Path("the run directory")
     stop = Stop()
@@ -241,14 +223,10 @@ def _exit_if_stopped(stop: Stop, out: Path) -> None:
 
 @click.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@sandbox_options
-@click.pass_obj
+@sandbox_settings()
 def regrade(
     settings: Settings,
     run_dir: Path,
-    runtime: str | None,
-    jobs: int | None,
-    sandboxes: tuple[str, ...],
 ) -> None:
     """Grade the stored responses of RUN_DIR again (after a spec or grader change).
 
@@ -257,7 +235,6 @@ def regrade(
       chorebench regrade runs/latest && chorebench report runs/latest
     """
     with console.display() as display:
-        settings = settings.with_flags(runtime=runtime, jobs=jobs, sandboxes=sandboxes)
         summary = commands.regrade_run(run_dir, settings, console.log, display)
     click.echo(
         f"{printable(str(run_dir))}: {summary.regraded} regraded, "
