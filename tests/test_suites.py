@@ -523,6 +523,7 @@ def test_a_report_of_suite_tasks_only_has_no_empty_per_spec_sections(tmp_path):
     for text in (render_markdown(report), render_html(report)):
         assert "Standard suites" in text
         assert "Variance per spec" not in text and "Compliance" not in text
+        assert "Spec columns" not in text and "per-task figures are under Standard" in text
 
 
 def test_plain_cases_skip_the_schema_walk_but_bad_ones_are_still_named(tmp_path):

@@ -128,10 +128,14 @@ def ranking_section(report: Report) -> Section | None:
     return Section(
         "Single-shot ranking",
         (
-            "Spec columns are run 1's points out of the spec's maximum (k/max). The two score "
-            "columns are fractions from 0 to 1: each spec's points over its maximum, averaged "
-            "over specs, from run 1 only (as a single-shot benchmark would), then over every "
-            "run. Equal figures share a rank (`1=`)."
+            (
+                "Spec columns are run 1's points out of the spec's maximum (k/max). "
+                if report.detail_specs
+                else "Every spec is a suite task: per-task figures are under Standard suites. "
+            )
+            + "The two score columns are fractions from 0 to 1: each spec's points over its "
+            "maximum, averaged over specs, from run 1 only (as a single-shot benchmark would), "
+            "then over every run. Equal figures share a rank (`1=`)."
             + (
                 " The floor row is what a trivial answer earns on each spec."
                 if report.floors
