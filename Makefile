@@ -10,7 +10,7 @@ BENCH  ?= bench.json
 LINTED := runner tests benchmarks grader_image scripts
 
 .PHONY: help install engine image test test-fast test-real-model lint format bench demo \
-	real-model perf chromium browser-check clean
+	real-model perf perf-suites chromium browser-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -97,6 +97,14 @@ $(VENV)/.perf: $(STAMP)
 
 perf: image $(VENV)/.perf ## benchmark against bare containers and the peers; rewrite docs/PERFORMANCE.md
 	$(BIN)/python benchmarks/perf.py --write
+
+# EvalPlus 0.3.1 and its dependencies (transformers, datasets...: large) only for this target.
+$(VENV)/.suites: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,plots,suites]'
+	@touch $@
+
+perf-suites: image $(VENV)/.suites ## whole HumanEval+ and MBPP+ gold passes against EvalPlus 0.3.1; rewrite their table
+	$(BIN)/python benchmarks/suites_speed.py --write
 
 demo: image $(REAL) ## no Ollama needed: serve SmolLM2-135M locally, bench it, print the report
 	$(BIN)/python scripts/demo.py $(if $(OUT),--out $(OUT))

@@ -265,15 +265,15 @@ def render(
     return "\n".join(parts)
 
 
-def write_doc(path: Path, text: str) -> None:
-    """Replace what lies between the markers of ``path`` with ``text``.
+def write_doc(path: Path, text: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace what lies between the markers ``begin`` and ``end`` of ``path`` with ``text``.
 
     Raises:
         ValueError: the file lacks the markers (nothing is written).
     """
     doc = path.read_text(encoding="utf-8")
-    if BEGIN not in doc or END not in doc:
+    if begin not in doc or end not in doc:
         raise ValueError(f"{path}: the marker comments are missing")
-    head, rest = doc.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    path.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{begin}\n{text}\n{end}{tail}", encoding="utf-8")

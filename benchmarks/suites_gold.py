@@ -48,6 +48,19 @@ def data_dir(given: Path | None) -> Path:
     raise SystemExit(f"EvalPlus files not found in {given or DATA_CANDIDATES}: pass --data DIR")
 
 
+def ensure_imported(data: Path | None, again: bool, settings: Settings) -> None:
+    """Import each suite into specs/ when its folder is missing (or always, with ``again``)."""
+    for dataset, folder in SPEC_FOLDERS.items():
+        if again or not folder.is_dir():
+            started = time.monotonic()
+            imported = import_suite(data_dir(data) / DATA_FILES[dataset], folder, (), settings)
+            print(
+                f"imported {dataset}: {len(imported.written)} specs, {len(imported.skipped)} "
+                f"skipped {imported.skipped}, {time.monotonic() - started:.0f} s",
+                flush=True,
+            )
+
+
 def one_round(runtime: str, jobs: int, specs: dict[str, list[Any]]) -> dict[str, Any]:
     """Grade every gold solution once under ``runtime``; full-mark counts and failures."""
     settings = Settings.from_env().with_flags(runtime=runtime, jobs=jobs).for_many()
@@ -81,17 +94,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="also write the rounds here")
     args = parser.parse_args()
-    settings = Settings.from_env().with_flags(jobs=args.jobs)
-    for dataset, folder in SPEC_FOLDERS.items():
-        if args.reimport or not folder.is_dir():
-            data = data_dir(args.data)
-            started = time.monotonic()
-            imported = import_suite(data / DATA_FILES[dataset], folder, (), settings)
-            print(
-                f"imported {dataset}: {len(imported.written)} specs, {len(imported.skipped)} "
-                f"skipped {imported.skipped}, {time.monotonic() - started:.0f} s",
-                flush=True,
-            )
+    ensure_imported(args.data, args.reimport, Settings.from_env().with_flags(jobs=args.jobs))
     specs = {dataset: load_specs([folder]) for dataset, folder in SPEC_FOLDERS.items()}
     rounds = []
     plan = ["runc"] * args.rounds + ["runsc"] * args.runsc_rounds
