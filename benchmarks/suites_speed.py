@@ -119,7 +119,7 @@ def render(summary: dict[str, dict[str, Any]], runtime: str, machine: list) -> s
         f"Every gold solution, at the same parallelism (EvalPlus `--parallel {jobs}`, chorebench "
         f"`--jobs {jobs}` under {runtime}), EvalPlus's expected outputs cached first.",
         "",
-        tabulate(rows, headers, tablefmt="github"),
+        tabulate(rows, headers, tablefmt="github", disable_numparse=True),
         "",
         tabulate(goals, ["goal", "target", runtime], tablefmt="github"),
         "",
