@@ -549,3 +549,24 @@ def test_plain_cases_skip_the_schema_walk_but_bad_ones_are_still_named(tmp_path)
         ("/cases/12/args/0", "1 is not of type 'string'"),
         ("/cases/300/timeout_s", "0 is less than or equal to the minimum of 0"),
     ]
+
+
+def test_one_container_per_grade_and_groups_after_a_failed_one_not_counted(tmp_path):
+    from fakes import FakeSandbox, mirror
+
+    from runner.grade import grade_response
+
+    data = json.loads(Path(suite_spec(tmp_path).path).read_text())
+    data["cases"][3] = {"id": "plus_1", "group": "plus", "args": ["4"], "expected": "4"}
+    spec = load_spec(written(tmp_path, {**data, "stop_at_first_failure": True}))
+    gold = "def f(x):\n    return x\n"
+    wrong_on_base = "def f(x):\n    return x if x > 2 else -x\n"
+    sandbox = FakeSandbox({code: mirror(code, "f") for code in (gold, wrong_on_base)})
+    assert grade_response(spec, gold, sandbox).points == 2
+    grade = grade_response(spec, wrong_on_base, sandbox)
+    assert len(sandbox.jobs) == 2  # one container each, both groups in it
+    assert [c.outcome for c in grade.checks] == [Outcome.WRONG, Outcome.PASSED] + [
+        Outcome.NOT_RUN
+    ] * 2
+    assert grade.checks[2].detail == "not counted: group base failed first"
+    assert grade.points == 0 and [g.ok for g in grade.groups] == [False, False]

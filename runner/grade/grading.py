@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from runner.errors import SandboxError
 from runner.grade.compliance import UNRUNNABLE, check_compliance, not_executed
@@ -126,29 +127,50 @@ def group_results(spec: Spec, checks: Sequence[Check]) -> tuple[GroupResult, ...
 def grade_function(
     spec: Spec, code: str, violations: tuple[Violation, ...], sandbox: Sandbox
 ) -> tuple[list[Check], str | None, dict[str, object]]:
-    """Execute ``code`` on every case of ``spec``: the checks, a run-level error, sandbox facts."""
+    """Execute ``code`` on every case of ``spec``: the checks, a run-level error, sandbox facts.
+
+    One container runs every case (a suite's groups one after the other, each in a process of
+    its own). With ``stop_at_first_failure`` the harness stops at a failure it can see (an
+    exception, a timeout, a crash); a wrong value only the host can see, after the run: the
+    groups after the first failed one are then not counted (``uncounted_after_failure``).
+    """
     unrunnable = [v for v in violations if v.rule in UNRUNNABLE]
     if unrunnable:
         return unscored(spec.cases, *not_executed(unrunnable[0])), None, {}
-    checks: list[Check] = []
-    error: str | None = None
-    facts: dict[str, object] = {}
-    for stage in _stages(spec):
-        if checks and not all(check.passed for check in checks):
-            checks += unscored(stage, Outcome.NOT_RUN, "not run: an earlier group failed")
-            continue
-        job = function_job(spec, code, stage)
-        if too_large := oversized_job(job):
-            return unscored(spec.cases, Outcome.TOO_LARGE, too_large), None, {}
-        try:
-            execution = sandbox.execute(job, spec.limits, host_units(spec, stage))
-        except SandboxError as exc:
-            return unscored(spec.cases, Outcome.INFRA_ERROR, str(exc)), str(exc), {}
-        transcript = read_transcript(execution, [case.id for case in stage])
-        facts = sandbox_facts(execution, transcript.python)
-        checks += score_function(spec, transcript, execution, stage)
-        error = error or execution_error(transcript, execution)
-    return checks, error, facts
+    job = function_job(spec, code)
+    if too_large := oversized_job(job):
+        return unscored(spec.cases, Outcome.TOO_LARGE, too_large), None, {}
+    try:
+        execution = sandbox.execute(job, spec.limits, host_units(spec, spec.cases))
+    except SandboxError as exc:
+        return unscored(spec.cases, Outcome.INFRA_ERROR, str(exc)), str(exc), {}
+    transcript = read_transcript(execution, [case.id for case in spec.cases])
+    checks = score_function(spec, transcript, execution)
+    if spec.scoring == "per_group" and spec.stop_at_first_failure:
+        checks = uncounted_after_failure(spec, checks)
+    facts = sandbox_facts(execution, transcript.python)
+    return checks, execution_error(transcript, execution), facts
+
+
+def uncounted_after_failure(spec: Spec, checks: Sequence[Check]) -> list[Check]:
+    """The checks of every group after the first failed one, as not counted (``not_run``).
+
+    What stopping at the first failed group means, for a failure the harness could not see:
+    the later groups ran in the same container, but their results do not count.
+    """
+    group_of = {case.id: case.group for case in spec.cases}
+    failed: set[str] = {group_of[c.case.split(":", 1)[0]] for c in checks if not c.passed}
+    first = next((group for group in spec.groups if group in failed), None)
+    if first is None:
+        return list(checks)
+    later = set(spec.groups[spec.groups.index(first) + 1 :])
+    detail = f"not counted: group {first} failed first"
+    return [
+        replace(c, passed=False, points=0, outcome=Outcome.NOT_RUN, detail=detail)
+        if group_of[c.case.split(":", 1)[0]] in later and c.outcome is not Outcome.NOT_RUN
+        else c
+        for c in checks
+    ]
 
 
 def host_units(spec: Spec, cases: tuple[Case, ...]) -> int:
@@ -170,13 +192,6 @@ def host_units(spec: Spec, cases: tuple[Case, ...]) -> int:
         else:
             needed += sum(WALL_SLACK * t + 2 * REPORT_ALLOWANCE_S + 60 for t in limits)
     return max(1, math.ceil(needed / slot))
-
-
-def _stages(spec: Spec) -> list[tuple[Case, ...]]:
-    """The cases each container runs: all at once, or (stop at first failure) group by group."""
-    if spec.scoring != "per_group" or not spec.stop_at_first_failure:
-        return [spec.cases]
-    return [tuple(c for c in spec.cases if c.group == group) for group in spec.groups]
 
 
 def unscored(cases: tuple[Case, ...], outcome: Outcome, detail: str) -> list[Check]:
