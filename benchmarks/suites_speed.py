@@ -2,7 +2,7 @@
 
 For each dataset, every task's gold solution (its prompt plus its canonical solution) goes
 into one samples file. EvalPlus's expected outputs are computed first, untimed, as its users
-have them (cached in ``~/.cache/evalplus``): a one-sample run. Then each round times, on the
+have them (cached in ``~/.cache/evalplus``): an untimed first pass. Then each round times, on the
 same file and at the same parallelism, EvalPlus's evaluator (``--parallel N``, offline through
 ``HUMANEVAL_OVERRIDE_PATH`` / ``MBPP_OVERRIDE_PATH``, the imported specs' time rule) and
 chorebench's ``grade --samples`` (``--jobs N``, the imported suite in ``specs/``, every
@@ -70,9 +70,8 @@ def one_dataset(dataset: str, args: argparse.Namespace, settings: Settings) -> d
     work = args.out / dataset
     samples = work / "gold" / "samples.jsonl"
     write_jsonl(samples, gold)
-    warm = work / "warm" / "samples.jsonl"
-    write_jsonl(warm, gold[:1])
-    took = evalplus_pass(dataset, data, work, warm, args.jobs)["wall_s"]
+    # EvalPlus takes only a samples file with every task: an untimed pass on the same file.
+    took = evalplus_pass(dataset, data, work, samples, args.jobs)["wall_s"]
     print(f"{dataset}: EvalPlus's expected outputs ready ({took:.0f} s)", flush=True)
     rounds = []
     for number in range(args.rounds):
