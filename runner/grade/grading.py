@@ -141,7 +141,7 @@ def grade_function(
     if too_large := oversized_job(job):
         return unscored(spec.cases, Outcome.TOO_LARGE, too_large), None, {}
     try:
-        execution = sandbox.execute(job, spec.limits, host_units(spec, spec.cases))
+        execution = sandbox.execute(job, spec.limits, host_units(spec))
     except SandboxError as exc:
         return unscored(spec.cases, Outcome.INFRA_ERROR, str(exc)), str(exc), {}
     transcript = read_transcript(execution, [case.id for case in spec.cases])
@@ -173,13 +173,15 @@ def uncounted_after_failure(spec: Spec, checks: Sequence[Check]) -> list[Check]:
     ]
 
 
-def host_units(spec: Spec, cases: tuple[Case, ...]) -> int:
-    """How many cases' worth of time (``case_timeout_s`` each) the host's deadline must hold.
+def host_units(spec: Spec) -> int:
+    """How many cases' worth of time (``case_timeout_s`` each) the host's deadline must hold
+    for a run of every case of ``spec``.
 
     Hand-written specs: one per case. Suites (batch mode): each group's wall-clock backstop
     in the harness (``WALL_SLACK`` times its cap, or times every case's limit, plus the
     allowances for loading and encoding).
     """
+    cases = spec.cases
     if spec.scoring != "per_group":
         return len(cases)
     slot = spec.limits.case_timeout_s + 0.5
@@ -203,21 +205,15 @@ def unscored(cases: tuple[Case, ...], outcome: Outcome, detail: str) -> list[Che
     ]
 
 
-def score_function(
-    spec: Spec,
-    transcript: Transcript,
-    execution: Execution,
-    cases: tuple[Case, ...] | None = None,
-) -> list[Check]:
+def score_function(spec: Spec, transcript: Transcript, execution: Execution) -> list[Check]:
     """Compare each case's observation with its hidden expectation.
 
-    ``cases`` are the ones the execution was given (default: all). A transcript that did not
-    parse scores nothing (``protocol_error``); nor does one from an execution that did not end
-    normally (``why_untrusted``): every check is then a ``timeout`` (the host's deadline) or
-    ``crashed``, with the reason. Values are compared by the spec's ``comparison``
-    (``oracles``).
+    A transcript that did not parse scores nothing (``protocol_error``); nor does one from an
+    execution that did not end normally (``why_untrusted``): every check is then a ``timeout``
+    (the host's deadline) or ``crashed``, with the reason. Values are compared by the spec's
+    ``comparison`` (``oracles``).
     """
-    cases = spec.cases if cases is None else cases
+    cases = spec.cases
     if transcript.error:
         return unscored(cases, Outcome.PROTOCOL_ERROR, transcript.error)
     reason = why_untrusted(transcript, execution)

@@ -16,7 +16,6 @@ or ``too_large``, and the other cases stand. A job line over ``JOB_BYTES`` is ne
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -60,21 +59,19 @@ class Transcript:
     error: str | None = None
 
 
-def function_job(spec: Spec, code: str, cases: Sequence[Case] | None = None) -> bytes:
-    """The job line for a function candidate: code and inputs, never expected values.
+def function_job(spec: Spec, code: str) -> bytes:
+    """The job line for a function candidate: code and every case's inputs, never expected values.
 
-    ``cases`` (default: all of the spec's) may be a subset, e.g. one group. A suite spec
-    (``per_group`` scoring) runs in batch mode, with its cases' own limits and the group cap,
-    and stops at the first raise, timeout or crash when the spec says so (and no case
-    expects a raise: the harness must not learn which do).
+    A suite spec (``per_group`` scoring) runs in batch mode, its groups in turn, with its
+    cases' own limits and the group cap, and stops at the first raise, timeout or crash when
+    the spec says so (and no case expects a raise: the harness must not learn which do).
     """
-    chosen = spec.cases if cases is None else cases
     job: dict[str, Any] = {
         "mode": "function",
         "code": code,
         "entry_point": spec.entry_point,
         "timeout": spec.limits.case_timeout_s,
-        "cases": [_case_job(case) for case in chosen],
+        "cases": [_case_job(case) for case in spec.cases],
     }
     if spec.scoring == "per_group":
         job["batch"] = True

@@ -125,7 +125,7 @@ def fill_spec(spec: Spec, sandbox: Sandbox) -> FillResult:
         stop_at_first_failure=False,
     )
     execution = sandbox.execute(
-        function_job(probe, spec.reference), probe.limits, host_units(probe, probe.cases)
+        function_job(probe, spec.reference), probe.limits, host_units(probe)
     )
     report = read_transcript(execution, [case.id for case in spec.cases])
     error = execution_error(report, execution)
