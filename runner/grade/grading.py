@@ -115,13 +115,17 @@ def grade_response(spec: Spec, raw: str, sandbox: Sandbox) -> Grade:
 
 def group_results(spec: Spec, checks: Sequence[Check]) -> tuple[GroupResult, ...]:
     """Each group's passed and total cases, in the spec's group order (all or nothing each)."""
-    group_of = {case.id: case.group for case in spec.cases}
     counts = {group: [0, 0] for group in spec.groups}
-    for check in checks:
-        count = counts[group_of[check.case.split(":", 1)[0]]]
-        count[0] += check.passed
-        count[1] += 1
+    for check, group in zip(checks, _groups_of(spec, checks), strict=True):
+        counts[group][0] += check.passed
+        counts[group][1] += 1
     return tuple(GroupResult(group, passed, total) for group, (passed, total) in counts.items())
+
+
+def _groups_of(spec: Spec, checks: Sequence[Check]) -> list[str]:
+    """Each check's group, in order (a check's id is its case's id, or ``case:part``)."""
+    group_of = {case.id: case.group for case in spec.cases}
+    return [group_of[check.case.split(":", 1)[0]] for check in checks]
 
 
 def grade_function(
@@ -158,18 +162,16 @@ def uncounted_after_failure(spec: Spec, checks: Sequence[Check]) -> list[Check]:
     What stopping at the first failed group means, for a failure the harness could not see:
     the later groups ran in the same container, but their results do not count.
     """
-    group_of = {case.id: case.group for case in spec.cases}
-    failed: set[str] = {group_of[c.case.split(":", 1)[0]] for c in checks if not c.passed}
-    first = next((group for group in spec.groups if group in failed), None)
+    first = next((g.group for g in group_results(spec, checks) if not g.ok), None)
     if first is None:
         return list(checks)
     later = set(spec.groups[spec.groups.index(first) + 1 :])
     detail = f"not counted: group {first} failed first"
     return [
         replace(c, passed=False, points=0, outcome=Outcome.NOT_RUN, detail=detail)
-        if group_of[c.case.split(":", 1)[0]] in later and c.outcome is not Outcome.NOT_RUN
+        if group in later and c.outcome is not Outcome.NOT_RUN
         else c
-        for c in checks
+        for c, group in zip(checks, _groups_of(spec, checks), strict=True)
     ]
 
 

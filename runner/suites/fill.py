@@ -102,7 +102,7 @@ def _with_memory(spec: Spec, memory_mb: int, one: Callable[[Spec], FillResult]) 
     original = path.read_text(encoding="utf-8")
     data = json.loads(original)
     data.setdefault("limits", {})["memory_mb"] = memory_mb
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    _write_spec(path, data)
     result = one(replace(spec, limits=replace(spec.limits, memory_mb=memory_mb)))
     if result.problem:
         path.write_text(original, encoding="utf-8")
@@ -148,7 +148,7 @@ def fill_spec(spec: Spec, sandbox: Sandbox) -> FillResult:
     times = [report.observations[case.id].elapsed_s for case in spec.cases]
     if spec.limits.calibration is not None:
         calibrate(data, spec, times, spec.limits.calibration)
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    _write_spec(path, data)
     return FillResult(path, filled, slowest_s=max(times, default=0.0))
 
 
@@ -190,6 +190,11 @@ def calibrate(data: dict[str, Any], spec: Spec, times: Sequence[float], rule: Ca
     cap = max([rule.cap_s] + [_up(rule.factor * total + rule.floor_s) for total in totals.values()])
     data["limits"]["case_timeout_s"] = rule.floor_s
     data["limits"]["group_timeout_s"] = cap
+
+
+def _write_spec(path: Path, data: dict[str, Any]) -> None:
+    """A spec file as ``fill`` writes it: indented JSON, non-ASCII kept, a final newline."""
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _up(seconds: float) -> float:
