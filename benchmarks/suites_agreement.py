@@ -90,6 +90,7 @@ def run_evalplus(
     quiet = {"stdout": subprocess.DEVNULL, "stdin": subprocess.DEVNULL}
     output = samples.with_name(samples.stem + "_eval_results.json")
     if not (reuse and output.exists()):
+        output.unlink(missing_ok=True)  # EvalPlus asks on stdin before it overwrites one
         subprocess.run(command, env=env, check=True, **quiet)
     results = json.loads(output.read_text())
     verdicts: dict[str, list[dict]] = {
@@ -131,7 +132,6 @@ def main() -> None:
             path = work / f"evalplus{run + 1}" / "samples.jsonl"
             results = path.with_name("samples_eval_results.json")
             if not (args.reuse and results.exists()):
-                results.unlink(missing_ok=True)
                 write_jsonl(path, samples)
             started = time.monotonic()
             runs.append(run_evalplus(dataset, data, work, path, args.jobs, args.reuse))

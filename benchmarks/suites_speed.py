@@ -43,8 +43,6 @@ from runner.settings import Settings
 
 
 def evalplus_pass(dataset: str, data: Path, work: Path, samples: Path, jobs: int) -> dict:
-    # EvalPlus asks on stdin before it overwrites an earlier result: there is none.
-    samples.with_name(samples.stem + "_eval_results.json").unlink(missing_ok=True)
     started = time.monotonic()
     verdicts = run_evalplus(dataset, data, work, samples, jobs, reuse=False)
     return {
