@@ -67,9 +67,6 @@ class Hostile:
         timeout_s: the case timeout it runs with; None keeps the spec's.
         limitation: set for a known, documented limitation: the case then earns points, and
             the test asserts that it still does (so a fix shows up).
-        by_chance: the candidate's behaviour rests on a noisy timing channel, so it can win
-            one grade by luck (docs/SECURITY.md, "Known limitations"): when it wins, it is
-            graded again, and it must not win twice in a row.
     """
 
     id: str
@@ -83,7 +80,6 @@ class Hostile:
     mutants: tuple[str, ...] = ()
     timeout_s: float | None = 1.0
     limitation: str = ""
-    by_chance: bool = False
 
     @property
     def code(self) -> str:
@@ -223,11 +219,11 @@ CATALOGUE: list[Hostile] = [
     H("pytest_page_cache_memory", "integrity", "state between runs", (41, 43), CACHE, "SW",
       "a test that remembers earlier runs in the host's page cache (16 image files as 16 "
       "bits, set by reads, cleared by fadvise) learns nothing it can use: the reference runs "
-      "twice at secret random positions and both runs must pass", by_chance=True, **MUTANTS),
+      "twice at secret random positions and both runs must pass", **MUTANTS),
     H("pytest_dentry_cache_memory", "integrity", "state between runs", (41, 43), CACHE, "SW",
       "the same through the host's dentry cache (negative lookups in the image are faster "
       "the second time): history is not behaviour, whichever host state carries it",
-      by_chance=True, **MUTANTS),
+      **MUTANTS),
 ]
 # fmt: on
 BY_ID = {case.id: case for case in CATALOGUE}

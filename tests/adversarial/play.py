@@ -170,9 +170,6 @@ def play(hostile: Hostile, sandbox: Any, canary: Canary) -> Verdict:
     files_before = _watched_entries()
     since = time.time()
     grade = grade_response(spec, render(hostile.code, canary), sandbox)
-    if hostile.by_chance and grade.points > baseline:
-        # Luck on a noisy channel wins a grade now and then; a usable channel wins again.
-        grade = grade_response(spec, render(hostile.code, canary), sandbox)
     honest_grade = grade_response(spec, honest(spec, canary), sandbox)
     problems = _grade_problems(hostile, spec, grade, baseline)
     if honest_grade.points != honest_grade.max_points:
