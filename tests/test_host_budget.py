@@ -29,6 +29,7 @@ from runner.grade import (
 )
 from runner.records import Execution, Limits, Outcome, Spec
 from runner.sandbox import send_job
+from runner.spec import load_spec
 from runner.values import TooLarge, decode
 
 P61 = (1 << 61) - 1  # every multiple of it hashes to 0 in CPython
@@ -132,6 +133,18 @@ def test_the_job_line_is_measured_as_sent_before_the_container(
     grade = grade_response(iso_spec, iso_spec.reference, NoSandbox())
     assert {c.outcome for c in grade.checks} == {Outcome.TOO_LARGE}
     assert "once escaped" in grade.checks[0].detail
+
+
+def test_a_pytest_job_line_over_the_cap_is_too_large_on_every_variant(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    spec = load_spec(Path(__file__).resolve().parent.parent / "specs" / "cache_reset_test.json")
+    assert spec.module is not None
+    monkeypatch.setattr("runner.grade.protocol.JOB_BYTES", 500)
+    grade = grade_response(spec, spec.module.reference, NoSandbox())
+    assert len(grade.checks) == 1 + len(spec.module.mutants)
+    assert {c.outcome for c in grade.checks} == {Outcome.TOO_LARGE}
+    assert "once escaped" in grade.checks[0].detail and grade.points == 0
 
 
 def test_the_host_cap_on_the_job_is_the_harness_s_own():

@@ -109,7 +109,7 @@ def grade_test_module(
         files = layout(spec.module.import_path, source, code)
         job = pytest_job(spec, files, TEST_FILE, (module_file(spec.module.import_path),))
         if too_large := oversized_job(job):
-            checks.append(Check(name, False, 0, 1, Outcome.TOO_LARGE, too_large))
+            runs[name].append(Check(name, False, 0, 1, Outcome.TOO_LARGE, too_large))
             continue
         try:
             execution = sandbox.execute(job, spec.limits, 1, kind="pytest")
