@@ -118,6 +118,15 @@ class Case:
     group: str = ""  # suites: "base" or "plus", each scored all or nothing
     timeout_s: float | None = None  # this case's own limit (calibrated); None: the spec's
     expected_digest: tuple[str, str, int] | None = None  # (type, sha256, size): a huge value
+    # (expected, its value) as the spec loader read it to validate it, so grading need not
+    # parse it again; stale, and ignored, once ``expected`` is not that very string.
+    parsed: tuple[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    def parsed_expected(self) -> tuple[bool, Any]:
+        """(True, the value) when the loader's reading of ``expected`` holds, else (False, None)."""
+        if self.parsed is not None and self.parsed[0] is self.expected:
+            return True, self.parsed[1]
+        return False, None
 
     @property
     def filled(self) -> bool:

@@ -183,17 +183,18 @@ def load_spec(path: Path, specs_dir: Path | None = None, filled: bool = True) ->
         raise SpecError([f"{path}: /: {exc}"]) from None
     # Every problem a file has, in one pass: the schema's, then what it cannot say.
     problems = schema_problems(data)
+    expected: dict[int, Any] = {}  # id(source text) -> value, read once while validating
     if isinstance(data, dict):
         # A field the schema rejected is not checked again (one problem, said once).
         rejected = {pointer for pointer, _ in problems}
         problems += [
             (pointer, reason)
-            for pointer, reason in _semantic_problems(path, data, rejected)
+            for pointer, reason in _semantic_problems(path, data, rejected, expected)
             if pointer not in rejected
         ]
     if problems:
         raise SpecError([f"{path}: {pointer}: {reason}" for pointer, reason in problems])
-    spec = _build(path, data, hashlib.sha256(raw).hexdigest())
+    spec = _build(path, data, hashlib.sha256(raw).hexdigest(), expected)
     unfilled = [index for index, case in enumerate(spec.cases) if not case.filled]
     if filled and unfilled:
         raise SpecError(
@@ -279,12 +280,17 @@ def _texts(value: Any) -> bool:
     )
 
 
-def _literal_problem(source: Any) -> str | None:
-    """Why a case value is not a Python literal, with the hint a bare string needs."""
+def _literal_problem(source: Any, values: dict[int, Any] | None = None) -> str | None:
+    """Why a case value is not a Python literal, with the hint a bare string needs.
+
+    The value read is kept in ``values`` under ``id(source)`` when given.
+    """
     if not isinstance(source, str) or not source.strip():
         return None  # the schema has said so
     try:
-        parse_literal(source)
+        value = parse_literal(source)
+        if values is not None:
+            values[id(source)] = value
     except ValueError as exc:
         reason = str(exc)
         if source.strip()[0].isalpha():  # a bare word or phrase: a string without its quotes
@@ -295,12 +301,16 @@ def _literal_problem(source: Any) -> str | None:
 
 
 def _semantic_problems(
-    path: Path, data: dict[str, Any], rejected: frozenset[str] | set[str] = frozenset()
+    path: Path,
+    data: dict[str, Any],
+    rejected: frozenset[str] | set[str] = frozenset(),
+    expected: dict[int, Any] | None = None,
 ) -> list[tuple[str, str]]:
     """What the schema cannot check: names, literals, regexes, uniqueness, sources.
 
     Runs on a file the schema rejected too (each check skips the fields of the wrong shape),
-    so an author sees every problem at once.
+    so an author sees every problem at once. Each case's ``expected`` value read on the way
+    is kept in ``expected`` under ``id()`` of its source text, for ``_build``.
     """
     problems: list[tuple[str, str]] = []
     if isinstance(data.get("id"), str) and data["id"] != path.stem:
@@ -330,12 +340,14 @@ def _semantic_problems(
             (json_pointer(["cases", index, "kwargs", k]), v)
             for k, v in (kwargs.items() if isinstance(kwargs, dict) else [])
         ]
-        if "expected" in case:
-            literals.append((f"{where}/expected", case["expected"]))
         for pointer, source in literals:
             reason = _literal_problem(source)
             if reason:
                 problems.append((pointer, reason))
+        if "expected" in case:
+            reason = _literal_problem(case["expected"], expected)
+            if reason:
+                problems.append((f"{where}/expected", reason))
         raises = case.get("raises")
         if isinstance(raises, dict) and isinstance(raises.get("type"), str):
             real = getattr(builtins, raises["type"], None)
@@ -419,7 +431,11 @@ def _digest(data: dict[str, Any] | None) -> tuple[str, str, int] | None:
     return (data["type"], data["sha256"], data["size"]) if data else None
 
 
-def _build(path: Path, data: dict[str, Any], sha256: str) -> Spec:
+def _build(
+    path: Path, data: dict[str, Any], sha256: str, expected: dict[int, Any] | None = None
+) -> Spec:
+    """The spec's records from its validated JSON; ``expected``: values already read."""
+    known = expected or {}
     raw_limits = dict(data.get("limits", {}))
     if "calibration" in raw_limits:
         raw_limits["calibration"] = Calibration(**raw_limits["calibration"])
@@ -443,6 +459,9 @@ def _build(path: Path, data: dict[str, Any], sha256: str) -> Spec:
             group=case.get("group", ""),
             timeout_s=case.get("timeout_s"),
             expected_digest=_digest(case.get("expected_digest")),
+            parsed=(case["expected"], known[id(case["expected"])])
+            if id(case.get("expected")) in known
+            else None,
         )
         for case in data.get("cases", [])
     )

@@ -351,7 +351,11 @@ def printable(text: str, limit: int | None = None) -> str:
     when given. Every path that prints, writes markdown or writes HTML shows untrusted
     text through this function; markup is then the renderer's job (``runner.report.render``).
     """
-    shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    if limit is not None:
+        text = text[: limit + 1]  # an escape is never shorter than its character: enough
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    shown = text
     if limit is not None and len(shown) > limit:
         return shown[: limit - 3] + "..."
     return shown

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import hashlib
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -593,3 +595,24 @@ def test_every_problem_that_needs_no_sandbox_comes_in_one_pass(tmp_path):
     assert any("did you mean 'expected'" in p for p in problems)
     assert any("\"'Hello World'\"" in p for p in problems)
     assert not any("valid under" in p for p in problems)  # no oneOf noise
+
+
+def test_expected_values_are_read_once_when_the_spec_loads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The loader parses each expected literal to validate it and keeps the value; grading
+    # uses it instead of parsing the text again (a suite has 124,253 of them).
+    from runner.grade import grading
+
+    spec = load_spec(SPECS / "iso_duration.json")
+    case = next(c for c in spec.cases if c.expected is not None)
+    assert case.parsed_expected() == (True, ast.literal_eval(case.expected))
+    parsed: list[str] = []
+    real = grading.parse_literal
+    monkeypatch.setattr(grading, "parse_literal", lambda text: parsed.append(text) or real(text))
+    assert grading._expected(case) == ast.literal_eval(case.expected)
+    assert parsed == []
+    # A case whose expected text changed is read again, never with the stale value.
+    changed = replace(case, expected="12345")
+    assert changed.parsed_expected() == (False, None)
+    assert grading._expected(changed) == 12345 and parsed == ["12345"]

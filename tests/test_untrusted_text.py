@@ -67,6 +67,16 @@ def test_printable_escapes_and_keeps_the_text(text: str) -> None:
     assert len(short_repr(text, 20)) <= 20
 
 
+@pytest.mark.parametrize("limit", [None, 4, 5, 20, 200])
+def test_printable_cuts_as_if_it_escaped_the_whole_text(limit: int | None) -> None:
+    # It escapes only the head it keeps: the same text as escaping everything, then cutting.
+    for text in [*CORPUS, HOSTILE, "x" * 300, "\x1b" * 300, "ab" + "\n" * 3 + "c" * 200]:
+        whole = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+        if limit is not None and len(whole) > limit:
+            whole = whole[: limit - 3] + "..."
+        assert printable(text, limit) == whole
+
+
 def hostile_run(folder: Path) -> Path:
     model = f"qwen{HOSTILE}$\\frac$"
     records = [

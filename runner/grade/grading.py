@@ -310,7 +310,8 @@ def _compare(case: Case, seen: Observation, judge: _Judge) -> list[Check]:
 def _expected(case: Case) -> object:
     if case.expected_digest is not None:
         return Digest(*case.expected_digest)
-    return parse_literal(case.expected or "None")
+    known, value = case.parsed_expected()
+    return value if known else parse_literal(case.expected or "None")
 
 
 def _failure(seen: Observation) -> tuple[Outcome, str] | None:
