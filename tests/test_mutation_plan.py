@@ -9,6 +9,7 @@ twice at secret random positions and both runs must pass, so history alone earns
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections.abc import Callable
 from math import comb
@@ -84,6 +85,21 @@ def test_a_test_that_guesses_the_reference_positions_rarely_wins(spec: Spec) -> 
     won = sum(g.points for g in grades(spec, lambda i, n, job: i in (0, n - 1), 600))
     chance = 1 / comb(len(run_plan(spec)), REFERENCE_RUNS)  # 1/15 with 4 mutants
     assert 0 < won / 600 < 2 * chance
+
+
+def test_a_test_whose_outcome_is_chance_rarely_wins(spec: Spec) -> None:
+    # A test that passes with probability q whatever the variant and the history (the dentry
+    # probe under gVisor reads only noise): it wins when both reference runs pass and every
+    # mutant fails, q**2 * (1 - q)**m, at most 2.2% with 4 mutants (q = 1/3). With one
+    # reference run, q = 1/3 would win 6.6%, three times that: this bound is the second run's.
+    # 1000 grades at the worst q: about 22 wins expected, the upper bound 4.7 deviations away.
+    q = 1 / 3
+    assert spec.module is not None
+    mutants = len(spec.module.mutants)
+    bound = max((k / 300) ** 2 * (1 - k / 300) ** mutants for k in range(301))
+    rng = random.Random(19)
+    won = sum(g.points for g in grades(spec, lambda i, n, job: rng.random() < q, 1000))
+    assert 0 < won / 1000 < 2 * bound  # chance, not a wall
 
 
 def test_a_test_that_tells_the_variants_apart_by_behaviour_earns_the_point(spec: Spec) -> None:

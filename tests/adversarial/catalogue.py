@@ -42,6 +42,10 @@ OUTCOMES = {
 HANG: dict[str, Any] = {"cases": ISO3[:2], "timeout_s": 0.5}
 # pytest spec: the reference and one mutant, at the spec's own timeout.
 MUTANTS: dict[str, Any] = {"cases": (), "mutants": ("noop",), "timeout_s": None}
+# pytest spec whole, for tests whose outcome may be chance (a timing probe reading noise, as
+# under gVisor): with one mutant, chance alone wins 4/27 of grades; with the spec's four,
+# 2.2% at worst and about 0.1% for the probes catalogued (docs/SECURITY.md).
+WHOLE: dict[str, Any] = {"cases": (), "mutants": (), "timeout_s": None}
 
 BASELINES = {
     ISO: "def parse_iso_duration(s):\n    return 0\n",
@@ -219,11 +223,11 @@ CATALOGUE: list[Hostile] = [
     H("pytest_page_cache_memory", "integrity", "state between runs", (41, 43), CACHE, "SW",
       "a test that remembers earlier runs in the host's page cache (16 image files as 16 "
       "bits, set by reads, cleared by fadvise) learns nothing it can use: the reference runs "
-      "twice at secret random positions and both runs must pass", **MUTANTS),
+      "twice at secret random positions and both runs must pass", **WHOLE),
     H("pytest_dentry_cache_memory", "integrity", "state between runs", (41, 43), CACHE, "SW",
       "the same through the host's dentry cache (negative lookups in the image are faster "
       "the second time): history is not behaviour, whichever host state carries it",
-      **MUTANTS),
+      **WHOLE),
 ]
 # fmt: on
 BY_ID = {case.id: case for case in CATALOGUE}
