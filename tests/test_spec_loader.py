@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -391,6 +392,36 @@ def test_load_specs_reports_a_bad_file_next_to_a_good_one(tmp_path: Path) -> Non
     with pytest.raises(SpecError) as info:
         load_specs([tmp_path])
     assert info.value.problems == [f"{bad}: /kind: 'script' is not one of ['function', 'pytest']"]
+
+
+def test_many_specs_load_in_worker_processes_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Past PARALLEL_LOAD_BYTES the files are read by a process pool: the same specs, the
+    # same problems, every file's; and each expected value still read only once.
+    for folder in ("good", "mixed"):
+        (tmp_path / folder).mkdir()
+    for name in ("iso_duration", "flatten_dict", "cache_reset_test"):
+        (tmp_path / "good" / f"{name}.json").write_bytes((SPECS / f"{name}.json").read_bytes())
+    write(tmp_path / "mixed", iso(kind="script"))
+    write(tmp_path / "mixed", json.loads(FLATTEN_PATH.read_text(encoding="utf-8")), "flatten")
+    serial = load_specs([tmp_path / "good"])
+    with pytest.raises(SpecError) as serially:
+        load_specs([tmp_path / "mixed"])
+    monkeypatch.setattr("runner.spec.PARALLEL_LOAD_BYTES", 0)
+    pool: list[int] = []
+    real = ProcessPoolExecutor
+    monkeypatch.setattr(
+        "runner.spec.ProcessPoolExecutor", lambda n, **kw: pool.append(n) or real(n, **kw)
+    )
+    parallel = load_specs([tmp_path / "good"])
+    assert parallel == serial and pool
+    case = next(c for spec in parallel for c in spec.cases if c.expected is not None)
+    assert case.parsed_expected()[0]
+    with pytest.raises(SpecError) as in_parallel:
+        load_specs([tmp_path / "mixed"])
+    assert in_parallel.value.problems == serially.value.problems and len(pool) == 2
+    assert len(serially.value.problems) == 2  # the bad file's and the misnamed one's
 
 
 def test_load_specs_rejects_two_files_with_the_same_id(tmp_path: Path) -> None:
