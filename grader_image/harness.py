@@ -173,6 +173,9 @@ def encode(value, depth=0, budget=None, path=None):
         return ["unsupported", type_name(kind)]
     if id(value) in path:
         return ["unsupported", "cycle"]
+    # Past the node cap by its own size: said at once, not after walking the cap's worth.
+    if (dict if subdict else kind).__len__(value) > budget[0]:
+        raise TooLarge("too many nodes or too deep")
     if subdict:
         path.add(id(value))
         items = [
