@@ -14,6 +14,7 @@ import json
 import multiprocessing
 import os
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -179,10 +180,11 @@ def _load_each(
     """Each file's spec or its problems, in order; in worker processes when there is much."""
     sizes = [path.stat().st_size if path.is_file() else 0 for path in files]
     workers = min(os.cpu_count() or 1, len(files))
-    if workers < 2 or sum(sizes) < PARALLEL_LOAD_BYTES:
+    # Forked workers only while this process has one thread (a fork copies other threads'
+    # locks as held), never spawned ones (they would import the caller's main script again).
+    if workers < 2 or sum(sizes) < PARALLEL_LOAD_BYTES or threading.active_count() > 1:
         return [_spec_or_problems(path, specs_dir, filled) for path in files]
-    # spawn, not fork: the caller may have threads (a fork would copy their locks held).
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         return list(pool.map(_spec_or_problems, files, repeat(specs_dir), repeat(filled)))
 
