@@ -6,9 +6,11 @@ import ast
 import copy
 import hashlib
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -394,34 +396,62 @@ def test_load_specs_reports_a_bad_file_next_to_a_good_one(tmp_path: Path) -> Non
     assert info.value.problems == [f"{bad}: /kind: 'script' is not one of ['function', 'pytest']"]
 
 
-def test_many_specs_load_in_worker_processes_with_the_same_result(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+# Run in a fresh interpreter: the pool is used only by a single-threaded process, and a
+# pytest session may have threads of earlier tests alive.
+PARALLEL_LOAD = """
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import runner.spec as loader
+from runner.errors import SpecError
+
+good, mixed = Path(sys.argv[1]), Path(sys.argv[2])
+
+
+def problems(folder):
+    try:
+        loader.load_specs([folder])
+    except SpecError as exc:
+        return exc.problems
+    raise AssertionError("no problem found")
+
+
+serial, serial_problems = loader.load_specs([good]), problems(mixed)
+loader.PARALLEL_LOAD_BYTES = 0
+pools = []
+loader.ProcessPoolExecutor = lambda n, **kw: pools.append(n) or ProcessPoolExecutor(n, **kw)
+parallel = loader.load_specs([good])
+assert parallel == serial and len(pools) == 1, (pools, parallel == serial)
+case = next(c for spec in parallel for c in spec.cases if c.expected is not None)
+assert case.parsed_expected()[0]  # each expected value still read only once
+assert problems(mixed) == serial_problems and len(pools) == 2
+assert len(serial_problems) == 2, serial_problems  # the bad file's and the misnamed one's
+print("same")
+"""
+
+
+def test_many_specs_load_in_worker_processes_with_the_same_result(tmp_path: Path) -> None:
     # Past PARALLEL_LOAD_BYTES the files are read by a process pool: the same specs, the
-    # same problems, every file's; and each expected value still read only once.
+    # same problems, every file's.
     for folder in ("good", "mixed"):
         (tmp_path / folder).mkdir()
     for name in ("iso_duration", "flatten_dict", "cache_reset_test"):
         (tmp_path / "good" / f"{name}.json").write_bytes((SPECS / f"{name}.json").read_bytes())
     write(tmp_path / "mixed", iso(kind="script"))
     write(tmp_path / "mixed", json.loads(FLATTEN_PATH.read_text(encoding="utf-8")), "flatten")
-    serial = load_specs([tmp_path / "good"])
-    with pytest.raises(SpecError) as serially:
-        load_specs([tmp_path / "mixed"])
-    monkeypatch.setattr("runner.spec.PARALLEL_LOAD_BYTES", 0)
-    pool: list[int] = []
-    real = ProcessPoolExecutor
-    monkeypatch.setattr(
-        "runner.spec.ProcessPoolExecutor", lambda n, **kw: pool.append(n) or real(n, **kw)
+    script = tmp_path / "parallel_load.py"
+    script.write_text(PARALLEL_LOAD, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "good"), str(tmp_path / "mixed")],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
     )
-    parallel = load_specs([tmp_path / "good"])
-    assert parallel == serial and pool
-    case = next(c for spec in parallel for c in spec.cases if c.expected is not None)
-    assert case.parsed_expected()[0]
-    with pytest.raises(SpecError) as in_parallel:
-        load_specs([tmp_path / "mixed"])
-    assert in_parallel.value.problems == serially.value.problems and len(pool) == 2
-    assert len(serially.value.problems) == 2  # the bad file's and the misnamed one's
+    assert result.returncode == 0 and result.stdout == "same\n", result.stderr
 
 
 def test_load_specs_rejects_two_files_with_the_same_id(tmp_path: Path) -> None:
