@@ -103,12 +103,13 @@ def _gold_compute(dataset: str, samples: list[dict[str, Any]]) -> float:
 
 
 def platform_floor(tasks: int, jobs: int, runtime: str, compute_s: float) -> dict[str, float]:
-    """The least wall time a grader with one hardened container per candidate can take.
+    """About the least wall time a grader with one hardened container per candidate can take.
 
     ``tasks`` bare hardened lifecycles (``bare.bare_lifecycle``: create, start, ``python3 -c
     pass``, remove) at ``jobs`` at once, timed now, plus the gold's own compute spread over
-    ``jobs`` cores. A floor, not a goal: chorebench adds the job, the report, its per-input
-    processes and the host's comparison on top.
+    ``jobs`` cores. An estimate, not a proof: the two add up when each keeps the cores busy,
+    and bare lifecycles at jobs=2 leave little idle; the compute could fill what they leave.
+    chorebench adds the job, the report, its per-input work and the host's comparison on top.
     """
     limits = Limits()
     with open_sandbox(Settings(runtime=runtime, pool=0)) as box:
@@ -187,7 +188,7 @@ def render(summary: dict[str, dict[str, Any]], runtime: str, machine: list) -> s
     return "\n".join([
         f"Every gold solution, at the same parallelism (EvalPlus `--parallel {jobs}`, chorebench "
         f"`--jobs {jobs}` under {runtime}), EvalPlus's expected outputs cached first. The floor "
-        "is what any grader with one hardened container per candidate must spend, measured in "
+        "estimates what any grader with one hardened container per candidate must spend, in "
         "the same round: that many bare hardened container lifecycles at the same parallelism, "
         "plus the gold solutions' own CPU time on every input (called in one plain process) "
         "spread over the same number of cores.",
