@@ -69,21 +69,22 @@ def chorebench_pass(dataset: str, samples: Path, settings: Settings) -> dict:
     }
 
 
-def gold_compute_s(dataset: str, samples: list[dict[str, Any]]) -> float:
+def gold_compute_s(folder: Path, samples: list[dict[str, Any]]) -> float:
     """CPU seconds the gold solutions take on every input, called in one plain process.
 
     What any grader must spend on the suite whatever its isolation: each task's gold is run
-    once on each of its inputs (parsed beforehand, untimed), in a forked child of this
-    script (trusted code: the suite's own solutions), and only the calls are timed.
+    once on each of its inputs (parsed beforehand, untimed), in a child process of this
+    script (trusted code: the suite's own solutions, from the specs in ``folder``), and only
+    the calls are timed.
     """
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")  # this process may have threads: no fork
     with ProcessPoolExecutor(1, mp_context=context) as pool:
-        return pool.submit(_gold_compute, dataset, samples).result()
+        return pool.submit(_gold_compute, folder, samples).result()
 
 
-def _gold_compute(dataset: str, samples: list[dict[str, Any]]) -> float:
+def _gold_compute(folder: Path, samples: list[dict[str, Any]]) -> float:
     sys.set_int_max_str_digits(0)
-    specs = {spec.suite.task_id: spec for spec in load_specs([SPEC_FOLDERS[dataset]])
+    specs = {spec.suite.task_id: spec for spec in load_specs([folder])
              if spec.suite is not None}  # fmt: skip
     spent = 0.0
     for sample in samples:
@@ -130,7 +131,7 @@ def one_dataset(dataset: str, args: argparse.Namespace, settings: Settings) -> d
     # EvalPlus takes only a samples file with every task: an untimed pass on the same file.
     took = evalplus_pass(dataset, data, work, samples, args.jobs)["wall_s"]
     print(f"{dataset}: EvalPlus's expected outputs ready ({took:.0f} s)", flush=True)
-    compute = gold_compute_s(dataset, gold)
+    compute = gold_compute_s(SPEC_FOLDERS[dataset], gold)
     print(f"{dataset}: the gold's own compute: {compute:.1f} s of CPU", flush=True)
     rounds = []
     for number in range(args.rounds):

@@ -302,3 +302,17 @@ def test_check_specs_warns_when_limits_are_tighter_than_the_rule(suite_dirs, tmp
     done = chorebench("check-specs", str(path))
     assert done.returncode == 0, done.stderr
     assert "tighter than the calibration rule" in done.stdout
+
+
+def test_the_suite_speed_benchmark_measures_its_floor(suite_dirs, specs, settings, sandbox):
+    # A smoke of benchmarks/suites_speed.py's own measurements on the real engine, no timing
+    # asserted (its EvalPlus side needs the `suites` extra, which CI does not install).
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import suites_speed
+
+    gold = [{"task_id": "HumanEval/0", "solution": specs["HumanEval/0"].reference}]
+    compute = suites_speed.gold_compute_s(suite_dirs["humanevalplus"], gold)
+    assert compute > 0
+    floor = suites_speed.platform_floor(2, 1, settings.runtime, compute)
+    assert floor["lifecycles_s"] > 0 and floor["compute_s"] == compute
+    assert floor["wall_s"] == floor["lifecycles_s"] + compute
