@@ -95,8 +95,9 @@ def sandbox_pids(limits: Limits) -> int:
     (the catalogue's ``pid_walker``, 64 guest processes at most) drove the cgroup to a median
     of about 185 and a peak of 248 host pids over 300 grades on a loaded machine (runsc
     20221219, the same whatever the limit above 256); against the 256 this once was, 1 of
-    185 grades died (in CI, 1 of the catalogue's runs). The limit leaves four times the highest peak seen, and it still
-    bounds a runaway Sentry (a fork bomb's guest is bounded by ``nproc``).
+    185 grades died (and one CI run failed of it). The limit leaves four times the highest
+    peak seen, and it still bounds a runaway Sentry (a fork bomb's guest is bounded by
+    ``nproc``).
     """
     return max(1024, 16 * limits.pids)
 
