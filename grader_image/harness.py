@@ -70,6 +70,7 @@ import warnings
 
 JOB_LIMIT = 8 * 1024 * 1024
 RECORD_LIMIT = 1024 * 1024
+CALLED = b'{"status": "called"}'  # a batch child's call returned; its value's record follows
 MAX_DEPTH = 64
 MAX_NODES = 100_000
 MAX_INT_BITS = 12_000  # the host's cap (runner.caps.VALUE_INT_BITS): larger ints travel as digests
@@ -593,9 +594,12 @@ def write_record(write_fd, observation):
         line = json.dumps(observation, ensure_ascii=True) + "\n"
     except BaseException as exc:
         line = json.dumps({"status": "error", "detail": type_name(type(exc))}) + "\n"
-    data = line.encode("ascii")
+    _write_all(write_fd, line.encode("ascii"))
+
+
+def _write_all(fd, data):
     while data:
-        data = data[os.write(write_fd, data) :]
+        data = data[os.write(fd, data) :]
 
 
 def child_main(prepared, job, case, arguments, write_fd):
@@ -624,7 +628,7 @@ def batch_child_main(prepared, job, cases, write_fd):
                     detail = "used %.2f s of CPU, over its %g s" % (observation["cpu_s"], limit)
                     observation = dict(observation, status="timeout", detail=detail)
                 elif observation["status"] == "returned":
-                    write_record(write_fd, {"status": "called"})  # encoding is not timed
+                    _write_all(write_fd, CALLED + b"\n")  # encoding is not timed
                     observation = with_value(observation, result)
             except BaseException as exc:
                 observation = {"status": "error", "detail": type_name(type(exc))}
@@ -633,18 +637,27 @@ def batch_child_main(prepared, job, cases, write_fd):
 
 
 class LineReader:
-    """Parent side: whole lines from a child's result pipe, each under a deadline."""
+    """Parent side: whole lines from a child's result pipe, each under a deadline.
+
+    Each byte is copied and searched once, however many lines a read brings or however many
+    reads a line takes (a child can write thousands of records before the parent looks).
+    """
 
     def __init__(self, fd):
-        self.fd, self.buffer, self.eof = fd, b"", False
+        self.fd, self.buffer, self.eof = fd, bytearray(), False
+        self.start = self.scanned = 0  # where the next line begins; how far it was searched
 
     def line(self, deadline, over_cpu=lambda: False):
         """The next line, or None with why: ``timeout``, ``eof`` or ``too_large``.
 
         ``over_cpu`` is asked every CPU_POLL_S: True ends the wait as a timeout.
         """
-        while b"\n" not in self.buffer:
-            if len(self.buffer) > RECORD_LIMIT:
+        while True:
+            end = self.buffer.find(b"\n", self.scanned)
+            if end >= 0:
+                break
+            self.scanned = len(self.buffer)
+            if self.scanned - self.start > RECORD_LIMIT:
                 return None, "too_large"
             left = deadline - time.monotonic()
             if self.eof or left <= 0 or over_cpu():
@@ -652,9 +665,13 @@ class LineReader:
             ready, _, _ = select.select([self.fd], [], [], min(left, CPU_POLL_S))
             if ready:
                 chunk = os.read(self.fd, 65536)
+                del self.buffer[: self.start]
+                self.scanned -= self.start
+                self.start = 0
                 self.buffer += chunk
                 self.eof = not chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
+        line = bytes(self.buffer[self.start : end])
+        self.start = self.scanned = end + 1
         return line, None
 
 
@@ -676,14 +693,28 @@ def lost(why, wall, where):
     return {"status": "crashed", "detail": "died without a report " + where, "wall_s": wall}
 
 
-def cpu_seconds(pid):
-    """CPU time (user + system) a process has used, from /proc; 0 when it cannot be read."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as handle:
-            fields = handle.read().rsplit(b")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return 0.0
+class CpuClock:
+    """CPU time (user + system) a child has used, from its /proc stat file, opened once: a
+    batch child is asked before every case. 0 when it cannot be read."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, pid):
+        try:
+            self.fd = os.open("/proc/%d/stat" % pid, os.O_RDONLY)
+        except OSError:
+            self.fd = None
+
+    def seconds(self):
+        try:
+            fields = os.pread(self.fd, 4096, 0).rsplit(b")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / self.TICK
+        except (OSError, TypeError, ValueError, IndexError):
+            return 0.0
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
 
 
 class Group:
@@ -723,7 +754,7 @@ def run_chunk(prepared, job, cases, group):
         os.close(read_fd)
         batch_child_main(prepared, job, cases, write_fd)
     os.close(write_fd)
-    reader = LineReader(read_fd)
+    reader, clock = LineReader(read_fd), CpuClock(pid)
     records = []
     backstop = min(started + group.slack * default + group.allowance, group.wall_deadline)
     line, why = reader.line(backstop)
@@ -734,18 +765,20 @@ def run_chunk(prepared, job, cases, group):
     else:
         for case in cases:
             limit = float(case.get("timeout") or default)
-            cpu_mark = cpu_seconds(pid)
+            cpu_mark = clock.seconds()
             backstop = min(mark + group.slack * limit + group.allowance, group.wall_deadline)
             line, why = reader.line(
-                backstop, lambda m=cpu_mark, t=limit: cpu_seconds(pid) - m > t + CPU_MARGIN_S
+                backstop, lambda m=cpu_mark, t=limit: clock.seconds() - m > t + CPU_MARGIN_S
             )
-            if line is not None and parse_record(line).get("status") == "called":
+            if line is not None and (
+                line == CALLED or parse_record(line).get("status") == "called"
+            ):
                 line, why = reader.line(group.wall_deadline if group.cap else backstop + 60)
             now = time.monotonic()
             if line is None:
                 capped = why == "timeout" and now >= group.wall_deadline
                 records.append(lost(why, now - mark, "(group time cap)" if capped else ""))
-                group.cpu += cpu_seconds(pid) - cpu_mark
+                group.cpu += clock.seconds() - cpu_mark
                 break
             record = dict(parse_record(line), wall_s=now - mark)
             records.append(record)
@@ -754,6 +787,7 @@ def run_chunk(prepared, job, cases, group):
             if group.exceeded():
                 break
     os.close(read_fd)
+    clock.close()
     _kill_group(pid)
     _reap(pid, time.monotonic() + 0.5)
     sweep_processes()
@@ -959,11 +993,13 @@ def main():
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # for the cases (and a report nobody reads)
     if os.environ.pop("CHOREBENCH_PRELOAD", "") == "pytest":
         preload_pytest()
-    out = os.fdopen(os.dup(1), "w", encoding="ascii", buffering=1)
+    # Block-buffered: the host reads the report only as a whole (a report cut short counts
+    # for nothing), and a write per record would cost a write, a frame and a read on each
+    # hop from here to the host.
+    out = os.fdopen(os.dup(1), "w", encoding="ascii", buffering=1 << 16)
 
     def emit(record):
         out.write(json.dumps(record, ensure_ascii=True) + "\n")
-        out.flush()
 
     line = sys.stdin.buffer.readline(JOB_LIMIT)
     job = json.loads(line)
