@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import math
 import threading
 from dataclasses import dataclass
@@ -40,6 +41,9 @@ def parse_literal(source: str) -> Any:
     ``float('inf')``, ``float('-inf')`` and ``float('nan')`` count as literals too (the
     harness reads them the same way): EvalPlus's inputs have them.
     """
+    quick = quick_literal(source.strip())
+    if quick is not SLOW:
+        return quick
     try:
         with PARSER_LOCK:
             tree = ast.parse(source.strip(), mode="eval")
@@ -50,6 +54,46 @@ def parse_literal(source: str) -> Any:
         raise ValueError(
             f"not a Python literal ({exc.__class__.__name__}): {source[:80]!r}"
         ) from exc
+
+
+SLOW = object()  # quick_literal's "this one needs the parser"
+_CONSTANTS = {"True": True, "False": False, "None": None}
+_NUMERIC = frozenset("0123456789+-.eE[], ")
+
+
+def quick_literal(source: str) -> Any:
+    """The value of a stripped literal whose reading needs no parser, or ``SLOW``.
+
+    Most of a suite's literals are numbers, flat or nested lists of them, or short plain
+    strings, and the parser costs about 15 µs a literal: 290,000 of them are half of loading
+    HumanEval+. Taken here, each with exactly the parser's result: a literal of digits,
+    signs, dots, exponents, brackets, commas and spaces only is read by JSON, which reads
+    such text as Python does (ints as ints, floats by the same correctly rounded conversion,
+    lists as lists) or refuses it (then the parser decides, and says why); a string in
+    quotes that holds no quote of its kind, no backslash and only printable ASCII is its own
+    text; ``True``, ``False`` and ``None``. The harness reads its arguments the same way
+    (``grader_image/harness.py``, ``quick_literal``), and a test holds both to the parser.
+    """
+    first = source[:1]
+    if first in ("'", '"'):
+        if (
+            len(source) >= 2
+            and source[-1] == first
+            and source.count(first) == 2
+            and "\\" not in source
+            and source.isascii()
+            and source.isprintable()
+        ):
+            return source[1:-1]
+        return SLOW
+    if source in _CONSTANTS:
+        return _CONSTANTS[source]
+    if source and _NUMERIC.issuperset(source):
+        try:
+            return json.loads(source)
+        except (ValueError, RecursionError):
+            return SLOW
+    return SLOW
 
 
 class _NonFinite(ast.NodeTransformer):

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import math
+import random
 from typing import Any
 
 import pytest
 from fakes import harness
 
 from runner.values import (
+    SLOW,
     TooLarge,
     Undecodable,
     canonical,
     decode,
     parse_literal,
+    quick_literal,
     short_repr,
     strictly_equal,
 )
@@ -87,6 +91,45 @@ def test_parse_literal_rejects_non_literals_with_a_short_reason(
     with pytest.raises(ValueError) as info:
         parse_literal(source)
     assert str(info.value) == f"not a Python literal ({exception}): {source!r}"
+
+
+QUICK_EDGES = [
+    "0", "-0", "-0.0", "1e5", "1E-5", "+1", "--1", "1.", ".5", "01", "1e400", "-1e400", "1_0",
+    "[1, 2,]", "[1,[2,[3.5]]]", "[]", "[[]]", "e", "[e]", "1 2", "9" * 5000, "[" * 5000,
+    "''", '""', "'a'", "'a''b'", "'''a'''", "'a\\nb'", "'tab\there'", "'\x00'", "'\u00e9'",
+    '"it\'s"', "'say \"hi\"'", "'unterminated", "True", "False", "None", "true", "null",
+]  # fmt: skip
+
+
+def _parser_reading(source: str) -> Any:
+    try:
+        return ("value", ast.literal_eval(source))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return ("refused",)
+
+
+def test_quick_literals_read_exactly_as_the_parser_reads_them() -> None:
+    """Host and harness take the quick path only where the parser gives the same value and
+    type; elsewhere they leave the literal to it (and to its refusal)."""
+    rng = random.Random(7)
+    alphabet = "0123456789+-.eE[], '\"\\aTrueNn_()\t"
+    sources = QUICK_EDGES + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9))).strip()
+        for _ in range(40_000)
+    ]
+    in_harness = harness()
+    quick = 0
+    for source in sources:
+        got, theirs = quick_literal(source), in_harness.quick_literal(source)
+        assert (got is SLOW) == (theirs is in_harness.SLOW), source
+        if got is SLOW:
+            continue
+        quick += 1
+        assert strictly_equal(got, theirs), source
+        reading = _parser_reading(source)
+        assert reading[0] == "value", f"quick path accepted what the parser refuses: {source!r}"
+        assert canonical(got) == canonical(reading[1]), source
+    assert quick > 1000  # the generator does reach the quick path
 
 
 def test_parse_literal_reason_quotes_at_most_80_characters() -> None:
