@@ -1026,9 +1026,9 @@ def main():
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # for the cases (and a report nobody reads)
     if os.environ.pop("CHOREBENCH_PRELOAD", "") == "pytest":
         preload_pytest()
-    # Block-buffered: the host reads the report only as a whole (a report cut short counts
-    # for nothing), and a write per record would cost a write, a frame and a read on each
-    # hop from here to the host.
+    # Block-buffered after the hello line: the host reads the report only as a whole (a
+    # report cut short counts for nothing), and a write per record would cost a write, a
+    # frame and a read on each hop from here to the host.
     out = os.fdopen(os.dup(1), "w", encoding="ascii", buffering=1 << 16)
 
     def emit(record):
@@ -1037,6 +1037,7 @@ def main():
     line = sys.stdin.buffer.readline(JOB_LIMIT)
     job = json.loads(line)
     emit({"kind": "hello", "python": sys.version.split()[0], "undumpable": undumpable})
+    out.flush()  # out at once: a harness killed later is one that stopped, not one that never began
     prepared = Prepared(job)
     # Everything made so far stays out of the collector's reach: a collection in a case's
     # process would otherwise write to every object's header and copy the harness's memory.
