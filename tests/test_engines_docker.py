@@ -30,9 +30,11 @@ from runner.spec import load_specs
 pytestmark = [pytest.mark.docker]
 
 ROOT = Path(__file__).resolve().parent.parent
-# Hostile candidates with one possible outcome per check: a fair test of "identical".
+# Hostile candidates with one possible outcome per check on a given runtime: a fair test of
+# "identical". (Not fork_bomb: under gVisor it ends at its case's timeout or takes the whole
+# sandbox out of memory first, whichever comes first on the day; both are 0 points.)
 HOSTILE = ("host_files", "env_canary", "write_outside_tmp", "always_equal_object",
-           "crash_the_interpreter", "close_the_channel", "fork_bomb")  # fmt: skip
+           "crash_the_interpreter", "close_the_channel", "signals_ignored")  # fmt: skip
 
 
 def on(settings: Settings, *engines: str) -> Settings:
