@@ -41,12 +41,13 @@ def parse_literal(source: str) -> Any:
     ``float('inf')``, ``float('-inf')`` and ``float('nan')`` count as literals too (the
     harness reads them the same way): EvalPlus's inputs have them.
     """
-    quick = quick_literal(source.strip())
+    stripped = source.strip()
+    quick = quick_literal(stripped)
     if quick is not SLOW:
         return quick
     try:
         with PARSER_LOCK:
-            tree = ast.parse(source.strip(), mode="eval")
+            tree = ast.parse(stripped, mode="eval")
         if "float(" in source:
             tree = _NonFinite().visit(tree)
         return ast.literal_eval(tree.body)
