@@ -22,9 +22,12 @@ whole group's calls; ``wall_slack`` and ``report_allowance`` size the wall-clock
 With ``stop_on_failure``, the first case that raises, times out or crashes ends its group
 and every later case of the job is reported ``not_run``.
 
-A value too large to carry is reported by its SHA-256 (``["digest", kind, sha256, size]``):
-a str, bytes or int past its cap by the digest of its bytes, a container past the node cap
-by its ``fingerprint``. The host compares digests with expected ones.
+Returned values travel as exact-type tags (``encode``): ``["int", "1f"]``, ``["list", [...]]``,
+and a container whose members are all of one type of int, float or str as ``["flat",
+"list", "int", ["1f", ...]]``. A value too large to carry is reported by its SHA-256
+(``["digest", kind, sha256, size]``): a str, bytes or int past its cap by the digest of its
+bytes, a container past the node cap by its ``fingerprint``. The host compares digests
+with expected ones.
 
 Job, pytest kind: ``{"mode": "pytest", "timeout": float, "files": {relative path: source},
 "compiled": [relative path, ...], "test_file": relative path}``: one pytest run of the test
@@ -57,10 +60,9 @@ What this protects, and what it does not:
   is the authoritative timeout.
 """
 
-import ast
+import _json
 import builtins
 import gc
-import json
 import os
 import select
 import signal
@@ -70,7 +72,7 @@ import warnings
 
 JOB_LIMIT = 8 * 1024 * 1024
 RECORD_LIMIT = 1024 * 1024
-CALLED = b'{"status": "called"}'  # a batch child's call returned; its value's record follows
+CALLED = b'{"status": "called"}'  # a batch child's call returned a container; its record follows
 MAX_DEPTH = 64
 MAX_NODES = 100_000
 MAX_INT_BITS = 12_000  # the host's cap (runner.caps.VALUE_INT_BITS): larger ints travel as digests
@@ -92,6 +94,48 @@ _ARGS = BaseException.__dict__["args"].__get__
 NON_FINITE = {"inf": float("inf"), "-inf": float("-inf"), "nan": float("nan")}
 
 
+class _JsonOptions:
+    """What ``_json``'s scanner reads its options from: ``json.loads``'s defaults."""
+
+    strict = True
+    object_hook = object_pairs_hook = None
+    parse_float, parse_int = float, int
+    parse_constant = {
+        "NaN": NON_FINITE["nan"],
+        "Infinity": NON_FINITE["inf"],
+        "-Infinity": NON_FINITE["-inf"],
+    }.get
+
+
+# JSON through CPython's own C codec, the one ``json`` uses, without ``json`` itself: its
+# import compiles regular expressions, 6 ms of every container's start (the image's Python
+# is the one these are tested in).
+_SCAN = _json.make_scanner(_JsonOptions())
+_ENCODE = _json.make_encoder(
+    None, None, _json.encode_basestring_ascii, None, ": ", ", ", False, False, True
+)
+_BLANK = " \t\n\r"
+
+
+def json_loads(text):
+    """``json.loads`` for one JSON document (str, or UTF-8 bytes); ValueError when it is not."""
+    if type(text) is not str:
+        text = bytes(text).decode("utf-8")
+    text = text.strip(_BLANK)
+    try:
+        value, end = _SCAN(text, 0)
+    except StopIteration:
+        raise ValueError("no JSON value") from None
+    if end != len(text):
+        raise ValueError("extra data after the JSON value")
+    return value
+
+
+def json_dumps(value):
+    """``json.dumps(value, ensure_ascii=True)``: the same text, from the same C encoder."""
+    return "".join(_ENCODE(value, 0))
+
+
 def literal(source):
     """A Python literal, where ``float('inf')``, ``float('-inf')`` and ``float('nan')`` are too.
 
@@ -102,15 +146,17 @@ def literal(source):
     quick = quick_literal(source)
     if quick is not SLOW:
         return quick
+    import ast  # noqa: PLC0415 (7 ms of every container's start; most literals never need it)
+
     if "float(" not in source:
         return ast.literal_eval(source)
     tree = ast.parse(source, mode="eval")
     for node in ast.walk(tree):
         for name, child in ast.iter_fields(node):
             if isinstance(child, list):
-                child[:] = [_non_finite(item) for item in child]
+                child[:] = [_non_finite(ast, item) for item in child]
             else:
-                setattr(node, name, _non_finite(child))
+                setattr(node, name, _non_finite(ast, child))
     return ast.literal_eval(tree.body)
 
 
@@ -137,13 +183,13 @@ def quick_literal(source):
         return _CONSTANTS[source]
     if source and _NUMERIC.issuperset(source):
         try:
-            return json.loads(source)
+            return json_loads(source)
         except (ValueError, RecursionError):
             return SLOW
     return SLOW
 
 
-def _non_finite(node):
+def _non_finite(ast, node):
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
@@ -218,6 +264,11 @@ def encode(value, depth=0, budget=None, path=None):
         ]
         path.discard(id(value))
         return ["subdict", type_name(kind), items]
+    if kind is not dict:
+        flat = _flat(kind, value)
+        if flat is not None:
+            budget[0] -= len(flat)
+            return ["flat", tags[kind], flat[0], flat[1]]
     path.add(id(value))
     if kind is dict:
         items = [
@@ -228,6 +279,28 @@ def encode(value, depth=0, budget=None, path=None):
         items = [encode(item, depth + 1, budget, path) for item in kind.__iter__(value)]
     path.discard(id(value))
     return [tags[kind], items]
+
+
+_FLAT_TAGS = {int: "int", float: "float", str: "str"}
+
+
+def _flat(kind, value):
+    """A list, tuple, set or frozenset of one exact type of int, float or str, none past its
+    cap, as (type, texts): the form most returned containers take, carried without a tag per
+    member (``["flat", "list", "int", ["1f", ...]]``); None for any other container."""
+    members = list(kind.__iter__(value))
+    atom = type(members[0]) if members else None
+    if atom not in _FLAT_TAGS or not all(type(member) is atom for member in members):
+        return None
+    if atom is int:
+        if max(map(int.bit_length, members)) > MAX_INT_BITS:
+            return None
+        return "int", [int.__format__(member, "x") for member in members]
+    if atom is float:
+        return "float", [float.hex(member) for member in members]
+    if max(map(str.__len__, members)) > MAX_STR:
+        return None
+    return "str", members
 
 
 def encode_value(value):
@@ -365,12 +438,11 @@ class Prepared:
         try:
             with warnings.catch_warnings():  # a case's own compile would print to /dev/null
                 warnings.simplefilter("ignore")
-                tree = ast.parse(job["code"], "candidate.py", "exec")
-                self.code = compile(tree, "candidate.py", "exec")
+                self.code = compile(job["code"], "candidate.py", "exec")
         except BaseException as exc:
             self.compile_error = type_name(type(exc))
             return
-        for name in imported_modules(tree):
+        for name in imported_modules(self.code):
             try:
                 __import__(name)
             except BaseException:
@@ -394,8 +466,8 @@ PRELOAD = frozenset(
     {
         "array", "bisect", "calendar", "cmath", "collections", "copy", "dataclasses", "datetime",
         "decimal", "enum", "fractions", "functools", "hashlib", "heapq", "itertools", "math",
-        "numbers", "operator", "random", "statistics", "string", "struct", "textwrap", "typing",
-        "unicodedata",
+        "numbers", "operator", "random", "re", "statistics", "string", "struct", "textwrap",
+        "typing", "unicodedata",
     }
 )  # fmt: skip
 
@@ -407,15 +479,20 @@ def read_arguments(case):
     return args, kwargs
 
 
-def imported_modules(tree):
-    """Dotted names of the ``PRELOAD`` modules (and their submodules) the code imports."""
-    names = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.append(node.module)
-    return [name for name in names if name.split(".")[0] in PRELOAD]
+def imported_modules(code):
+    """Dotted names of the ``PRELOAD`` modules (and their submodules) the code may import.
+
+    Read from the names the compiled code uses (every import's module name is one), nested
+    functions and classes included: a name that is not an import only preloads a module that
+    runs nothing but its own set-up, and parsing the code a second time for its imports
+    would cost more than the compile.
+    """
+    names, stack = set(), [code]
+    while stack:
+        unit = stack.pop()
+        names.update(unit.co_names)
+        stack += [const for const in unit.co_consts if type(const) is type(code)]
+    return sorted(name for name in names if name.split(".")[0] in PRELOAD)
 
 
 def load_candidate(prepared, job):
@@ -444,9 +521,12 @@ def invoke(func, case, arguments=None):
     Returns the observation (``returned`` without its value yet, or ``raised``), with the
     call's wall time ``elapsed_s`` and CPU time ``cpu_s``, and the result.
     """
-    started, cpu = time.perf_counter(), time.process_time()
+    started = cpu = 0.0
     try:
-        args, kwargs = arguments or read_arguments(case)
+        if arguments is None:
+            started, cpu = time.perf_counter(), time.process_time()
+            arguments = read_arguments(case)
+        args, kwargs = arguments
         started, cpu = time.perf_counter(), time.process_time()
         result = func(*args, **kwargs)
     except BaseException as exc:
@@ -622,11 +702,11 @@ def isolate(prepared, write_fd):
 
 def write_record(write_fd, observation):
     try:
-        # json.dumps as the case's process has it: a candidate that patches it forges its own
+        # The encoder as the case's process has it: a candidate that patches it forges its own
         # record, and the host must (and is tested to) read such a record safely.
-        line = json.dumps(observation, ensure_ascii=True) + "\n"
+        line = json_dumps(observation) + "\n"
     except BaseException as exc:
-        line = json.dumps({"status": "error", "detail": type_name(type(exc))}) + "\n"
+        line = json_dumps({"status": "error", "detail": type_name(type(exc))}) + "\n"
     _write_all(write_fd, line.encode("ascii"))
 
 
@@ -661,7 +741,8 @@ def batch_child_main(prepared, job, cases, write_fd):
                     detail = "used %.2f s of CPU, over its %g s" % (observation["cpu_s"], limit)
                     observation = dict(observation, status="timeout", detail=detail)
                 elif observation["status"] == "returned":
-                    _write_all(write_fd, CALLED + b"\n")  # encoding is not timed
+                    if type(result) not in _ATOMS:  # an atom's encoding costs next to nothing
+                        _write_all(write_fd, CALLED + b"\n")  # encoding is not timed
                     observation = with_value(observation, result)
             except BaseException as exc:
                 observation = {"status": "error", "detail": type_name(type(exc))}
@@ -710,7 +791,7 @@ class LineReader:
 
 def parse_record(line):
     try:
-        record = json.loads(line)
+        record = json_loads(line)
     except (ValueError, RecursionError):
         return {"status": "protocol_error", "detail": "unparsable record"}
     if type(record) is not dict:
@@ -954,7 +1035,7 @@ def run_case(prepared, job, case, timeout):
     if not raw.endswith(b"\n"):
         return {"status": "crashed", "detail": _describe(status), "wall_s": wall}
     try:
-        record = json.loads(raw)
+        record = json_loads(raw)
     except (ValueError, RecursionError):
         return {"status": "protocol_error", "detail": "unparsable record", "wall_s": wall}
     if type(record) is not dict:
@@ -1032,10 +1113,10 @@ def main():
     out = os.fdopen(os.dup(1), "w", encoding="ascii", buffering=1 << 16)
 
     def emit(record):
-        out.write(json.dumps(record, ensure_ascii=True) + "\n")
+        out.write(json_dumps(record) + "\n")
 
     line = sys.stdin.buffer.readline(JOB_LIMIT)
-    job = json.loads(line)
+    job = json_loads(line)
     emit({"kind": "hello", "python": sys.version.split()[0], "undumpable": undumpable})
     out.flush()  # out at once: a harness killed later is one that stopped, not one that never began
     prepared = Prepared(job)

@@ -124,5 +124,6 @@ def nesting(data: Any) -> int:
         else:
             continue
         deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in children)
+        # Only containers go on the stack: most of a document is scalars.
+        stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
     return deepest

@@ -251,7 +251,7 @@ class Execution:
     timed_out: bool  # killed by the host at the wall-clock deadline
     output_capped: bool  # killed for writing more than the limit
     exit_code: int | None
-    oom_killed: bool
+    oom_killed: bool  # looked up only for a container that did not exit 0
     elapsed_s: float
     image: str
     image_id: str

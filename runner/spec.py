@@ -293,11 +293,12 @@ def text(value: str | list[str]) -> str:
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    counts = Counter(key for key, _ in pairs)
-    duplicates = sorted(key for key, count in counts.items() if count > 1)
-    if duplicates:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        counts = Counter(key for key, _ in pairs)
+        duplicates = sorted(key for key, count in counts.items() if count > 1)
         raise ValueError(f"duplicate key(s) {', '.join(map(repr, duplicates))}")
-    return dict(pairs)
+    return data
 
 
 def json_pointer(parts: Iterable[Any]) -> str:

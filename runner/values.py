@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,7 +205,7 @@ def decode(tagged: Any, depth: int = 0) -> Any:
 ARITY = {
     "none": 0, "bool": 1, "int": 1, "float": 1, "complex": 2, "str": 1, "bytes": 1, "list": 1,
     "tuple": 1, "set": 1, "frozenset": 1, "dict": 1, "unsupported": 1, "too_large": 1,
-    "digest": 3, "subdict": 2,
+    "digest": 3, "subdict": 2, "flat": 3,
 }  # fmt: skip
 
 
@@ -296,6 +297,25 @@ def _items(items: list[Any], depth: int) -> list[Any]:
     return [decode(item, depth + 1) for item in items]
 
 
+_FLAT = {"int": lambda text: int(text, 16), "float": float.fromhex, "str": str}
+_CONTAINERS: dict[str, Callable[[list[Any]], Any]] = {
+    "list": list, "tuple": tuple, "set": lambda m: set(_distinct(m)),
+    "frozenset": lambda m: frozenset(_distinct(m)),
+}  # fmt: skip
+
+
+def _flat(rest: list[Any]) -> Any:
+    """A container of one atom type, as the texts of its members (the harness's ``flat``)."""
+    container, atom, texts = rest
+    if container not in _CONTAINERS or atom not in _FLAT or type(texts) is not list:
+        raise Undecodable("malformed flat value")
+    if not all(type(text) is str for text in texts):
+        raise Undecodable("malformed flat value")
+    if atom in _OVER and any(len(text) > _OVER[atom] for text in texts):
+        raise TooLarge(f"returned a {atom} over the host's cap")
+    return _CONTAINERS[container](texts if atom == "str" else list(map(_FLAT[atom], texts)))
+
+
 def _distinct(members: list[Any]) -> list[Any]:
     """``members``, once sure that few share a hash (so a set of them builds in linear time)."""
     counts: dict[int, int] = {}
@@ -320,6 +340,7 @@ _DECODERS = {
     "complex": lambda rest, depth: complex(float.fromhex(rest[0]), float.fromhex(rest[1])),
     "str": lambda rest, depth: rest[0],
     "digest": lambda rest, depth: _digest(rest),
+    "flat": lambda rest, depth: _flat(rest),
     "subdict": _foreign,
     "bytes": lambda rest, depth: bytes.fromhex(rest[0]),
     "dict": lambda rest, depth: _dict(rest[0], depth),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import ast
+import json
 
+import pytest
 from fakes import harness as load_harness
 
 harness = load_harness()  # the real in-container harness
@@ -19,13 +20,34 @@ def test_only_listed_standard_modules_are_imported_ahead():
         "    from itertools import chain\n"
         "    import antigravity\n"
     )
-    assert sorted(harness.imported_modules(ast.parse(code))) == [
+    assert harness.imported_modules(compile(code, "candidate.py", "exec")) == [
+        "collections",
         "collections.abc",
         "itertools",
         "math",
         "typing",
     ]
     assert not {"os", "socket", "antigravity", "this"} & harness.PRELOAD
+
+
+def test_the_harness_json_reads_and_writes_what_json_does():
+    documents = [
+        {"kind": "case", "case": "c\u00e9\n", "value": ["list", [["int", "-1f"], ["none"]]]},
+        [1, -2.5, 1e300, True, False, None, "", {}, []],
+        {"cpu_s": 0.000123, "nested": {"a": [{"b": ["\ud800"]}]}},
+        "a string",
+        12345678901234567890,
+    ]
+    for document in documents:
+        text = json.dumps(document, ensure_ascii=True)
+        assert harness.json_dumps(document) == text
+        assert harness.json_loads(text) == document
+        assert harness.json_loads((" \n" + text + "\r\n").encode()) == document
+    for text in ("NaN", "Infinity", "-Infinity"):
+        assert repr(harness.json_loads(text)) == repr(json.loads(text))
+    for bad in ("", "   ", "[1,", "1 2", "{}x", b"\xff", '{"a": }'):
+        with pytest.raises(ValueError):
+            harness.json_loads(bad)
 
 
 def test_a_job_is_prepared_without_running_the_candidate():

@@ -171,6 +171,14 @@ ROUND_TRIP = [
     b"\x00\xff abc",
     [],
     [1, [2.5, "x"], ()],
+    [3, -31, 2**100, 0],
+    (1.5, -0.0, INF, 1e-310),
+    ["a", "\ud800", ""],
+    {7, 8},
+    frozenset({"x", "y"}),
+    [True, 1],
+    [1, True],
+    [2**13000, 1],
     (),
     (1,),
     (None, (True, 1, 1.0)),
@@ -234,6 +242,39 @@ def test_decode_hand_written_tags(tagged: list[Any], value: Any) -> None:
     decoded = decode(tagged)
     assert type(decoded) is type(value)
     assert canonical(decoded) == canonical(value)
+
+
+def test_flat_containers_carry_one_text_per_member() -> None:
+    assert encode([1, 31]) == ["flat", "list", "int", ["1", "1f"]]
+    assert encode(("a",)) == ["flat", "tuple", "str", ["a"]]
+    assert encode([0.5]) == ["flat", "list", "float", ["0x1.0000000000000p-1"]]
+    # Mixed or past a cap: a tag per member, as for any container.
+    assert encode([True, 1])[0] == "list"
+    assert encode([1, 2**13000])[1][1][0] == "digest"
+
+
+@pytest.mark.parametrize(
+    "tagged",
+    [
+        ["flat", "dict", "int", ["1"]],
+        ["flat", "list", "bool", ["1"]],
+        ["flat", "list", "int", "1"],
+        ["flat", "list", "int", [1]],
+        ["flat", "list", "int", ["zz"]],
+        ["flat", "list", "float", ["0x1p"]],
+        ["flat", "set", "str", [["str", "a"]]],
+    ],
+)
+def test_malformed_flat_values_are_undecodable(tagged: list[Any]) -> None:
+    with pytest.raises(Undecodable):
+        decode(tagged)
+
+
+def test_flat_values_keep_the_host_caps() -> None:
+    with pytest.raises(TooLarge):
+        decode(["flat", "list", "int", ["f" * 5000]])
+    with pytest.raises(TooLarge):
+        decode(["flat", "set", "int", [format(k * ((1 << 61) - 1), "x") for k in range(1, 200)]])
 
 
 def test_decode_negative_zero_keeps_its_sign() -> None:

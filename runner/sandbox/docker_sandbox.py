@@ -272,11 +272,14 @@ class DockerSandbox:
             out = read_frames(live.raw, deadline, limits)
         finally:
             live.close()
+        status = None
         if not (out.timed_out or out.capped):
             # The stream ends as the harness exits; the engine may record the exit a moment
             # later, and the exit status decides whether the report counts.
-            _wait_for_exit(api, live.id)
-        state = api.inspect_container(live.id)["State"]
+            status = _wait_for_exit(api, live.id)
+        # A harness that exited 0 finished its report: nothing more to look up (an API call
+        # on every grade's path). Otherwise the engine says how it ended (out of memory?).
+        state = {"ExitCode": 0} if status == 0 else api.inspect_container(live.id)["State"]
         if out.timed_out or out.capped or state.get("Running"):
             # Nothing of a candidate may run once its grade is known.
             _ignore_missing(lambda: api.kill(live.id))
@@ -319,12 +322,15 @@ def remove_runtime_leftovers(container_id: str) -> None:
         pass
 
 
-def _wait_for_exit(api: Any, container: Any, timeout_s: float = EXIT_WAIT_S) -> None:
-    """Wait until the container has exited; kill it if it has not within ``timeout_s``."""
+def _wait_for_exit(api: Any, container: Any, timeout_s: float = EXIT_WAIT_S) -> int | None:
+    """Wait until the container has exited; its exit status, or None when the engine did not
+    say (it is killed if it has not exited within ``timeout_s``)."""
     try:
-        api.wait(container, timeout=timeout_s)
+        status = api.wait(container, timeout=timeout_s).get("StatusCode")
     except requests.exceptions.RequestException:
         _ignore_missing(lambda: api.kill(container))
+        return None
+    return status if type(status) is int else None
 
 
 def _ignore_missing(call: Any) -> None:

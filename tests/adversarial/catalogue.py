@@ -182,7 +182,7 @@ CATALOGUE: list[Hostile] = [
       cases=RAISES3),
     H("monkeypatched_builtins_json", "integrity", "comparison, harness", (30,), ISO, "PW",
       "the harness reads values through the types' own slots: a patched type(), repr() or "
-      "json.dumps() in the case's process changes no value; extra claims in a record are "
+      "record encoder in the case's process changes no value; extra claims in a record are "
       "ignored"),
     H("forged_elapsed_overflow", "integrity", "host parser", (29, 37), ISO, "P",
       "a 400-digit time in its own record is a protocol error of that case, never a crash of "
