@@ -267,8 +267,11 @@ def encode(value, depth=0, budget=None, path=None):
     if kind is not dict:
         flat = _flat(kind, value)
         if flat is not None:
-            budget[0] -= len(flat)
-            return ["flat", tags[kind], flat[0], flat[1]]
+            atom, texts = flat
+            budget[0] -= len(texts)  # a node per member, as a tag per member would cost
+            if budget[0] < 0:
+                raise TooLarge("too many nodes or too deep")
+            return ["flat", tags[kind], atom, texts]
     path.add(id(value))
     if kind is dict:
         items = [

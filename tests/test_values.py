@@ -253,6 +253,16 @@ def test_flat_containers_carry_one_text_per_member() -> None:
     assert encode([1, 2**13000])[1][1][0] == "digest"
 
 
+def test_flat_members_count_against_the_node_cap_as_tagged_ones_do() -> None:
+    # A list of k tuples of 13 strings is 1 + 14k nodes, however they travel.
+    cap = harness().MAX_NODES
+    under = [("a",) * 13 for _ in range((cap - 1) // 14)]
+    assert encode(under)[0] == "list"
+    with pytest.raises(harness().TooLarge):
+        encode(under + [("a",) * 13])
+    assert harness().encode_value(under + [("a",) * 13])[:2] == ["digest", "value"]
+
+
 @pytest.mark.parametrize(
     "tagged",
     [
