@@ -259,8 +259,8 @@ def test_flat_members_count_against_the_node_cap_as_tagged_ones_do() -> None:
     under = [("a",) * 13 for _ in range((cap - 1) // 14)]
     assert encode(under)[0] == "list"
     with pytest.raises(harness().TooLarge):
-        encode(under + [("a",) * 13])
-    assert harness().encode_value(under + [("a",) * 13])[:2] == ["digest", "value"]
+        encode([*under, ("a",) * 13])
+    assert harness().encode_value([*under, ("a",) * 13])[:2] == ["digest", "value"]
 
 
 @pytest.mark.parametrize(
