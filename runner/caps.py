@@ -12,6 +12,7 @@ This module imports nothing else from ``runner``.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -75,6 +76,32 @@ def load_json(
         Refused: with the reason, short and safe to print.
     """
 
+    try:
+        if isinstance(text, bytes):
+            text = text.decode(json.detect_encoding(text), "surrogatepass")
+        data = _decoder(int_digits, bad_number, object_pairs_hook).decode(text)
+    except RecursionError:
+        raise Refused(f"nested deeper than {depth} levels") from None
+    except Refused:
+        raise
+    except ValueError as exc:  # JSONDecodeError, bad UTF-8
+        raise Refused(f"not valid JSON: {str(exc)[:200]}") from None
+    # Nesting never exceeds the number of openers: most reports need no walk at all.
+    openers = text.count("[") + text.count("{")
+    if openers > depth and nesting(data) > depth:
+        raise Refused(f"nested deeper than {depth} levels")
+    return data
+
+
+@functools.lru_cache(maxsize=16)
+def _decoder(
+    int_digits: int,
+    bad_number: BadNumber | None,
+    object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None,
+) -> json.JSONDecoder:
+    """``load_json``'s decoder for one set of caps, made once: a transcript is read a line at
+    a time, and making a decoder costs more than most lines' parse."""
+
     def number(literal: str) -> Any:
         if bad_number is not None:
             return bad_number
@@ -87,28 +114,12 @@ def load_json(
         value = float(literal)
         return value if math.isfinite(value) else number(literal)
 
-    try:
-        data = json.loads(
-            text,
-            parse_constant=number,
-            parse_int=integer,
-            parse_float=real,
-            object_pairs_hook=object_pairs_hook,
-        )
-    except RecursionError:
-        raise Refused(f"nested deeper than {depth} levels") from None
-    except Refused:
-        raise
-    except ValueError as exc:  # JSONDecodeError, bad UTF-8
-        raise Refused(f"not valid JSON: {str(exc)[:200]}") from None
-    # Nesting never exceeds the number of openers: most reports need no walk at all.
-    if isinstance(text, bytes):
-        openers = text.count(b"[") + text.count(b"{")
-    else:
-        openers = text.count("[") + text.count("{")
-    if openers > depth and nesting(data) > depth:
-        raise Refused(f"nested deeper than {depth} levels")
-    return data
+    return json.JSONDecoder(
+        parse_constant=number,
+        parse_int=integer,
+        parse_float=real,
+        object_pairs_hook=object_pairs_hook,
+    )
 
 
 def nesting(data: Any) -> int:

@@ -171,13 +171,14 @@ def observation(case_id: str, record: dict[str, Any]) -> Observation:
     status = record.get("status")
     # The call's CPU time when it is reported (what a suite's limit is on), else its wall time;
     # every time the record carries must be well-formed.
-    times = [_seconds(record.get(key)) for key in ("cpu_s", "elapsed_s", "wall_s")]
-    if None in times:
-        return Observation(case_id, "protocol_error", detail="malformed elapsed_s")
-    given = [
-        t for key, t in zip(("cpu_s", "elapsed_s", "wall_s"), times, strict=True) if key in record
-    ]
-    elapsed = given[0] if given else 0.0
+    elapsed = None
+    for key in ("cpu_s", "elapsed_s", "wall_s"):
+        if key in record:
+            seconds = _seconds(record[key])
+            if seconds is None:
+                return Observation(case_id, "protocol_error", detail="malformed elapsed_s")
+            elapsed = seconds if elapsed is None else elapsed
+    elapsed = 0.0 if elapsed is None else elapsed
     if status == "returned":
         try:
             return Observation(
