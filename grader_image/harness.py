@@ -834,6 +834,25 @@ class CpuClock:
             os.close(self.fd)
 
 
+class CpuWatch:
+    """The parent's watch on one batch case's call: over its limit (plus CPU_MARGIN_S) by the
+    child's CPU time. The clock is first read when the parent first waits for the case: a
+    record already in the pipe needs no watch, and the first wait comes as the case begins."""
+
+    def __init__(self, clock, limit):
+        self.clock, self.limit, self.mark = clock, limit, None
+
+    def over(self):
+        now = self.clock.seconds()
+        if self.mark is None:
+            self.mark = now
+        return now - self.mark > self.limit + CPU_MARGIN_S
+
+    def spent(self):
+        """CPU time the child used since the watch began; 0 when it never began."""
+        return 0.0 if self.mark is None else self.clock.seconds() - self.mark
+
+
 class Group:
     """One group's time budget in batch mode: CPU spent on calls against the cap, and the
     wall-clock backstop (``wall_slack`` times the cap, plus the allowance)."""
@@ -882,22 +901,20 @@ def run_chunk(prepared, job, cases, group):
     else:
         for case in cases:
             limit = float(case.get("timeout") or default)
-            cpu_mark = clock.seconds()
+            watch = CpuWatch(clock, limit)
             backstop = min(mark + group.slack * limit + group.allowance, group.wall_deadline)
-            line, why = reader.line(
-                backstop, lambda m=cpu_mark, t=limit: clock.seconds() - m > t + CPU_MARGIN_S
-            )
-            if line is not None and (
-                line == CALLED or parse_record(line).get("status") == "called"
-            ):
+            line, why = reader.line(backstop, watch.over)
+            record = None if line is None or line == CALLED else parse_record(line)
+            if line == CALLED or (record is not None and record.get("status") == "called"):
                 line, why = reader.line(group.wall_deadline if group.cap else backstop + 60)
+                record = None
             now = time.monotonic()
             if line is None:
                 capped = why == "timeout" and now >= group.wall_deadline
                 records.append(lost(why, now - mark, "(group time cap)" if capped else ""))
-                group.cpu += clock.seconds() - cpu_mark
+                group.cpu += watch.spent()
                 break
-            record = dict(parse_record(line), wall_s=now - mark)
+            record = dict(parse_record(line) if record is None else record, wall_s=now - mark)
             records.append(record)
             group.cpu += _number(record.get("cpu_s"))
             mark = now

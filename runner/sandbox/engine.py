@@ -34,7 +34,7 @@ from runner.settings import LOCAL, EngineSpec, Settings
 LABEL = "chorebench"
 OWNER = f"{LABEL}.owner"  # <host>:<pid>:<start time> of the runner (``owner_id``)
 API_VERSION = "1.41"
-HARNESS = ["python3", "-I", "-B", "/opt/chorebench/harness.py"]
+HARNESS = ["python3", "-I", "-B", "/opt/chorebench/harness.pyc"]  # compiled in the image
 TMPFS = "rw,noexec,nosuid,nodev,size=16m,mode=1777"
 SHM_SIZE = "16m"
 UID = "65534:65534"
