@@ -265,7 +265,8 @@ def encode(value, depth=0, budget=None, path=None):
         path.discard(id(value))
         return ["subdict", type_name(kind), items]
     if kind is not dict:
-        flat = _flat(kind, value)
+        members = list(kind.__iter__(value))  # iterated once, whichever form it travels in
+        flat = _flat(members)
         if flat is not None:
             atom, texts = flat
             budget[0] -= len(texts)  # a node per member, as a tag per member would cost
@@ -279,7 +280,7 @@ def encode(value, depth=0, budget=None, path=None):
             for k, v in dict.items(value)
         ]
     else:
-        items = [encode(item, depth + 1, budget, path) for item in kind.__iter__(value)]
+        items = [encode(item, depth + 1, budget, path) for item in members]
     path.discard(id(value))
     return [tags[kind], items]
 
@@ -287,11 +288,11 @@ def encode(value, depth=0, budget=None, path=None):
 _FLAT_TAGS = {int: "int", float: "float", str: "str"}
 
 
-def _flat(kind, value):
-    """A list, tuple, set or frozenset of one exact type of int, float or str, none past its
-    cap, as (type, texts): the form most returned containers take, carried without a tag per
-    member (``["flat", "list", "int", ["1f", ...]]``); None for any other container."""
-    members = list(kind.__iter__(value))
+def _flat(members):
+    """The members of a list, tuple, set or frozenset, when all are of one exact type of int,
+    float or str and none is past its cap, as (type, texts): the form most returned
+    containers take, carried without a tag per member (``["flat", "list", "int", ["1f",
+    ...]]``); None for any other members."""
     atom = type(members[0]) if members else None
     if atom not in _FLAT_TAGS or not all(type(member) is atom for member in members):
         return None
@@ -907,14 +908,14 @@ def run_chunk(prepared, job, cases, group):
             record = None if line is None or line == CALLED else parse_record(line)
             if line == CALLED or (record is not None and record.get("status") == "called"):
                 line, why = reader.line(group.wall_deadline if group.cap else backstop + 60)
-                record = None
+                record = None if line is None else parse_record(line)
             now = time.monotonic()
             if line is None:
                 capped = why == "timeout" and now >= group.wall_deadline
                 records.append(lost(why, now - mark, "(group time cap)" if capped else ""))
                 group.cpu += watch.spent()
                 break
-            record = dict(parse_record(line) if record is None else record, wall_s=now - mark)
+            record = dict(record, wall_s=now - mark)
             records.append(record)
             group.cpu += _number(record.get("cpu_s"))
             mark = now

@@ -313,7 +313,7 @@ def _flat(rest: list[Any]) -> Any:
         raise Undecodable("malformed flat value")
     if atom in _OVER and any(len(text) > _OVER[atom] for text in texts):
         raise TooLarge(f"returned a {atom} over the host's cap")
-    return _CONTAINERS[container](texts if atom == "str" else list(map(_FLAT[atom], texts)))
+    return _CONTAINERS[container](list(map(_FLAT[atom], texts)))
 
 
 def _distinct(members: list[Any]) -> list[Any]:
