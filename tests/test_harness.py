@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import warnings
 
 import pytest
 from fakes import harness as load_harness
@@ -75,3 +77,28 @@ def test_a_candidate_that_does_not_compile_is_one_compile_error_for_every_case()
     assert prepared.code is None and prepared.compile_error == "SyntaxError"
     observation = harness.run_function_case(prepared, job, {"id": "a"}, None)
     assert observation == {"status": "compile_error", "detail": "SyntaxError"}
+
+
+def test_a_candidates_patterns_are_compiled_ahead_and_nothing_else_changes():
+    code = (
+        "import re\n"
+        "WORD = re.compile(r'\\b[a-z]+\\b')\n"
+        "def f(s):\n"
+        "    '''Not a pattern: ( unbalanced'''\n"
+        "    return re.fullmatch(r'PT(?:([0-9]+)H)?', s) and re.findall('[[a]', s)\n"
+    )
+    re.purge()
+    job = {"mode": "function", "code": code, "entry_point": "f", "timeout": 1.0, "cases": []}
+    harness.Prepared(job)
+    cached = {key[1] for key in re._cache}  # the module's own cache, keyed (type, text, flags)
+    assert {r"\b[a-z]+\b", r"PT(?:([0-9]+)H)?"} <= cached
+    # a docstring that is no pattern is not cached; one that warns ("possible nested set")
+    # is left for the case to compile, so the case meets the warning as a fresh process does
+    assert not {"Not a pattern: ( unbalanced", "[[a]"} & cached
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        re.compile("[[a]")
+    assert [type(w.message) for w in seen] == [FutureWarning]
+    re.purge()
+    harness.Prepared(dict(job, code="import string\ndef f(s):\n    return '[a-z]+'\n"))
+    assert not re._cache  # the candidate names no `re`: nothing compiled
