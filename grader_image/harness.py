@@ -37,11 +37,11 @@ What this protects, and what it does not:
 - Each case runs in its own forked child, in a new session, with stdin/stdout/stderr on
   /dev/null and only its own result pipe open, so it cannot write to the report channel
   through a file descriptor. The harness is the template every case is forked from: what
-  all cases share (ctypes, the io_uring filter, the compiled candidate, the standard-library
+  all cases share (the io_uring filter, the compiled candidate, the standard-library
   modules it imports, the arguments) is paid once, in the harness, which never runs
   candidate code; each case (each batch child) executes the candidate's module afresh in its
   own process, so no case sees what an earlier one did, and each has its own time limit and
-  its own pipe. The harness also makes itself non-dumpable when ctypes is there, so
+  its own pipe. The harness also makes itself non-dumpable when _ctypes is there, so
   children cannot reach its descriptors or memory through /proc under runc. gVisor
   still lets them open /proc/1/fd/1 and signal PID 1: a line they write makes the report
   inconsistent (it scores nothing), and a harness they kill leaves a report that the host
@@ -61,11 +61,13 @@ What this protects, and what it does not:
 """
 
 import _json
+
+# The C module: `signal` imports enum (with functools, collections...), 4 ms of CPU at every start.
+import _signal as signal
 import builtins
 import gc
 import os
 import select
-import signal
 import sys
 import time
 import warnings
@@ -704,31 +706,57 @@ IO_URING_FILTER = [
 ]
 
 
-def refuse_io_uring():
+def libc_prctl():
+    """prctl(2) from the C library, through ``_ctypes`` alone; None when it cannot be had.
+
+    ``_ctypes`` is the C half of ctypes: ctypes itself (its classes, ``struct``, ``_endian``)
+    costs 1.5 ms of CPU to import, in every container, for the two calls made here.
+    """
+    try:
+        import _ctypes  # noqa: PLC0415
+
+        class Int(_ctypes._SimpleCData):
+            _type_ = "i"
+
+        class Function(_ctypes.CFuncPtr):
+            _flags_ = _ctypes.FUNCFLAG_CDECL
+            _restype_ = Int
+
+        class Libc:
+            _handle = _ctypes.dlopen(None, _ctypes.RTLD_LOCAL)
+
+        return Function(("prctl", Libc))
+    except Exception:
+        return None
+
+
+def refuse_io_uring(prctl):
     """Harness side, before any job: install IO_URING_FILTER; True when it holds.
 
     Inherited by every case's process and everything a candidate starts; never removable.
-    Needs ctypes; under gVisor the Sentry enforces it too.
+    Needs ``prctl`` (``libc_prctl``); under gVisor the Sentry enforces it too.
     """
     try:
-        import ctypes  # noqa: PLC0415
+        import _ctypes  # noqa: PLC0415
 
-        class SockFilter(ctypes.Structure):
-            _fields_ = [
-                ("code", ctypes.c_ushort),
-                ("jt", ctypes.c_ubyte),
-                ("jf", ctypes.c_ubyte),
-                ("k", ctypes.c_uint),
-            ]
+        def simple(code):
+            return type("c_" + code, (_ctypes._SimpleCData,), {"_type_": code})
 
-        class SockFprog(ctypes.Structure):
-            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+        ushort, ubyte, uint = simple("H"), simple("B"), simple("I")
 
-        program = (SockFilter * len(IO_URING_FILTER))(*[SockFilter(*i) for i in IO_URING_FILTER])
+        class SockFilter(_ctypes.Structure):
+            _fields_ = [("code", ushort), ("jt", ubyte), ("jf", ubyte), ("k", uint)]
+
+        class SockFprog(_ctypes.Structure):
+            _fields_ = [("len", ushort), ("filter", _ctypes.POINTER(SockFilter))]
+
+        class Program(_ctypes.Array):
+            _type_, _length_ = SockFilter, len(IO_URING_FILTER)
+
+        program = Program(*[SockFilter(*i) for i in IO_URING_FILTER])
         fprog = SockFprog(len(IO_URING_FILTER), program)
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS (Docker sets it already)
-        return libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0  # PR_SET_SECCOMP, FILTER
+        prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS (Docker sets it already)
+        return prctl(22, 2, _ctypes.byref(fprog), 0, 0) == 0  # PR_SET_SECCOMP, FILTER
     except Exception:
         return False
 
@@ -736,7 +764,7 @@ def refuse_io_uring():
 def isolate(prepared, write_fd):
     """Child side, first thing: a session of its own, no stdio, only the result pipe open.
 
-    What every case needs and can share (the io_uring filter, ctypes, SIGPIPE's default
+    What every case needs and can share (the io_uring filter, SIGPIPE's default
     action, /dev/null) was set up once by the harness and is inherited.
     """
     os.setsid()
@@ -1153,20 +1181,19 @@ def _describe(status):
     return "exited with status %d without a report" % os.WEXITSTATUS(status)
 
 
-def make_undumpable():
+def make_undumpable(prctl):
     """Stop same-uid children from opening /proc/<harness>/fd or mem (PR_SET_DUMPABLE = 0)."""
     try:
-        import ctypes  # noqa: PLC0415
-
-        return ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) == 0
+        return prctl(4, 0, 0, 0, 0) == 0
     except Exception:
         return False
 
 
 def main():
     """Set up what every case shares, wait for the job, run each case in its own process."""
-    undumpable = make_undumpable()
-    refuse_io_uring()  # inherited by every case and everything a case starts
+    prctl = libc_prctl()
+    undumpable = make_undumpable(prctl)
+    refuse_io_uring(prctl)  # inherited by every case and everything a case starts
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # for the cases (and a report nobody reads)
     if os.environ.pop("CHOREBENCH_PRELOAD", "") == "pytest":
         preload_pytest()
