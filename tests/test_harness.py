@@ -84,7 +84,8 @@ def test_a_candidates_patterns_are_compiled_ahead_and_nothing_else_changes():
         "import re\n"
         "WORD = re.compile(r'\\b[a-z]+\\b')\n"
         "def f(s):\n"
-        "    '''Not a pattern: ( unbalanced'''\n"
+        "    '''A docstring,\n    over lines.'''\n"
+        "    assert s != 'Not a pattern: ( unbalanced'\n"
         "    return re.fullmatch(r'PT(?:([0-9]+)H)?', s) and re.findall('[[a]', s)\n"
     )
     re.purge()
@@ -92,9 +93,10 @@ def test_a_candidates_patterns_are_compiled_ahead_and_nothing_else_changes():
     harness.Prepared(job)
     cached = {key[1] for key in re._cache}  # the module's own cache, keyed (type, text, flags)
     assert {r"\b[a-z]+\b", r"PT(?:([0-9]+)H)?"} <= cached
-    # a docstring that is no pattern is not cached; one that warns ("possible nested set")
-    # is left for the case to compile, so the case meets the warning as a fresh process does
-    assert not {"Not a pattern: ( unbalanced", "[[a]"} & cached
+    # a text that is no pattern is not cached, nor one over lines (a docstring); one that
+    # warns ("possible nested set") is left for the case to compile, so the case meets the
+    # warning as a fresh process does
+    assert not {"Not a pattern: ( unbalanced", "A docstring,\n    over lines.", "[[a]"} & cached
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         re.compile("[[a]")
