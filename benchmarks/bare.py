@@ -67,6 +67,36 @@ def fork_command(forks: int) -> list[str]:
     return ["python3", "-I", "-c", loop % forks]
 
 
+def case_command(cases: int) -> list[str]:
+    """A Python that runs ``cases`` cases the least way a case can run in a process of its own.
+
+    Each: a pipe, a fork; the child takes a session of its own, executes a one-line module
+    (compiled once, before the forks), calls its function and writes one JSON line; the parent
+    reads the line and reaps the child. No isolation of stdio or descriptors, no time limit, no
+    encoding of the value beyond ``json``: the floor under the per-case cost of any grader that
+    forks a Python process per case. Two lifecycles (1 and 1 + K cases) give it as a slope.
+    """
+    program = (
+        "import json, os\n"
+        "code = compile('def f(x):\\n    return x\\n', 'candidate.py', 'exec')\n"
+        "for n in range(%d):\n"
+        "    r, w = os.pipe()\n"
+        "    if os.fork() == 0:\n"
+        "        os.setsid()\n"
+        "        namespace = {}\n"
+        "        exec(code, namespace)\n"
+        "        value = ['int', str(namespace['f'](n))]\n"
+        "        line = json.dumps({'status': 'returned', 'value': value})\n"
+        "        os.write(w, line.encode() + b'\\n')\n"
+        "        os._exit(0)\n"
+        "    os.close(w)\n"
+        "    assert os.read(r, 4096).endswith(b'\\n')\n"
+        "    os.close(r)\n"
+        "    os.wait()\n"
+    )
+    return ["python3", "-I", "-c", program % cases]
+
+
 def timed(task: Callable[[], object]) -> float:
     """Seconds one call of ``task`` takes."""
     started = time.perf_counter()

@@ -18,7 +18,10 @@ rounds, and what is compared is compared as ratios of figures from the same run:
 - per-case cost (``per_case.py``): one warm grade of a trivial function with 10 cases and one
   with 1000 (50 in a smoke run); the slope between them is what one more case costs;
 - the fork floor: bare lifecycles of a Python that forks (and reaps) 1 child and 201 (21 in a
-  smoke run); the slope is what the smallest process per case costs under the runtime.
+  smoke run); the slope is what the smallest process per case costs under the runtime;
+- the case floor: the same, each child also executing a one-line module, calling it and
+  writing a JSON line to its parent (``bare.case_command``): the least a case run in a Python
+  process of its own costs.
 
 Every grade is checked against the workload's expected points, and every peer's output against
 the floor's, in every round: a measurement that gets one wrong is void (no figure; the error
@@ -39,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from bare import bare_lifecycle, fork_command, throughput, timed
+from bare import bare_lifecycle, case_command, fork_command, throughput, timed
 from peers import Peer, expected_outputs, make_peers, program, run_in_process, same_output
 from per_case import grade_sample, trivial_spec
 from perf_report import DOC, describe_machine, render, write_doc
@@ -192,10 +195,10 @@ def _tasks(
         for size in PER_CASE_SMOKE if smoke else PER_CASE:
             tasks[f"grade {size} cases"] = grade_sample(warm, trivial_spec(size))
     for forks in (1, FORKS_SMOKE if smoke else FORKS):
-        command = fork_command(forks)
-        tasks[f"fork {forks}"] = lambda command=command: bare_lifecycle(
-            cold.client, cold.image.id, limits, result.runtime, command
-        )
+        for name, command in (("fork", fork_command(forks)), ("case", case_command(forks))):
+            tasks[f"{name} {forks}"] = lambda command=command: bare_lifecycle(
+                cold.client, cold.image.id, limits, result.runtime, command
+            )
     unique = list(work.functions)
     outputs = expected_outputs(unique)
     tasks["exec floor"] = _per_candidate(unique, outputs, run_in_process)

@@ -86,8 +86,8 @@ def _slope_ms(prefix: str) -> Getter:
     return get
 
 
-# One more case (a trivial function's grade), and one fork, exit and reap of python3.
-per_case_ms, fork_floor_ms = _slope_ms("grade"), _slope_ms("fork")
+# One more case (a trivial function's grade); one fork, exit and reap of python3; one least case.
+per_case_ms, fork_floor_ms, case_floor_ms = _slope_ms("grade"), _slope_ms("fork"), _slope_ms("case")
 
 
 # The per-case goal depends on the runtime: a fork costs far more under gVisor.
@@ -131,6 +131,7 @@ def figures(results: Sequence[Result], jobs: int) -> list[list[str]]:
         ("grade of a trivial function, 1000 cases, warm pool, s", _m("grade 1000 cases"), 3),
         ("per-case cost (slope 10 to 1000 cases), ms", per_case_ms, 2),
         ("fork floor: one fork, exit and reap of python3, ms", fork_floor_ms, 2),
+        ("case floor: a fork that runs a one-line function and reports, ms", case_floor_ms, 2),
     ]  # fmt: skip
     return [[label, *(_fmt(get(r), digits) for r in results)] for label, get, digits in rows]
 

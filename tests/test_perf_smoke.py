@@ -28,5 +28,9 @@ def test_perf_smoke_grades_everything_and_prints_the_tables(sandbox, settings):
     assert "| goal" in done.stdout
     assert "| machine" in done.stdout
     assert "bare lifecycle latency" in done.stdout
+    # the floors under the per-case cost were measured (a lifecycle that failed leaves n/a)
+    for floor in ("fork floor", "case floor"):
+        row = next(line for line in done.stdout.splitlines() if line.startswith(f"| {floor}"))
+        assert "n/a" not in row, row
     left = sandbox.client.containers.list(all=True, filters={"label": "chorebench.perf"})
     assert left == [], [c.name for c in left]
