@@ -10,7 +10,8 @@ import pytest
 
 pytestmark = pytest.mark.docker
 
-PERF = Path(__file__).resolve().parent.parent / "benchmarks" / "perf.py"
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+PERF, FAULTS = BENCHMARKS / "perf.py", BENCHMARKS / "fork_faults.py"
 
 
 def test_perf_smoke_grades_everything_and_prints_the_tables(sandbox, settings):
@@ -32,5 +33,25 @@ def test_perf_smoke_grades_everything_and_prints_the_tables(sandbox, settings):
     for floor in ("fork floor", "case floor"):
         row = next(line for line in done.stdout.splitlines() if line.startswith(f"| {floor}"))
         assert "n/a" not in row, row
+    left = sandbox.client.containers.list(all=True, filters={"label": "chorebench.perf"})
+    assert left == [], [c.name for c in left]
+
+
+def test_fork_faults_smoke_prices_faults_and_counts_them_per_case(sandbox, settings):
+    # A few cases under the session's runtime: the program ran in the image and every figure
+    # is a number (minor faults are "not counted" under gVisor, whose getrusage has none).
+    done = subprocess.run(
+        [sys.executable, str(FAULTS), "--smoke", "--runtime", settings.runtime],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith(("| CPU", "| a case"))]
+    assert len(rows) == 5, done.stdout
+    for row in rows:
+        value = row.rstrip(" |").rsplit("|", 1)[1].strip()
+        assert value == "not counted" or float(value) > 0, row
     left = sandbox.client.containers.list(all=True, filters={"label": "chorebench.perf"})
     assert left == [], [c.name for c in left]
