@@ -475,8 +475,8 @@ PRELOAD = frozenset(
     {
         "array", "bisect", "calendar", "cmath", "collections", "copy", "dataclasses", "datetime",
         "decimal", "enum", "fractions", "functools", "hashlib", "heapq", "itertools", "math",
-        "numbers", "operator", "random", "re", "statistics", "string", "struct", "textwrap",
-        "typing", "unicodedata",
+        "numbers", "operator", "random", "re", "signal", "statistics", "string", "struct",
+        "textwrap", "typing", "unicodedata",
     }
 )  # fmt: skip
 
