@@ -32,8 +32,7 @@ from bare import WAIT_S, case_command
 from docker.types import LogConfig
 
 from runner.records import Limits
-from runner.sandbox import LABEL, UID, container_options, open_sandbox
-from runner.sandbox.engine import HARNESS
+from runner.sandbox import HARNESS, LABEL, UID, container_options, open_sandbox
 from runner.settings import RUNTIMES, Settings
 
 SIZES, SIZES_SMOKE = (10, 510), (5, 25)  # the jobs' case counts; the slope is per case
