@@ -14,6 +14,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from docker.types import LogConfig
+
 from runner.records import Limits
 from runner.sandbox import API_VERSION, LABEL, UID, container_options
 
@@ -26,27 +28,12 @@ def bare_lifecycle(
 ) -> float:
     """One hardened create, start, wait, remove of ``python3 -c pass``; its seconds.
 
-    The container carries the chorebench labels (owner: this process), so a benchmark killed
-    mid-run leaves nothing that the next chorebench process will not prune.
-
     Raises:
         RuntimeError: the command did not exit 0 (the measurement would be meaningless).
     """
     api = client.api
     started = time.perf_counter()
-    container = api.create_container(
-        image_id,
-        command=command,
-        user=UID,
-        network_disabled=True,
-        labels={
-            LABEL: "1",
-            f"{LABEL}.owner": f"{socket.gethostname()}:{os.getpid()}",
-            f"{LABEL}.perf": "bare",
-        },
-        host_config=api.create_host_config(**container_options(limits, runtime)),
-        use_config_proxy=False,
-    )
+    container = create_hardened(api, image_id, limits, runtime, command, "bare")
     try:
         api.start(container)
         status = api.wait(container, timeout=WAIT_S)["StatusCode"]
@@ -55,6 +42,39 @@ def bare_lifecycle(
     if status != 0:
         raise RuntimeError(f"the bare container exited {status}")
     return time.perf_counter() - started
+
+
+def create_hardened(
+    api: Any,
+    image_id: str,
+    limits: Limits,
+    runtime: str,
+    command: list[str],
+    purpose: str,
+    keep_output: bool = False,
+) -> Any:
+    """Create (not start) a container of ``command`` with the sandbox's hardening; its id.
+
+    It carries the chorebench labels (owner: this process, ``chorebench.perf``: ``purpose``),
+    so a benchmark killed mid-run leaves nothing that the next chorebench process will not
+    prune. With ``keep_output``, its output is logged for ``api.logs`` (the sandbox logs none).
+    """
+    options = container_options(limits, runtime)
+    if keep_output:
+        options["log_config"] = LogConfig(type="json-file")
+    return api.create_container(
+        image_id,
+        command=command,
+        user=UID,
+        network_disabled=True,
+        labels={
+            LABEL: "1",
+            f"{LABEL}.owner": f"{socket.gethostname()}:{os.getpid()}",
+            f"{LABEL}.perf": purpose,
+        },
+        host_config=api.create_host_config(**options),
+        use_config_proxy=False,
+    )
 
 
 def fork_command(forks: int) -> list[str]:

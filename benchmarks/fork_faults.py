@@ -23,16 +23,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import sys
 from dataclasses import replace
 
-from bare import WAIT_S, case_command
-from docker.types import LogConfig
+from bare import WAIT_S, case_command, create_hardened
 
 from runner.records import Limits
-from runner.sandbox import HARNESS, LABEL, UID, container_options, open_sandbox
+from runner.sandbox import HARNESS, open_sandbox
 from runner.settings import RUNTIMES, Settings
 
 SIZES, SIZES_SMOKE = (10, 510), (5, 25)  # the jobs' case counts; the slope is per case
@@ -100,26 +97,9 @@ def measure(runtime: str, smoke: bool = False) -> dict:
     limits = Limits()
     with open_sandbox(replace(Settings(), runtime=runtime, pool=0)) as box:
         api = box.client.api
-        options = container_options(limits, runtime)
-        options["log_config"] = LogConfig(type="json-file")  # the figures come back as its output
-        container = api.create_container(
-            box.image.id,
-            command=[
-                *["python3", "-I", "-c", PROGRAM, json.dumps(HARNESS)],
-                *map(str, sizes),
-                str(writers),
-                *case_command(1),
-            ],
-            user=UID,
-            network_disabled=True,
-            labels={
-                LABEL: "1",
-                f"{LABEL}.owner": f"{socket.gethostname()}:{os.getpid()}",
-                f"{LABEL}.perf": "faults",
-            },
-            host_config=api.create_host_config(**options),
-            use_config_proxy=False,
-        )
+        command = ["python3", "-I", "-c", PROGRAM, json.dumps(HARNESS), *map(str, sizes)]
+        command += [str(writers), *case_command(1)]
+        container = create_hardened(api, box.image.id, limits, runtime, command, "faults", True)
         try:
             api.start(container)
             status = api.wait(container, timeout=WAIT_S * 10)["StatusCode"]

@@ -14,17 +14,23 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 PERF, FAULTS = BENCHMARKS / "perf.py", BENCHMARKS / "fork_faults.py"
 
 
-def test_perf_smoke_grades_everything_and_prints_the_tables(sandbox, settings):
-    # One round at jobs=N under the session's runtime: every candidate graded and checked
-    # against its expected points, every available peer's output checked against exec's.
+def smoke(script: Path, runtime: str) -> subprocess.CompletedProcess[str]:
+    """``script --smoke`` under ``runtime``, which must exit 0; what it printed."""
     done = subprocess.run(
-        [sys.executable, str(PERF), "--smoke", "--runtime", settings.runtime],
+        [sys.executable, str(script), "--smoke", "--runtime", runtime],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def test_perf_smoke_grades_everything_and_prints_the_tables(sandbox, settings):
+    # One round at jobs=N under the session's runtime: every candidate graded and checked
+    # against its expected points, every available peer's output checked against exec's.
+    done = smoke(PERF, settings.runtime)
     assert "| figure" in done.stdout
     assert "| goal" in done.stdout
     assert "| machine" in done.stdout
@@ -40,14 +46,7 @@ def test_perf_smoke_grades_everything_and_prints_the_tables(sandbox, settings):
 def test_fork_faults_smoke_prices_faults_and_counts_them_per_case(sandbox, settings):
     # A few cases under the session's runtime: the program ran in the image and every figure
     # is a number (minor faults are "not counted" under gVisor, whose getrusage has none).
-    done = subprocess.run(
-        [sys.executable, str(FAULTS), "--smoke", "--runtime", settings.runtime],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = smoke(FAULTS, settings.runtime)
     rows = [line for line in done.stdout.splitlines() if line.startswith(("| CPU", "| a case"))]
     assert len(rows) == 5, done.stdout
     for row in rows:
