@@ -36,7 +36,7 @@ SIZES, SIZES_SMOKE = (10, 510), (5, 25)  # the jobs' case counts; the slope is p
 PROGRAM = """
 import json, os, resource, subprocess, sys
 HARNESS, SIZES = json.loads(sys.argv[1]), (int(sys.argv[2]), int(sys.argv[3]))
-WRITERS, FLOOR = int(sys.argv[4]), sys.argv[5:]
+WRITERS, FLOORS = int(sys.argv[4]), {int(n): c for n, c in json.loads(sys.argv[5]).items()}
 
 def children():
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -75,7 +75,7 @@ def harness(size):
     assert done.stdout.count('"returned"') == size, done.stdout[-500:]
 
 def floor(size):
-    subprocess.run(FLOOR[:-1] + [FLOOR[-1].replace("range(1)", "range(%d)" % size)], check=True)
+    subprocess.run(FLOORS[size], check=True)
 
 memory = bytearray(4096 * 1100)
 for at in range(0, len(memory), 4096):
@@ -98,7 +98,7 @@ def measure(runtime: str, smoke: bool = False) -> dict:
     with open_sandbox(replace(Settings(), runtime=runtime, pool=0)) as box:
         api = box.client.api
         command = ["python3", "-I", "-c", PROGRAM, json.dumps(HARNESS), *map(str, sizes)]
-        command += [str(writers), *case_command(1)]
+        command += [str(writers), json.dumps({size: case_command(size) for size in sizes})]
         container = create_hardened(api, box.image.id, limits, runtime, command, "faults", True)
         try:
             api.start(container)

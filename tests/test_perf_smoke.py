@@ -45,12 +45,14 @@ def test_perf_smoke_grades_everything_and_prints_the_tables(sandbox, settings):
 
 def test_fork_faults_smoke_prices_faults_and_counts_them_per_case(sandbox, settings):
     # A few cases under the session's runtime: the program ran in the image and every figure
-    # is a number (minor faults are "not counted" under gVisor, whose getrusage has none).
+    # is a number (minor faults are "not counted" under gVisor, whose getrusage has none); a
+    # smoke run's figures are not asserted.
     done = smoke(FAULTS, settings.runtime)
     rows = [line for line in done.stdout.splitlines() if line.startswith(("| CPU", "| a case"))]
     assert len(rows) == 5, done.stdout
     for row in rows:
         value = row.rstrip(" |").rsplit("|", 1)[1].strip()
-        assert value == "not counted" or float(value) > 0, row
+        if value != "not counted":
+            float(value)  # a number, not n/a
     left = sandbox.client.containers.list(all=True, filters={"label": "chorebench.perf"})
     assert left == [], [c.name for c in left]
