@@ -501,14 +501,12 @@ def precompile_patterns(code, re):
     if re is None:
         return
     deadline = time.monotonic() + PATTERN_BUDGET_S
-    texts, stack = [], [code]
-    while stack and len(texts) < PATTERN_COUNT:
-        unit = stack.pop()
-        for const in unit.co_consts:
-            if type(const) is type(code):
-                stack.append(const)
-            elif type(const) is str and 0 < len(const) <= PATTERN_LENGTH and "\n" not in const:
-                texts.append(const)
+    texts = [
+        const
+        for unit in code_units(code)
+        for const in unit.co_consts
+        if type(const) is str and 0 < len(const) <= PATTERN_LENGTH and "\n" not in const
+    ]
     with warnings.catch_warnings():
         # A pattern that warns stays out of the cache (a warning raised is not cached), so a
         # case still meets its warning, e.g. one the candidate turned into an error.
@@ -537,12 +535,17 @@ def imported_modules(code):
     runs nothing but its own set-up, and parsing the code a second time for its imports
     would cost more than the compile.
     """
-    names, stack = set(), [code]
+    names = {name for unit in code_units(code) for name in unit.co_names}
+    return sorted(name for name in names if name.split(".")[0] in PRELOAD)
+
+
+def code_units(code):
+    """The code object and every one nested in it (functions, classes, comprehensions)."""
+    stack = [code]
     while stack:
         unit = stack.pop()
-        names.update(unit.co_names)
+        yield unit
         stack += [const for const in unit.co_consts if type(const) is type(code)]
-    return sorted(name for name in names if name.split(".")[0] in PRELOAD)
 
 
 def load_candidate(prepared, job):
